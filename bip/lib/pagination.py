@@ -1,0 +1,34 @@
+"""Pagination that never counts a whole large table.
+
+Django's Paginator runs COUNT(*) over the full filtered set on every page. With a million
+cases that is slow, so the count is capped: it counts at most LIST_COUNT_LIMIT + 1 rows
+(SELECT COUNT(*) FROM (... LIMIT n)), and the page says "more than N" beyond it.
+"""
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.utils.functional import cached_property
+
+
+class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, count_limit: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_limit = count_limit or settings.LIST_COUNT_LIMIT
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.count_limit + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.count_limit
+
+
+def paginate(request, queryset, *, per_page: int | None = None):
+    """The requested page of `queryset`; a bad or too high page number gives the last page."""
+    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE)
+    number = request.GET.get("pagina") or 1
+    try:
+        return paginator.page(number)
+    except InvalidPage:
+        return paginator.page(paginator.num_pages if str(number).isdigit() else 1)

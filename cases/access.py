@@ -1,0 +1,72 @@
+"""Who may see or change which case. Views fetch cases, children and households only here.
+
+- A professional sees the cases currently assigned to them.
+- The coordinator sees all cases.
+- The researcher and the functional administrator see no case data in the app.
+
+A case the user may not see answers 404, the same as one that does not exist, so that ids
+cannot be probed. A case they may see but not change raises PermissionDenied (403).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from professionals.groups import is_coordinator, is_professional
+
+from .models import Case, CaseQuerySet
+
+
+def cases_visible_to(user) -> CaseQuerySet:
+    return Case.objects.visible_to(user)
+
+
+def can_view_case_lists(user) -> bool:
+    """The coordinator's case list: all cases, searchable."""
+    return is_coordinator(user)
+
+
+def can_view_own_cases(user) -> bool:
+    return is_professional(user) and hasattr(user, "professional")
+
+
+def can_change_case(user, case: Case) -> bool:
+    """The coordinator changes any case; a professional only a case assigned to them."""
+    if is_coordinator(user):
+        return True
+    return (
+        is_professional(user)
+        and case.professional_id is not None
+        and case.professional.user_id == user.pk
+    )
+
+
+def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
+    """The case `pk` as `user` may see it, with the columns the case pages need.
+
+    Raises Http404 when the user may not see it, PermissionDenied when `write` is asked
+    but the user may only read it.
+    """
+    case = (
+        cases_visible_to(user)
+        .select_related(
+            "child", "child__school", "child__household", "professional__user",
+            "professional__organisation",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404("No case found")
+    if write and not can_change_case(user, case):
+        raise PermissionDenied
+    return case
+
+
+def require_coordinator(user) -> None:
+    if not is_coordinator(user):
+        raise PermissionDenied
+
+
+def require_professional(user) -> None:
+    if not can_view_own_cases(user):
+        raise PermissionDenied

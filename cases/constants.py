@@ -1,0 +1,109 @@
+"""Choices and the allowed-transition map for cases."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from roles.constants import ChainRole
+
+# A case's stage is the chain role whose step it is in.
+Stage = ChainRole
+
+DEADLINE_MONTHS = 3
+DEADLINE_WARNING_DAYS = 14
+# Compulsory education from 5; qualification duty to 18. A referral is for a child of 5-17.
+MIN_SCHOOL_AGE = 5
+MAX_SCHOOL_AGE = 17
+
+
+class SchoolLevel(models.TextChoices):
+    PO = "po", _("Primair onderwijs (po)")
+    VO = "vo", _("Voortgezet onderwijs (vo)")
+    SO = "so", _("(Voortgezet) speciaal onderwijs (so)")
+    MBO = "mbo", _("Middelbaar beroepsonderwijs (mbo)")
+
+
+class MeldingType(models.TextChoices):
+    """The DUO verzuimmelding types."""
+
+    ZESTIEN_UUR = "16_uur", _("16 uur in 4 weken")
+    LRV = "lrv", _("Langdurig relatief verzuim (LRV)")
+    LUXE = "luxe", _("Luxe verzuim")
+    OVERIG = "overig", _("Overig verzuim")
+    ABSOLUUT = "absoluut", _("Absoluut verzuim")
+
+
+class CaseSource(models.TextChoices):
+    DUO = "duo", _("DUO-verzuimregister")
+    SCHOOL = "school", _("School, rechtstreeks")
+    KETENPARTNER = "ketenpartner", _("Ketenpartner")
+    OVERIG = "overig", _("Overig")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Gesloten")
+
+
+class GuardianRelation(models.TextChoices):
+    MOTHER = "moeder", _("Moeder")
+    FATHER = "vader", _("Vader")
+    CARER = "verzorger", _("Verzorger")
+    GUARDIAN = "voogd", _("Voogd")
+    OTHER = "overig", _("Overig")
+
+
+class AssignmentReason(models.TextChoices):
+    INTAKE = "intake", _("Eerste toewijzing")
+    STAGE_HANDOVER = "ketenstap", _("Overdracht bij ketenstap")
+    WORKLOAD = "werkdruk", _("Verdeling werkdruk")
+    ABSENCE = "afwezigheid", _("Afwezigheid professional")
+    CONTINUITY = "continuiteit", _("Continuïteit huishouden")
+    OTHER = "overig", _("Overig")
+
+
+class OutcomeCategory(models.TextChoices):
+    """How a case ended. The first four count as suitable education or care."""
+
+    BACK_TO_SCHOOL = "terug_op_school", _("Terug op school, verzuim gestopt")
+    OTHER_SCHOOL = "andere_school", _("Passende plek op een andere school")
+    CARE = "passende_zorg", _("Passende zorg of hulp gestart")
+    EXEMPTION = "vrijstelling", _("Vrijstelling of passend traject (dagbesteding, werk)")
+    NOT_SUITABLE = "geen_passend_aanbod", _("Geen passend onderwijs of zorg bereikt")
+    MOVED = "verhuisd", _("Verhuisd buiten de regio")
+    CRIMINAL = "strafrechtelijk", _("Strafrechtelijk afgedaan zonder passend aanbod")
+
+
+SUITABLE_OUTCOMES = frozenset(
+    {
+        OutcomeCategory.BACK_TO_SCHOOL,
+        OutcomeCategory.OTHER_SCHOOL,
+        OutcomeCategory.CARE,
+        OutcomeCategory.EXEMPTION,
+    }
+)
+
+
+class PlanOwner(models.TextChoices):
+    PROFESSIONAL = "professional", _("Professional")
+    PARENTS = "ouders", _("Ouder(s)")
+    CHILD = "kind", _("Kind")
+    SCHOOL = "school", _("School")
+    OTHER = "overig", _("Anders")
+
+
+class PlanChangeKind(models.TextChoices):
+    GOAL_ADDED = "doel_toegevoegd", _("Doel toegevoegd")
+    GOAL_CHANGED = "doel_gewijzigd", _("Doel gewijzigd")
+    ACTION_ADDED = "actie_toegevoegd", _("Actie toegevoegd")
+    ACTION_CHANGED = "actie_gewijzigd", _("Actie gewijzigd")
+    ACTION_DONE = "actie_afgerond", _("Actie afgerond")
+    ACTION_REOPENED = "actie_heropend", _("Actie heropend")
+
+
+# The chain's legal routes between stages (MAS 2017). Closing and reopening change the status,
+# not the stage, and are checked separately: a case closes from any stage with an outcome.
+STAGE_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.LEERPLICHT: frozenset({Stage.HALT, Stage.RVDK}),
+    Stage.HALT: frozenset({Stage.LEERPLICHT}),
+    Stage.RVDK: frozenset(),
+}

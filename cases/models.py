@@ -1,0 +1,637 @@
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from professionals.groups import is_coordinator, is_professional
+from professionals.models import Professional
+from roles.constants import Channel, ChainRole, ContactKind, ContactWith
+
+from .constants import (
+    DEADLINE_MONTHS,
+    MAX_SCHOOL_AGE,
+    MIN_SCHOOL_AGE,
+    AssignmentReason,
+    CaseSource,
+    CaseStatus,
+    GuardianRelation,
+    MeldingType,
+    OutcomeCategory,
+    PlanChangeKind,
+    PlanOwner,
+    SchoolLevel,
+    Stage,
+)
+from .validators import (
+    normalise_brin,
+    normalise_bsn,
+    normalise_postcode,
+    validate_brin,
+    validate_bsn,
+    validate_onderwijsnummer,
+    validate_postcode,
+)
+
+MAX_CONTACT_MINUTES = 8 * 60
+
+
+def three_month_deadline(received: datetime.date) -> datetime.date:
+    """The referral date plus three calendar months, clamped to the month's end.
+
+    31 January -> 30 April; 30 November 2023 -> 29 February 2024 (leap year).
+    """
+    return received + relativedelta(months=DEADLINE_MONTHS)
+
+
+def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
+    """Age in whole years on `day`. A child born on 29 February turns a year older on 1 March."""
+    return relativedelta(day, date_of_birth).years
+
+
+class School(models.Model):
+    brin = models.CharField(
+        _("BRIN"),
+        max_length=6,
+        unique=True,
+        validators=[validate_brin],
+        help_text=_("Twee cijfers en twee letters, eventueel met vestigingsnummer: 05KD of 05KD00."),
+    )
+    name = models.CharField(_("naam"), max_length=200)
+    level = models.CharField(_("onderwijssoort"), max_length=3, choices=SchoolLevel.choices)
+    city = models.CharField(_("plaats"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("scholen")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="school_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.brin})"
+
+    def clean(self) -> None:
+        self.brin = normalise_brin(self.brin)
+
+
+class Household(models.Model):
+    street = models.CharField(_("straat en huisnummer"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=7, validators=[validate_postcode])
+    city = models.CharField(_("plaats"), max_length=100)
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("huishouden")
+        verbose_name_plural = _("huishoudens")
+        indexes = [models.Index(fields=["postcode", "street"], name="household_address_idx")]
+
+    def __str__(self) -> str:
+        return _("Huishouden %(pk)s") % {"pk": self.pk}
+
+    def clean(self) -> None:
+        self.postcode = normalise_postcode(self.postcode)
+
+
+class Child(models.Model):
+    first_name = models.CharField(_("voornaam"), max_length=100)
+    last_name = models.CharField(_("achternaam"), max_length=150)
+    date_of_birth = models.DateField(_("geboortedatum"))
+    bsn = models.CharField(
+        _("BSN"), max_length=9, null=True, blank=True, validators=[validate_bsn]
+    )
+    onderwijsnummer = models.CharField(
+        _("onderwijsnummer"),
+        max_length=9,
+        null=True,
+        blank=True,
+        validators=[validate_onderwijsnummer],
+        help_text=_("Alleen voor leerlingen zonder BSN."),
+    )
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("school"),
+        help_text=_("Leeg bij absoluut verzuim: niet ingeschreven."),
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="children", verbose_name=_("huishouden")
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kind")
+        verbose_name_plural = _("kinderen")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bsn"], condition=Q(bsn__isnull=False), name="child_unique_bsn"
+            ),
+            models.UniqueConstraint(
+                fields=["onderwijsnummer"],
+                condition=Q(onderwijsnummer__isnull=False),
+                name="child_unique_onderwijsnummer",
+            ),
+        ]
+        indexes = [
+            models.Index(Upper("last_name"), "date_of_birth", name="child_name_dob_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        self.bsn = normalise_bsn(self.bsn) or None
+        self.onderwijsnummer = self.onderwijsnummer or None
+        today = timezone.localdate()
+        if self.date_of_birth and self.date_of_birth > today:
+            raise ValidationError({"date_of_birth": _("De geboortedatum ligt in de toekomst.")})
+
+    def age_on(self, day: datetime.date) -> int:
+        return age_on(self.date_of_birth, day)
+
+
+class Guardian(models.Model):
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("kind")
+    )
+    relation = models.CharField(_("relatie"), max_length=20, choices=GuardianRelation.choices)
+    has_custody = models.BooleanField(_("heeft gezag"), default=True)
+    name = models.CharField(_("naam"), max_length=200)
+    phone = models.CharField(_("telefoon"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("ouder of verzorger")
+        verbose_name_plural = _("ouders en verzorgers")
+        ordering = ["child", "relation"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relation_display()})"
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number issued per year; locked while a number is drawn."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("zaaknummerteller")
+        verbose_name_plural = _("zaaknummertellers")
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=CaseStatus.OPEN)
+
+    def closed(self):
+        return self.filter(status=CaseStatus.CLOSED)
+
+    def visible_to(self, user):
+        """Cases `user` may see: the coordinator all, a professional those assigned to them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if is_coordinator(user):
+            return self
+        if is_professional(user):
+            return self.filter(professional__user=user)
+        return self.none()
+
+    def with_list_columns(self):
+        return self.select_related("child", "child__school", "professional__user")
+
+
+class Case(models.Model):
+    """A school-absence referral (verzuimmelding) and its course through the chain."""
+
+    number = models.CharField(_("zaaknummer"), max_length=20, unique=True, editable=False)
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, related_name="cases", verbose_name=_("kind")
+    )
+    date_received = models.DateField(_("datum melding ontvangen"))
+    source = models.CharField(
+        _("bron"), max_length=20, choices=CaseSource.choices, default=CaseSource.DUO
+    )
+    melding_type = models.CharField(_("soort melding"), max_length=10, choices=MeldingType.choices)
+    hours_absent = models.PositiveSmallIntegerField(_("uren verzuim"), default=0)
+    times_late = models.PositiveSmallIntegerField(_("keer te laat"), default=0)
+    period_start = models.DateField(_("verzuim vanaf"))
+    period_end = models.DateField(_("verzuim tot en met"))
+    stage = models.CharField(
+        _("ketenstap"), max_length=20, choices=Stage.choices, default=Stage.LEERPLICHT
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("huidige professional"),
+    )
+    arm = models.CharField(
+        _("onderzoeksarm"),
+        max_length=10,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Afgeleid van het laatste toewijzingsrecord in de evaluatie."),
+    )
+    three_month_deadline = models.DateField(_("driemaandentermijn"), editable=False)
+    closed_on = models.DateField(_("gesloten op"), null=True, blank=True, editable=False)
+    # Optimistic concurrency: every service write bumps the version.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("zaak")
+        verbose_name_plural = _("zaken")
+        ordering = ["-date_received", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="case_period_order",
+                violation_error_message=_("Het einde van de verzuimperiode ligt vóór het begin."),
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__lte=F("date_received")),
+                name="case_period_before_received",
+                violation_error_message=_(
+                    "De verzuimperiode eindigt uiterlijk op de datum van de melding."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CaseStatus.OPEN, closed_on__isnull=True)
+                | Q(status=CaseStatus.CLOSED, closed_on__isnull=False),
+                name="case_closed_on_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_absent__lte=2000) & Q(times_late__lte=1000),
+                name="case_absence_sane",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-date_received", "-id"], name="case_received_idx"),
+            models.Index(fields=["status", "stage", "-date_received"], name="case_status_stage_idx"),
+            models.Index(
+                fields=["professional", "status", "three_month_deadline"],
+                name="case_prof_status_idx",
+            ),
+            models.Index(
+                fields=["three_month_deadline"],
+                condition=Q(status="open"),
+                name="case_open_deadline_idx",
+            ),
+            models.Index(
+                fields=["date_received"],
+                condition=Q(status="open", professional__isnull=True),
+                name="case_unassigned_idx",
+            ),
+            models.Index(fields=["arm", "status"], name="case_arm_status_idx"),
+            models.Index(fields=["melding_type", "-date_received"], name="case_melding_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.date_received:
+            self.three_month_deadline = three_month_deadline(self.date_received)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.date_received and self.date_received > timezone.localdate():
+            errors["date_received"] = _("De datum van ontvangst ligt in de toekomst.")
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = _("Het einde van de verzuimperiode ligt vóór het begin.")
+        if self.period_end and self.date_received and self.period_end > self.date_received:
+            errors["period_end"] = _(
+                "De verzuimperiode eindigt uiterlijk op de datum van de melding."
+            )
+        if self.child_id and self.date_received:
+            age = self.child.age_on(self.date_received)
+            if not MIN_SCHOOL_AGE <= age <= MAX_SCHOOL_AGE:
+                errors["child"] = _(
+                    "Op de meldingsdatum is het kind %(age)s jaar. Een verzuimmelding gaat over "
+                    "een leerplichtig of kwalificatieplichtig kind van 5 tot en met 17 jaar."
+                ) % {"age": age}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+    def days_left(self, today: datetime.date) -> int:
+        return (self.three_month_deadline - today).days
+
+
+class StageChange(models.Model):
+    """One step in a case's history: a stage change, a closure or a reopening."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("zaak")
+    )
+    from_stage = models.CharField(
+        _("van ketenstap"), max_length=20, choices=Stage.choices, blank=True
+    )
+    to_stage = models.CharField(_("naar ketenstap"), max_length=20, choices=Stage.choices)
+    from_status = models.CharField(
+        _("van status"), max_length=10, choices=CaseStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("naar status"), max_length=10, choices=CaseStatus.choices)
+    reason = models.TextField(_("reden"))
+    eligibility_override = models.BooleanField(
+        _("toelating bewust overschreven"),
+        default=False,
+        help_text=_("De toelatingscriteria zijn niet gehaald; de reden staat hierboven."),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    changed_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ketenstapwijziging")
+        verbose_name_plural = _("ketenstapwijzigingen")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["case", "-changed_at"], name="stagechange_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.from_stage or '–'} → {self.to_stage}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(ended_at__isnull=True)
+
+    def handovers(self):
+        return self.filter(is_handover=True)
+
+
+class Assignment(models.Model):
+    """Who had the case from when to when, and why. A change of professional is a handover."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("zaak")
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("professional"),
+    )
+    started_at = models.DateTimeField(_("vanaf"), default=timezone.now)
+    ended_at = models.DateTimeField(_("tot"), null=True, blank=True)
+    reason = models.CharField(_("reden"), max_length=20, choices=AssignmentReason.choices)
+    note = models.TextField(_("toelichting"), blank=True)
+    is_handover = models.BooleanField(_("overdracht"), default=False)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("toegewezen door"),
+    )
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("toewijzing")
+        verbose_name_plural = _("toewijzingen")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(ended_at__isnull=True), name="assignment_one_current"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="assignment_period_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "-started_at"], name="assignment_case_idx"),
+            models.Index(fields=["professional", "started_at"], name="assignment_prof_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.professional}"
+
+
+class ContactQuerySet(models.QuerySet):
+    def follow_ups_due(self, day: datetime.date):
+        return self.filter(follow_up_on__isnull=False, follow_up_on__lte=day)
+
+
+class Contact(models.Model):
+    """One contact, logged with the chain role the professional took in it."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("zaak")
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("professional"),
+    )
+    role = models.CharField(_("rol in dit contact"), max_length=20, choices=ChainRole.choices)
+    kind = models.CharField(_("soort contact"), max_length=30, choices=ContactKind.choices)
+    with_whom = models.CharField(_("met wie"), max_length=30, choices=ContactWith.choices)
+    channel = models.CharField(_("kanaal"), max_length=20, choices=Channel.choices)
+    occurred_at = models.DateTimeField(_("datum en tijd"))
+    duration_minutes = models.PositiveSmallIntegerField(_("duur in minuten"))
+    summary = models.TextField(_("samenvatting"), blank=True)
+    caution_given = models.BooleanField(_("cautie gegeven"), default=False)
+    follow_up_on = models.DateField(_("vervolgafspraak op"), null=True, blank=True)
+    created_at = models.DateTimeField(_("vastgelegd op"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("vastgelegd door"),
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacten")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=MAX_CONTACT_MINUTES),
+                name="contact_duration_sane",
+                violation_error_message=_("Een contact duurt tussen 1 minuut en 8 uur."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ContactKind.VERHOOR) | Q(caution_given=True),
+                name="contact_verhoor_caution",
+                violation_error_message=_("Bij een verhoor moet de cautie zijn gegeven."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[ContactKind.VERHOOR, ContactKind.PROCES_VERBAAL])
+                | Q(role=ChainRole.LEERPLICHT),
+                name="contact_boa_acts_leerplicht",
+                violation_error_message=_(
+                    "Een verhoor of proces-verbaal kan alleen in de rol Leerplicht."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "-occurred_at"], name="contact_case_idx"),
+            models.Index(
+                fields=["professional", "follow_up_on"],
+                condition=Q(follow_up_on__isnull=False),
+                name="contact_follow_up_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_role_display()})"
+
+
+class HouseholdPlan(models.Model):
+    """One household, one plan: shared by the cases of all children in the household."""
+
+    household = models.OneToOneField(
+        Household, on_delete=models.CASCADE, related_name="plan", verbose_name=_("huishouden")
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("gezinsplan")
+        verbose_name_plural = _("gezinsplannen")
+
+    def __str__(self) -> str:
+        return _("Plan voor %(household)s") % {"household": self.household}
+
+
+class PlanGoal(models.Model):
+    plan = models.ForeignKey(
+        HouseholdPlan, on_delete=models.CASCADE, related_name="goals", verbose_name=_("plan")
+    )
+    description = models.CharField(_("doel"), max_length=500)
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("doel")
+        verbose_name_plural = _("doelen")
+        ordering = ["plan", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PlanAction(models.Model):
+    plan = models.ForeignKey(
+        HouseholdPlan, on_delete=models.CASCADE, related_name="actions", verbose_name=_("plan")
+    )
+    goal = models.ForeignKey(
+        PlanGoal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("doel"),
+    )
+    description = models.CharField(_("actie"), max_length=500)
+    owner = models.CharField(_("eigenaar"), max_length=20, choices=PlanOwner.choices)
+    owner_professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_actions",
+        verbose_name=_("professional als eigenaar"),
+    )
+    due_on = models.DateField(_("uiterlijk op"))
+    done_on = models.DateField(_("afgerond op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("actie")
+        verbose_name_plural = _("acties")
+        ordering = ["plan", "done_on", "due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(owner=PlanOwner.PROFESSIONAL) | Q(owner_professional__isnull=False),
+                name="planaction_professional_owner",
+                violation_error_message=_("Kies welke professional eigenaar is van de actie."),
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "due_on"], name="planaction_plan_due_idx")]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_on is not None
+
+
+class PlanChange(models.Model):
+    """A recorded change to a household plan, shown in each household case's timeline."""
+
+    plan = models.ForeignKey(
+        HouseholdPlan, on_delete=models.CASCADE, related_name="changes", verbose_name=_("plan")
+    )
+    kind = models.CharField(_("soort wijziging"), max_length=30, choices=PlanChangeKind.choices)
+    description = models.CharField(_("omschrijving"), max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("door")
+    )
+    changed_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("planwijziging")
+        verbose_name_plural = _("planwijzigingen")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["plan", "-changed_at"], name="planchange_plan_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description}"
+
+
+class Outcome(models.Model):
+    """The outcome recorded at closure. A reopened and closed-again case has several."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("zaak")
+    )
+    category = models.CharField(_("uitkomst"), max_length=30, choices=OutcomeCategory.choices)
+    achieved_on = models.DateField(_("datum uitkomst"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("vastgelegd door"),
+    )
+    recorded_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("uitkomst")
+        verbose_name_plural = _("uitkomsten")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["case", "-recorded_at"], name="outcome_case_idx")]
+
+    def __str__(self) -> str:
+        return self.get_category_display()

@@ -1,0 +1,273 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+from professionals.models import Professional
+
+from .constants import (
+    AllocationMethod,
+    Arm,
+    ExportDataset,
+    ExportEventKind,
+    ExportFormat,
+    ExportStatus,
+    RespondentType,
+    SurveyItem,
+)
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValidationError(_("Dit record kan niet worden gewijzigd."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Dit record kan niet worden verwijderd."))
+
+
+class Allocation(AppendOnlyModel):
+    """One allocation of a case to a study arm. Never changed: a correction is a new entry."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("zaak")
+    )
+    arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
+    method = models.CharField(_("methode"), max_length=20, choices=AllocationMethod.choices)
+    stratum = models.CharField(
+        _("stratum"),
+        max_length=40,
+        blank=True,
+        help_text=_("Soort melding en onderwijssoort, bijvoorbeeld 16_uur/vo."),
+    )
+    block_number = models.PositiveIntegerField(_("bloknummer"), null=True, blank=True)
+    sequence_position = models.PositiveIntegerField(
+        _("positie in de reeks"), null=True, blank=True
+    )
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+    reason = models.TextField(_("reden"), blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("vervangt"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("door")
+    )
+    created_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("toewijzing aan onderzoeksarm")
+        verbose_name_plural = _("toewijzingen aan onderzoeksarm")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method=AllocationMethod.BLOCK_RANDOM) | ~Q(reason=""),
+                name="allocation_reason_unless_random",
+                violation_error_message=_("Een handmatige toewijzing of correctie vraagt een reden."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(method=AllocationMethod.BLOCK_RANDOM)
+                | Q(block_number__isnull=False, sequence_position__isnull=False),
+                name="allocation_random_has_position",
+            ),
+            models.UniqueConstraint(
+                fields=["stratum", "block_number", "sequence_position"],
+                condition=Q(method="blokrandomisatie"),
+                name="allocation_unique_position",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "-created_at"], name="allocation_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.get_arm_display()}"
+
+
+class SurveyInvitation(models.Model):
+    """A one-time survey link. Only a hash of the token is stored."""
+
+    respondent_type = models.CharField(
+        _("respondent"), max_length=12, choices=RespondentType.choices
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="survey_invitations",
+        verbose_name=_("zaak"),
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="survey_invitations",
+        verbose_name=_("professional"),
+    )
+    period_start = models.DateField(_("periode vanaf"), null=True, blank=True)
+    period_end = models.DateField(_("periode tot en met"), null=True, blank=True)
+    token_hash = models.CharField(_("tokenhash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    expires_at = models.DateTimeField(_("verloopt op"))
+    used_at = models.DateTimeField(_("gebruikt op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enquête-uitnodiging")
+        verbose_name_plural = _("enquête-uitnodigingen")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(respondent_type=RespondentType.STAFF, professional__isnull=False)
+                | (~Q(respondent_type=RespondentType.STAFF) & Q(case__isnull=False)),
+                name="invitation_subject",
+                violation_error_message=_(
+                    "Een cliëntenquête hoort bij een zaak, een medewerkersenquête bij een "
+                    "professional."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["respondent_type", "created_at"], name="invitation_type_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_type_display()} #{self.pk}"
+
+
+class SurveyResponse(models.Model):
+    invitation = models.OneToOneField(
+        SurveyInvitation,
+        on_delete=models.CASCADE,
+        related_name="response",
+        verbose_name=_("uitnodiging"),
+    )
+    respondent_type = models.CharField(
+        _("respondent"), max_length=12, choices=RespondentType.choices
+    )
+    arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
+    grade = models.PositiveSmallIntegerField(_("rapportcijfer"), null=True, blank=True)
+    comment = models.TextField(_("opmerking"), blank=True)
+    submitted_at = models.DateTimeField(_("ingevuld op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("enquêteantwoord")
+        verbose_name_plural = _("enquêteantwoorden")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__isnull=True) | Q(grade__gte=1, grade__lte=10),
+                name="response_grade_range",
+                violation_error_message=_("Het rapportcijfer ligt tussen 1 en 10."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["respondent_type", "arm", "submitted_at"], name="response_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_type_display()} ({self.get_arm_display()})"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(
+        SurveyResponse, on_delete=models.CASCADE, related_name="answers", verbose_name=_("antwoord")
+    )
+    item = models.CharField(_("stelling"), max_length=30, choices=SurveyItem.choices)
+    score = models.PositiveSmallIntegerField(_("score (1-5)"))
+
+    class Meta:
+        verbose_name = _("score per stelling")
+        verbose_name_plural = _("scores per stelling")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item"], name="answer_unique_item"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5),
+                name="answer_score_range",
+                violation_error_message=_("Een score ligt tussen 1 en 5."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.score}"
+
+
+class ResearchExport(models.Model):
+    """A research export asked for by a researcher; its file is deleted when it expires."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="research_exports",
+        verbose_name=_("aangevraagd door"),
+    )
+    dataset = models.CharField(_("dataset"), max_length=20, choices=ExportDataset.choices)
+    file_format = models.CharField(_("formaat"), max_length=5, choices=ExportFormat.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("voortgang (%)"), default=0)
+    row_count = models.PositiveIntegerField(_("aantal rijen"), null=True, blank=True)
+    file_name = models.CharField(_("bestand"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("aangevraagd op"), default=timezone.now)
+    finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("beschikbaar tot"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("onderzoeksexport")
+        verbose_name_plural = _("onderzoeksexports")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="export_progress_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requested_by", "-requested_at"], name="export_user_idx"),
+            models.Index(fields=["status", "expires_at"], name="export_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_dataset_display()} ({self.get_file_format_display()})"
+
+
+class ExportEvent(AppendOnlyModel):
+    """The log of research exports: who did what with which export, when, and how many rows."""
+
+    export = models.ForeignKey(
+        ResearchExport, on_delete=models.PROTECT, related_name="events", verbose_name=_("export")
+    )
+    kind = models.CharField(_("gebeurtenis"), max_length=20, choices=ExportEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    row_count = models.PositiveIntegerField(_("aantal rijen"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exportlogregel")
+        verbose_name_plural = _("exportlog")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["export", "occurred_at"], name="exportevent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.export} {self.get_kind_display()}"

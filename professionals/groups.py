@@ -1,0 +1,58 @@
+"""Group membership: which of the four groups a user is in, and the admin rights per group."""
+
+from django.contrib.auth.models import Group, Permission
+
+from .constants import StaffGroup
+
+# The functional administrator manages reference data in the admin and reads history tables.
+ADMINISTRATOR_PERMISSIONS = {
+    "auth": ["view_user", "add_user", "change_user"],
+    "professionals": [
+        "view_organisation", "add_organisation", "change_organisation",
+        "view_professional", "add_professional", "change_professional",
+        "view_qualification", "add_qualification", "change_qualification",
+        "delete_qualification",
+    ],
+    "cases": [
+        "view_school", "add_school", "change_school",
+        "view_stagechange", "view_assignment", "view_planchange",
+    ],
+    "evaluation": ["view_allocation", "view_researchexport"],
+}
+
+
+def grant_group_permissions(**kwargs) -> None:
+    """Create the four groups (if missing) and give the administrator its admin rights."""
+    for group_name in StaffGroup.values:
+        Group.objects.get_or_create(name=group_name)
+    admin_group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
+    for app_label, codenames in ADMINISTRATOR_PERMISSIONS.items():
+        perms = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        admin_group.permissions.add(*perms)
+
+
+def user_groups(user) -> frozenset[str]:
+    """The names of the user's groups, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_kk_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._kk_groups = cached
+    return cached
+
+
+def is_coordinator(user) -> bool:
+    return StaffGroup.COORDINATOR in user_groups(user)
+
+
+def is_professional(user) -> bool:
+    return StaffGroup.PROFESSIONAL in user_groups(user)
+
+
+def is_researcher(user) -> bool:
+    return StaffGroup.RESEARCHER in user_groups(user)
+
+
+def is_administrator(user) -> bool:
+    return StaffGroup.ADMINISTRATOR in user_groups(user)
