@@ -136,7 +136,17 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Django 6.1 mailers. The demo prints mail to the console; production sets the SMTP backend.
+MAILERS = {
+    "default": {
+        "BACKEND": env.str(
+            "EMAIL_BACKEND",
+            default="django.core.mail.backends."
+            + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
+        ),
+        "OPTIONS": {},
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ketenkameleon@localhost")
 
 # Security headers. Strict CSP with nonces: no inline scripts, no unsafe-inline for scripts.

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from professionals.groups import is_coordinator, is_professional
 from professionals.models import Professional
-from roles.constants import Channel, ChainRole, ContactKind, ContactWith
+from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
 from .constants import (
     DEADLINE_MONTHS,
@@ -51,7 +51,10 @@ def three_month_deadline(received: datetime.date) -> datetime.date:
 
 def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
     """Age in whole years on `day`. A child born on 29 February turns a year older on 1 March."""
-    return relativedelta(day, date_of_birth).years
+    # Compare (month, day) rather than use relativedelta, which clamps 29 February to 28 February
+    # in a non-leap year and so ages a leap-day child a day early.
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
 
 
 class School(models.Model):
@@ -60,7 +63,9 @@ class School(models.Model):
         max_length=6,
         unique=True,
         validators=[validate_brin],
-        help_text=_("Twee cijfers en twee letters, eventueel met vestigingsnummer: 05KD of 05KD00."),
+        help_text=_(
+            "Twee cijfers en twee letters, eventueel met vestigingsnummer: 05KD of 05KD00."
+        ),
     )
     name = models.CharField(_("naam"), max_length=200)
     level = models.CharField(_("onderwijssoort"), max_length=3, choices=SchoolLevel.choices)
@@ -101,9 +106,7 @@ class Child(models.Model):
     first_name = models.CharField(_("voornaam"), max_length=100)
     last_name = models.CharField(_("achternaam"), max_length=150)
     date_of_birth = models.DateField(_("geboortedatum"))
-    bsn = models.CharField(
-        _("BSN"), max_length=9, null=True, blank=True, validators=[validate_bsn]
-    )
+    bsn = models.CharField(_("BSN"), max_length=9, null=True, blank=True, validators=[validate_bsn])
     onderwijsnummer = models.CharField(
         _("onderwijsnummer"),
         max_length=9,
@@ -147,6 +150,11 @@ class Child(models.Model):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise before the field validators run: "1234 56 782" would fail max_length=9.
+        self.bsn = normalise_bsn(self.bsn) or None
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         self.bsn = normalise_bsn(self.bsn) or None
         self.onderwijsnummer = self.onderwijsnummer or None
@@ -186,6 +194,9 @@ class CaseNumberCounter(models.Model):
     class Meta:
         verbose_name = _("zaaknummerteller")
         verbose_name_plural = _("zaaknummertellers")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
 
 
 class CaseQuerySet(models.QuerySet):
@@ -285,7 +296,9 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["-date_received", "-id"], name="case_received_idx"),
-            models.Index(fields=["status", "stage", "-date_received"], name="case_status_stage_idx"),
+            models.Index(
+                fields=["status", "stage", "-date_received"], name="case_status_stage_idx"
+            ),
             models.Index(
                 fields=["professional", "status", "three_month_deadline"],
                 name="case_prof_status_idx",
@@ -311,6 +324,12 @@ class Case(models.Model):
         if self.date_received:
             self.three_month_deadline = three_month_deadline(self.date_received)
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        # The deadline is derived, so it is known before the fields are validated.
+        if self.date_received:
+            self.three_month_deadline = three_month_deadline(self.date_received)
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         errors = {}

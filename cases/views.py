@@ -1,10 +1,103 @@
-def case_list(request):
-    raise NotImplementedError
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bip.lib.http import AuthenticatedHttpRequest
+from bip.lib.pagination import paginate
+from professionals.access import get_own_professional
+
+from . import access, selectors
+from .forms import CaseFilterForm, MyCasesFilterForm
 
 
-def my_cases(request):
-    raise NotImplementedError
+def _query_string_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return params.urlencode()
 
 
-def case_detail(request, pk):
-    raise NotImplementedError
+@require_GET
+def case_list(request: AuthenticatedHttpRequest):
+    """The coordinator's case list: search, filters, sorting, capped pagination."""
+    access.require_coordinator(request.user)
+    form = CaseFilterForm(request.GET or None)
+    cases = access.cases_visible_to(request.user)
+    ordering = "-ontvangen"
+    if form.is_bound:
+        form.is_valid()  # filters apply for the fields that are valid; errors are shown
+        filters = form.cleaned_data
+        cases = selectors.case_search(cases, filters.get("q") or "")
+        for field in ("stage", "status", "melding_type"):
+            if filters.get(field):
+                cases = cases.filter(**{field: filters[field]})
+        if filters.get("arm"):
+            cases = cases.filter(arm="" if filters["arm"] == "geen" else filters["arm"])
+        if filters.get("professional"):
+            cases = cases.filter(professional=filters["professional"])
+        if filters.get("school"):
+            cases = cases.filter(child__school=filters["school"])
+        if filters.get("deadline"):
+            cases = selectors.deadline_filter(cases, filters["deadline"], timezone.localdate())
+        ordering = form.ordering()
+    page = paginate(request, selectors.case_list_rows(cases, ordering=ordering))
+    context = {
+        "form": form,
+        "page": page,
+        "today": timezone.localdate(),
+        "query_string": _query_string_without_page(request),
+    }
+    if request.htmx:
+        return render(request, "cases/case_list.html#results", context)
+    return render(request, "cases/case_list.html", context)
+
+
+@require_GET
+def my_cases(request: AuthenticatedHttpRequest):
+    """The professional's home page: their open cases and the follow-ups that are due."""
+    professional = get_own_professional(request.user)
+    today = timezone.localdate()
+    form = MyCasesFilterForm(request.GET or None)
+    cases = access.cases_visible_to(request.user)
+    ordering = "termijn"
+    if form.is_bound:
+        form.is_valid()
+        if form.cleaned_data.get("stage"):
+            cases = cases.filter(stage=form.cleaned_data["stage"])
+        if form.cleaned_data.get("deadline"):
+            cases = selectors.deadline_filter(cases, form.cleaned_data["deadline"], today)
+        ordering = form.ordering()
+    page = paginate(request, selectors.my_cases_rows(cases, ordering=ordering))
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "follow_ups": list(selectors.follow_ups_due(professional, today)[:10]),
+        "query_string": _query_string_without_page(request),
+    }
+    if request.htmx:
+        return render(request, "cases/my_cases.html#results", context)
+    return render(request, "cases/my_cases.html", context)
+
+
+@require_GET
+def case_detail(request: AuthenticatedHttpRequest, pk: int):
+    """The case file: header, chain track and timeline."""
+    case = access.get_case_for_user(request.user, pk)
+    today = timezone.localdate()
+    timeline = selectors.case_timeline(case)
+    visited_stages = {
+        stage
+        for entry in timeline
+        if entry["kind"] == "stage"
+        for stage in (entry["item"].from_stage, entry["item"].to_stage)
+        if stage
+    }
+    context = {
+        "case": case,
+        "visited_stages": visited_stages,
+        "today": today,
+        "child_age": case.child.age_on(today),
+        "timeline": timeline,
+        "can_change": access.can_change_case(request.user, case),
+    }
+    return render(request, "cases/case_detail.html", context)

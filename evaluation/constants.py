@@ -30,9 +30,7 @@ class SurveyItem(models.TextChoices):
     KNEW_CONTACT = "wist_contactpersoon", _("Ik wist wie mijn contactpersoon was")
     RESPECT = "respect", _("Ik werd met respect behandeld")
     HELP_FITTED = "hulp_paste", _("De hulp paste bij mijn situatie")
-    ROLE_CLEAR = "rol_duidelijk", _(
-        "Het was duidelijk in welke rol de professional met mij sprak"
-    )
+    ROLE_CLEAR = "rol_duidelijk", _("Het was duidelijk in welke rol de professional met mij sprak")
     LISTENED = "gehoord", _("Er werd naar mij geluisterd")
     # Staff
     WORKLOAD = "werkdruk", _("Mijn werkdruk is goed te doen")

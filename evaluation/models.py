@@ -50,9 +50,7 @@ class Allocation(AppendOnlyModel):
         help_text=_("Soort melding en onderwijssoort, bijvoorbeeld 16_uur/vo."),
     )
     block_number = models.PositiveIntegerField(_("bloknummer"), null=True, blank=True)
-    sequence_position = models.PositiveIntegerField(
-        _("positie in de reeks"), null=True, blank=True
-    )
+    sequence_position = models.PositiveIntegerField(_("positie in de reeks"), null=True, blank=True)
     seed = models.CharField(_("seed"), max_length=64, blank=True)
     reason = models.TextField(_("reden"), blank=True)
     supersedes = models.OneToOneField(
@@ -76,7 +74,9 @@ class Allocation(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(method=AllocationMethod.BLOCK_RANDOM) | ~Q(reason=""),
                 name="allocation_reason_unless_random",
-                violation_error_message=_("Een handmatige toewijzing of correctie vraagt een reden."),
+                violation_error_message=_(
+                    "Een handmatige toewijzing of correctie vraagt een reden."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(method=AllocationMethod.BLOCK_RANDOM)
@@ -232,9 +232,7 @@ class ResearchExport(models.Model):
         verbose_name_plural = _("onderzoeksexports")
         ordering = ["-requested_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(progress__lte=100), name="export_progress_range"
-            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_range"),
         ]
         indexes = [
             models.Index(fields=["requested_by", "-requested_at"], name="export_user_idx"),

@@ -8,16 +8,26 @@ from .constants import StaffGroup
 ADMINISTRATOR_PERMISSIONS = {
     "auth": ["view_user", "add_user", "change_user"],
     "professionals": [
-        "view_organisation", "add_organisation", "change_organisation",
-        "view_professional", "add_professional", "change_professional",
-        "view_qualification", "add_qualification", "change_qualification",
+        "view_organisation",
+        "add_organisation",
+        "change_organisation",
+        "view_professional",
+        "add_professional",
+        "change_professional",
+        "view_qualification",
+        "add_qualification",
+        "change_qualification",
         "delete_qualification",
     ],
     "cases": [
-        "view_school", "add_school", "change_school",
-        "view_stagechange", "view_assignment", "view_planchange",
+        "view_school",
+        "add_school",
+        "change_school",
+        "view_stagechange",
+        "view_assignment",
+        "view_planchange",
     ],
-    "evaluation": ["view_allocation", "view_researchexport"],
+    "evaluation": ["view_allocation", "view_researchexport", "view_exportevent"],
 }
 
 

@@ -97,9 +97,7 @@ class Qualification(models.Model):
     is_sworn = models.BooleanField(
         _("beëdigd als BOA"),
         default=False,
-        help_text=_(
-            "Alleen voor de rol Leerplicht: nodig voor een verhoor en een proces-verbaal."
-        ),
+        help_text=_("Alleen voor de rol Leerplicht: nodig voor een verhoor en een proces-verbaal."),
     )
 
     objects = QualificationQuerySet.as_manager()

@@ -59,7 +59,6 @@ ACTS: dict[ContactKind, Act] = {
 }
 
 
-
 def kinds_for_role(role: ChainRole) -> list[ContactKind]:
     """The contact kinds a professional may log while acting in `role`, in display order."""
     return [kind for kind, act in ACTS.items() if role in act.roles]

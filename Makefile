@@ -1,0 +1,45 @@
+# Ketenkameleon: `make run` for the demo, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint migrate seed clean
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+.env:
+	cp .env.example .env
+
+install: $(VENV)/.installed .env
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "Ketenkameleon draait op http://127.0.0.1:8000"
+	@echo "Demo-accounts (wachtwoord: ketenkameleon-demo):"
+	@echo "  coordinator                 coördinator: zaken, toewijzen"
+	@echo "  bip1 ... bip6               breed inzetbare professionals (alle drie de rollen)"
+	@echo "  regular1 ... regular6       professionals in de controlearm (eigen rol)"
+	@echo "  researcher                  onderzoeker: evaluatie"
+	@echo "  beheerder                   functioneel beheerder: /beheer/"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,118 @@
+"""Reads for the case pages. Each list is one query for its rows, whatever the data size."""
+
+import datetime
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from .constants import DEADLINE_WARNING_DAYS, CaseStatus
+from .models import Case, Contact, StageChange
+from .validators import normalise_bsn
+
+CASE_LIST_ORDERINGS = {
+    "ontvangen": ("date_received", "id"),
+    "-ontvangen": ("-date_received", "-id"),
+    "termijn": ("three_month_deadline", "id"),
+    "-termijn": ("-three_month_deadline", "-id"),
+    "nummer": ("number",),
+    "-nummer": ("-number",),
+}
+DEFAULT_CASE_ORDERING = "-ontvangen"
+MY_CASES_ORDERINGS = {
+    "termijn": ("three_month_deadline", "id"),
+    "-termijn": ("-three_month_deadline", "-id"),
+    "ontvangen": ("date_received", "id"),
+    "-ontvangen": ("-date_received", "-id"),
+}
+
+
+def latest_follow_up():
+    """The follow-up date set on the case's most recent contact."""
+    return Subquery(
+        Contact.objects.filter(case=OuterRef("pk"))
+        .order_by("-occurred_at", "-id")
+        .values("follow_up_on")[:1]
+    )
+
+
+def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Search by BSN (9 digits), case number (YYYY-NNNNNN) or the child's name.
+
+    Name search matches the start of the first or last name, case-insensitively.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    compact = normalise_bsn(text)
+    if compact.isdigit() and len(compact) == 9:
+        return queryset.filter(child__bsn=compact)
+    if len(text) >= 6 and text[:4].isdigit() and text[4] == "-":
+        return queryset.filter(number__startswith=text)
+    for word in text.split()[:3]:
+        queryset = queryset.filter(
+            Q(child__last_name__istartswith=word) | Q(child__first_name__istartswith=word)
+        )
+    return queryset
+
+
+def deadline_filter(queryset: QuerySet[Case], which: str, today: datetime.date):
+    if which == "verlopen":
+        return queryset.filter(status=CaseStatus.OPEN, three_month_deadline__lt=today)
+    if which == "binnenkort":
+        return queryset.filter(
+            status=CaseStatus.OPEN,
+            three_month_deadline__gte=today,
+            three_month_deadline__lte=today + datetime.timedelta(days=DEADLINE_WARNING_DAYS),
+        )
+    return queryset
+
+
+def case_list_rows(queryset: QuerySet[Case], *, ordering: str) -> QuerySet[Case]:
+    """The rows of the coordinator's case list, with every column joined in."""
+    order = CASE_LIST_ORDERINGS.get(ordering, CASE_LIST_ORDERINGS[DEFAULT_CASE_ORDERING])
+    return queryset.with_list_columns().order_by(*order)
+
+
+def my_cases_rows(queryset: QuerySet[Case], *, ordering: str) -> QuerySet[Case]:
+    order = MY_CASES_ORDERINGS.get(ordering, MY_CASES_ORDERINGS["termijn"])
+    return (
+        queryset.open()
+        .select_related("child", "child__household", "child__school")
+        .annotate(next_follow_up=latest_follow_up())
+        .order_by(*order)
+    )
+
+
+def follow_ups_due(professional, today: datetime.date) -> QuerySet[Case]:
+    """Open cases of `professional` whose latest contact set a follow-up due today or earlier."""
+    return (
+        Case.objects.open()
+        .filter(professional=professional)
+        .annotate(next_follow_up=latest_follow_up())
+        .filter(next_follow_up__lte=today)
+        .select_related("child")
+        .order_by("next_follow_up", "id")
+    )
+
+
+def case_timeline(case: Case, *, limit: int = 100) -> list[dict]:
+    """Contacts, stage changes and assignments of one case, newest first. Three queries."""
+    contacts = list(
+        case.contacts.select_related("professional__user").order_by("-occurred_at", "-id")[:limit]
+    )
+    changes = list(
+        StageChange.objects.filter(case=case)
+        .select_related("actor")
+        .order_by("-changed_at")[:limit]
+    )
+    assignments = list(
+        case.assignments.select_related("professional__user", "assigned_by").order_by(
+            "-started_at"
+        )[:limit]
+    )
+    entries = (
+        [{"kind": "contact", "at": c.occurred_at, "item": c} for c in contacts]
+        + [{"kind": "stage", "at": s.changed_at, "item": s} for s in changes]
+        + [{"kind": "assignment", "at": a.started_at, "item": a} for a in assignments]
+    )
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return entries[:limit]

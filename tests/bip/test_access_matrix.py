@@ -1,0 +1,137 @@
+"""The access matrix: every URL of the app × every role × own record or someone else's.
+
+Generated from the URL configuration: a URL without a rule in RULES fails the test, so a new
+view cannot ship without an explicit access decision.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
+
+# Reachable without login.
+PUBLIC_URLS = {"login", "set_language"}
+ROLES = ["anonymous", "coordinator", "professional", "researcher", "administrator"]
+
+# url name -> {role: expected status}. For URLs with a case, "professional" sees their own
+# case; "professional_other" is a professional asking for a case of someone else.
+RULES: dict[str, dict[str, int]] = {
+    "home": {
+        "anonymous": 302,
+        "coordinator": 302,
+        "professional": 302,
+        "researcher": 302,
+        "administrator": 302,
+    },
+    "no_role": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 200,
+        "researcher": 200,
+        "administrator": 200,
+    },
+    "login": dict.fromkeys(ROLES, 302) | {"anonymous": 200},
+    # Logout and language switch only take POST.
+    "logout": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    "set_language": dict.fromkeys(ROLES, 302),
+    "cases:case_list": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:my_cases": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 200,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:case_detail": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 200,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    "evaluation:home": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 403,
+        "researcher": 200,
+        "administrator": 403,
+    },
+}
+
+
+def app_url_names(resolver=None, namespace: str = "") -> list[str]:
+    """All named URLs, except the Django admin (it has its own permission system)."""
+    resolver = resolver or get_resolver()
+    names = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names += app_url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_has_an_access_rule():
+    missing = sorted(set(app_url_names()) - set(RULES))
+    assert not missing, f"URLs without an access rule: {missing}"
+
+
+@pytest.fixture
+def world(db):
+    owner = ProfessionalFactory(bip=True, user__username="eigenaar")
+    other = ProfessionalFactory(user__username="ander")
+    return {
+        "case": CaseFactory(professional=owner),
+        "users": {
+            "coordinator": UserFactory(username="coord", coordinator=True),
+            "professional": owner.user,
+            "professional_other": other.user,
+            "researcher": UserFactory(username="onderzoeker", researcher=True),
+            "administrator": UserFactory(username="beheer", administrator=True),
+        },
+    }
+
+
+def url_for(name: str, case) -> str:
+    if name == "cases:case_detail":
+        return reverse(name, args=[case.pk])
+    return reverse(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [(name, role) for name, rules in RULES.items() for role in rules],
+)
+def test_access_matrix(client, world, name, role):
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    response = client.get(url_for(name, world["case"]))
+    assert response.status_code == RULES[name][role], (name, role)
+    if response.status_code == 302 and role == "anonymous" and name not in PUBLIC_URLS:
+        assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", ["coordinator", "professional", "researcher"])
+def test_admin_closed_to_non_staff(client, world, role):
+    client.force_login(world["users"][role])
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert "/login/" in response.url
+
+
+def test_admin_open_to_administrator(client, world):
+    client.force_login(world["users"]["administrator"])
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:cases_school_changelist")).status_code == 200
+    # History tables are read-only for everyone.
+    assert client.get(reverse("admin:cases_stagechange_add")).status_code == 403

@@ -1,0 +1,113 @@
+"""Settings: production refusal (in a subprocess, since settings load once) and fixed values."""
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.csp import CSP
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Letters and digits only: django-environ treats a value starting with "$" as a reference.
+STRONG_KEY = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
+INSECURE_KEY = "django-insecure-ketenkameleon-local-demo-only"  # noqa: S105
+
+SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+
+
+def run(args, **env_vars):
+    """Run Python in the project root with DEBUG=false and only the given SECRET_KEY/HOSTS.
+
+    bip/settings.py reads .env with overwrite=False, so DEBUG=false here wins over the
+    DEBUG=true in a local .env.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DATABASE_URL",
+        }
+    }
+    env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="bip.settings", **env_vars)
+    return subprocess.run(  # noqa: S603 - our own interpreter with fixed arguments
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def last_line(text):
+    return text.strip().splitlines()[-1]
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run(["-c", SETUP], ALLOWED_HOSTS="example.nl")
+    assert result.returncode != 0
+    error = last_line(result.stderr)
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    assert "SECRET_KEY" in error
+
+
+def test_production_refuses_the_insecure_default_key():
+    result = run(["-c", SETUP], SECRET_KEY=INSECURE_KEY, ALLOWED_HOSTS="example.nl")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in last_line(result.stderr), result.stderr
+    assert "SECRET_KEY" in last_line(result.stderr)
+
+
+def test_production_refuses_a_short_secret_key():
+    result = run(["-c", SETUP], SECRET_KEY=STRONG_KEY[:49], ALLOWED_HOSTS="example.nl")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in last_line(result.stderr), result.stderr
+    assert "SECRET_KEY" in last_line(result.stderr)
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run(["-c", SETUP], SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0
+    error = last_line(result.stderr)
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    assert "ALLOWED_HOSTS" in error
+
+
+def test_production_starts_with_debug_off():
+    result = run(["-c", SETUP], SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="example.nl")
+    assert result.returncode == 0, result.stderr
+    assert last_line(result.stdout) == "False"
+
+
+def test_production_passes_the_deploy_check():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="example.nl",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_dutch_language_and_amsterdam_time():
+    assert settings.LANGUAGE_CODE == "nl"
+    assert settings.TIME_ZONE == "Europe/Amsterdam"
+    assert settings.USE_TZ is True
+
+
+def test_csp_scripts_use_a_nonce_and_no_unsafe_inline():
+    script_src = settings.SECURE_CSP["script-src"]
+    assert CSP.NONCE in script_src
+    assert CSP.UNSAFE_INLINE not in script_src
+    assert "'unsafe-inline'" not in script_src
+    assert "'unsafe-eval'" not in script_src

@@ -1,0 +1,103 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.constants import CaseStatus, Stage
+from tests.factories import CaseFactory, ChildFactory, ProfessionalFactory
+
+URL = reverse("cases:case_list")
+
+
+@pytest.fixture
+def logged_in(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+def numbers(response) -> list[str]:
+    return [case.number for case in response.context["page"].object_list]
+
+
+def test_lists_all_cases_newest_first(logged_in):
+    old = CaseFactory(date_received=timezone.localdate() - datetime.timedelta(days=60))
+    new = CaseFactory(date_received=timezone.localdate() - datetime.timedelta(days=5))
+    response = logged_in.get(URL)
+    assert response.status_code == 200
+    assert numbers(response) == [new.number, old.number]
+
+
+def test_search_by_bsn_name_and_number(logged_in):
+    anna = CaseFactory(child=ChildFactory(first_name="Anna", last_name="Jansen"))
+    bram = CaseFactory(child=ChildFactory(first_name="Bram", last_name="de Vries"))
+    assert numbers(logged_in.get(URL, {"q": anna.child.bsn})) == [anna.number]
+    assert numbers(logged_in.get(URL, {"q": "jan"})) == [anna.number]
+    assert numbers(logged_in.get(URL, {"q": "Bram de"})) == [bram.number]
+    assert numbers(logged_in.get(URL, {"q": bram.number})) == [bram.number]
+
+
+def test_filters_combine(logged_in):
+    prof = ProfessionalFactory()
+    match = CaseFactory(stage=Stage.HALT, professional=prof, arm="bip")
+    CaseFactory(stage=Stage.HALT, arm="controle")
+    CaseFactory(stage=Stage.LEERPLICHT, professional=prof, arm="bip")
+    CaseFactory(closed=True, stage=Stage.HALT, arm="bip", professional=prof)
+    response = logged_in.get(
+        URL, {"stage": "halt", "arm": "bip", "status": "open", "professional": prof.pk}
+    )
+    assert numbers(response) == [match.number]
+
+
+def test_deadline_filter(logged_in):
+    today = timezone.localdate()
+    overdue = CaseFactory(date_received=today - datetime.timedelta(days=100))
+    soon = CaseFactory(date_received=today - datetime.timedelta(days=85))
+    CaseFactory(date_received=today - datetime.timedelta(days=10))
+    assert numbers(logged_in.get(URL, {"deadline": "verlopen"})) == [overdue.number]
+    assert numbers(logged_in.get(URL, {"deadline": "binnenkort"})) == [soon.number]
+
+
+def test_invalid_filter_values_show_errors_not_500(logged_in):
+    CaseFactory()
+    response = logged_in.get(URL, {"stage": "bestaat-niet", "professional": "abc", "pagina": "x"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "stage" in form.errors and "professional" in form.errors
+    assert len(numbers(response)) == 1
+
+
+def test_empty_state(logged_in):
+    response = logged_in.get(URL, {"q": "niemand"})
+    assert "Geen zaken gevonden" in response.text
+
+
+def test_htmx_request_renders_only_the_results(logged_in):
+    CaseFactory()
+    response = logged_in.get(URL, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'id="results"' in response.text
+    assert "<html" not in response.text
+
+
+def test_pagination_keeps_filters(logged_in, settings):
+    settings.PAGE_SIZE = 2
+    for _ in range(5):
+        CaseFactory(status=CaseStatus.OPEN)
+    response = logged_in.get(URL, {"status": "open", "pagina": 2})
+    assert response.context["page"].number == 2
+    assert "status=open" in response.text
+
+
+def test_query_count_does_not_grow_with_the_data(logged_in, django_assert_max_num_queries):
+    def build(n):
+        for _ in range(n):
+            CaseFactory(professional=ProfessionalFactory(), arm="bip")
+
+    build(3)
+    with django_assert_max_num_queries(12) as small:
+        logged_in.get(URL, {"status": "open"})
+    build(30)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = logged_in.get(URL, {"status": "open"})
+    assert len(response.context["page"].object_list) == 25

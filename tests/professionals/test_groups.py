@@ -1,0 +1,69 @@
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from professionals.constants import StaffGroup
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+GROUP_NAMES = {"Coördinator", "Professional", "Onderzoeker", "Functioneel beheerder"}
+
+groups_migration = importlib.import_module("professionals.migrations.0002_groups")
+
+
+def test_the_four_groups_exist_after_migrating():
+    assert set(Group.objects.values_list("name", flat=True)) == GROUP_NAMES
+
+
+def test_staff_group_values_match_the_stored_names():
+    assert set(StaffGroup.values) == GROUP_NAMES
+    assert set(groups_migration.GROUPS) == GROUP_NAMES
+
+
+def test_data_migration_creates_and_removes_the_groups():
+    Group.objects.all().delete()
+    groups_migration.create_groups(apps, None)
+    assert set(Group.objects.values_list("name", flat=True)) == GROUP_NAMES
+    # Running it again does not duplicate.
+    groups_migration.create_groups(apps, None)
+    assert Group.objects.count() == 4
+    groups_migration.remove_groups(apps, None)
+    assert not Group.objects.exists()
+
+
+@pytest.fixture
+def admin_perms():
+    group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
+    return {
+        f"{app}.{codename}"
+        for app, codename in group.permissions.values_list("content_type__app_label", "codename")
+    }
+
+
+def test_administrator_group_may_change_schools_and_read_history(admin_perms):
+    assert "cases.change_school" in admin_perms
+    assert "cases.view_stagechange" in admin_perms
+    assert "evaluation.view_allocation" in admin_perms
+
+
+def test_administrator_group_may_not_change_history(admin_perms):
+    assert "cases.change_stagechange" not in admin_perms
+    assert "cases.delete_stagechange" not in admin_perms
+    assert "evaluation.change_allocation" not in admin_perms
+    assert "evaluation.delete_allocation" not in admin_perms
+
+
+def test_administrator_user_gets_the_group_rights():
+    user = UserFactory(group=StaffGroup.ADMINISTRATOR, is_staff=True)
+    assert user.has_perm("cases.change_school")
+    assert user.has_perm("cases.view_stagechange")
+    assert not user.has_perm("cases.change_stagechange")
+
+
+def test_other_groups_get_no_admin_rights():
+    user = UserFactory(group=StaffGroup.COORDINATOR)
+    assert not user.has_perm("cases.change_school")
+    assert not user.has_perm("cases.view_stagechange")
