@@ -64,3 +64,36 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
 def require_coordinator(user) -> None:
     if not is_coordinator(user):
         raise PermissionDenied
+
+
+def case_actions(user, case: Case) -> list[dict]:
+    """The chain steps `user` may take on `case` now, as {name, label} for the case page."""
+    from django.utils.translation import gettext as _
+
+    from .constants import Stage
+
+    if not case.is_open:
+        return (
+            [{"name": "cases:reopen", "label": _("Zaak heropenen")}] if is_coordinator(user) else []
+        )
+    if not can_change_case(user, case):
+        return []
+    if case.stage == Stage.LEERPLICHT:
+        return [
+            {"name": "cases:refer_to_halt", "label": _("Doorverwijzen naar Halt")},
+            {"name": "cases:refer_to_rvdk", "label": _("Doorverwijzen naar de Raad")},
+            {"name": "cases:close", "label": _("Zaak sluiten met uitkomst")},
+        ]
+    if case.stage == Stage.HALT:
+        return [{"name": "cases:halt_result", "label": _("Halt-uitkomst vastleggen")}]
+    return [{"name": "cases:close", "label": _("Zaak sluiten met uitkomst")}]
+
+
+def can_log_contact(user, case: Case) -> bool:
+    """Only the professional who holds an open case logs contacts on it."""
+    return (
+        case.is_open
+        and is_professional(user)
+        and case.professional_id is not None
+        and case.professional.user_id == user.pk
+    )

@@ -100,6 +100,22 @@ class PlanChangeKind(models.TextChoices):
     ACTION_REOPENED = "actie_heropend", _("Actie heropend")
 
 
+class HaltResult(models.TextChoices):
+    """How a Halt referral ended (Halt approach to school absence)."""
+
+    POSITIVE = "positief", _("Positief afgerond")
+    NEGATIVE = "negatief", _("Negatief afgerond")
+    CONSENT_WITHDRAWN = "toestemming_ingetrokken", _("Toestemming ingetrokken of geweigerd")
+
+
+# Halt eligibility for school absence.
+HALT_MIN_AGE = 12
+HALT_MAX_AGE = 17
+HALT_HOURS = (9, 60)
+HALT_TIMES_LATE = (12, 60)
+# Below this age the parents' consent is needed too.
+HALT_PARENT_CONSENT_BELOW_AGE = 16
+
 # The chain's legal routes between stages (MAS 2017). Closing and reopening change the status,
 # not the stage, and are checked separately: a case closes from any stage with an outcome.
 STAGE_TRANSITIONS: dict[Stage, frozenset[Stage]] = {

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from .constants import (
     CaseSource,
     CaseStatus,
     GuardianRelation,
+    HaltResult,
     MeldingType,
     OutcomeCategory,
     PlanChangeKind,
@@ -259,6 +261,16 @@ class Case(models.Model):
         help_text=_("Afgeleid van het laatste toewijzingsrecord in de evaluatie."),
     )
     three_month_deadline = models.DateField(_("driemaandentermijn"), editable=False)
+    handover_requested_at = models.DateTimeField(
+        _("wacht op overdracht sinds"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Controlearm: de zaak ging naar de ketenstap van een andere organisatie en wacht "
+            "op overdracht door de coördinator."
+        ),
+    )
     closed_on = models.DateField(_("gesloten op"), null=True, blank=True, editable=False)
     # Optimistic concurrency: every service write bumps the version.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -314,6 +326,11 @@ class Case(models.Model):
                 name="case_unassigned_idx",
             ),
             models.Index(fields=["arm", "status"], name="case_arm_status_idx"),
+            models.Index(
+                fields=["handover_requested_at"],
+                condition=Q(handover_requested_at__isnull=False),
+                name="case_handover_waiting_idx",
+            ),
             models.Index(fields=["melding_type", "-date_received"], name="case_melding_idx"),
         ]
 
@@ -324,6 +341,9 @@ class Case(models.Model):
         if self.date_received:
             self.three_month_deadline = three_month_deadline(self.date_received)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:case_detail", args=[self.pk])
 
     def clean_fields(self, exclude=None) -> None:
         # The deadline is derived, so it is known before the fields are validated.
@@ -374,6 +394,11 @@ class StageChange(models.Model):
     )
     to_status = models.CharField(_("naar status"), max_length=10, choices=CaseStatus.choices)
     reason = models.TextField(_("reden"))
+    halt_result = models.CharField(
+        _("uitkomst Halt"), max_length=30, choices=HaltResult.choices, blank=True
+    )
+    pupil_consent = models.BooleanField(_("toestemming leerling"), null=True, blank=True)
+    parent_consent = models.BooleanField(_("toestemming ouders"), null=True, blank=True)
     eligibility_override = models.BooleanField(
         _("toelating bewust overschreven"),
         default=False,

@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .constants import DEADLINE_WARNING_DAYS, CaseStatus
-from .models import Case, Contact, StageChange
+from .models import Case, Child, Contact, HouseholdPlan, PlanChange, StageChange
 from .validators import normalise_bsn
 
 CASE_LIST_ORDERINGS = {
@@ -94,8 +94,14 @@ def follow_ups_due(professional, today: datetime.date) -> QuerySet[Case]:
     )
 
 
-def case_timeline(case: Case, *, limit: int = 100) -> list[dict]:
-    """Contacts, stage changes and assignments of one case, newest first. Three queries."""
+TIMELINE_LIMIT = 100
+
+
+def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[dict]:
+    """Contacts, stage changes, assignments and household-plan changes, newest first.
+
+    Four queries, each capped at `limit` rows.
+    """
     contacts = list(
         case.contacts.select_related("professional__user").order_by("-occurred_at", "-id")[:limit]
     )
@@ -109,10 +115,64 @@ def case_timeline(case: Case, *, limit: int = 100) -> list[dict]:
             "-started_at"
         )[:limit]
     )
+    plan_changes = list(
+        PlanChange.objects.filter(plan__household_id=case.child.household_id)
+        .select_related("actor")
+        .order_by("-changed_at")[:limit]
+    )
     entries = (
         [{"kind": "contact", "at": c.occurred_at, "item": c} for c in contacts]
         + [{"kind": "stage", "at": s.changed_at, "item": s} for s in changes]
         + [{"kind": "assignment", "at": a.started_at, "item": a} for a in assignments]
+        + [{"kind": "plan", "at": p.changed_at, "item": p} for p in plan_changes]
     )
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
+
+
+def household_panel(case: Case) -> dict:
+    """The child's siblings with their cases and professionals, and the continuity warning.
+
+    Two queries whatever the household's size.
+    """
+    siblings = list(
+        Child.objects.filter(household_id=case.child.household_id)
+        .exclude(pk=case.child_id)
+        .prefetch_related(
+            Prefetch(
+                "cases",
+                queryset=Case.objects.select_related("professional__user").order_by(
+                    "-date_received"
+                ),
+            )
+        )
+        .order_by("date_of_birth")
+    )
+    open_professionals = {case.professional_id} if case.is_open and case.professional_id else set()
+    names = {case.professional_id: case.professional} if case.professional_id else {}
+    for sibling in siblings:
+        for sibling_case in sibling.cases.all():
+            if sibling_case.is_open and sibling_case.professional_id:
+                open_professionals.add(sibling_case.professional_id)
+                names[sibling_case.professional_id] = sibling_case.professional
+    return {
+        "siblings": siblings,
+        "household_professionals": [names[pk] for pk in open_professionals],
+        "continuity_warning": len(open_professionals) > 1,
+    }
+
+
+def household_plan(case: Case) -> dict:
+    """The household's plan with its goals and actions. Three queries at most."""
+    plan = HouseholdPlan.objects.filter(household_id=case.child.household_id).first()
+    if plan is None:
+        return {"plan": None, "goals": [], "actions": []}
+    return {
+        "plan": plan,
+        "goals": list(plan.goals.all()),
+        "actions": list(
+            plan.actions.select_related("goal", "owner_professional__user").order_by(
+                "done_on", "due_on", "id"
+            )
+        ),
+    }

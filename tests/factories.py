@@ -17,6 +17,7 @@ from cases.constants import (
     CaseStatus,
     MeldingType,
     OutcomeCategory,
+    PlanOwner,
     SchoolLevel,
     Stage,
 )
@@ -29,6 +30,7 @@ from cases.models import (
     Household,
     HouseholdPlan,
     Outcome,
+    PlanAction,
     School,
     StageChange,
 )
@@ -266,6 +268,19 @@ class HouseholdPlanFactory(factory.django.DjangoModelFactory):
         model = HouseholdPlan
 
     household = factory.SubFactory(HouseholdFactory)
+
+
+class PlanActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanAction
+
+    plan = factory.SubFactory(HouseholdPlanFactory)
+    description = factory.Sequence(lambda n: f"Actie {n}")
+    owner = PlanOwner.PARENTS
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))
+
+    class Params:
+        done = factory.Trait(done_on=factory.LazyFunction(timezone.localdate))
 
 
 class AllocationFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,7 @@ view cannot ship without an explicit access decision.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
+from tests.factories import CaseFactory, PlanActionFactory, ProfessionalFactory, UserFactory
 
 # Reachable without login.
 PUBLIC_URLS = {"login", "set_language"}
@@ -56,6 +56,50 @@ RULES: dict[str, dict[str, int]] = {
         "researcher": 404,
         "administrator": 404,
     },
+    "cases:contact_create": {
+        "anonymous": 302,
+        "coordinator": 403,  # the coordinator may change the case but logs no contacts
+        "professional": 200,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 200,
+            "professional": 200,
+            "professional_other": 404,
+            "researcher": 404,
+            "administrator": 404,
+        }
+        for name in (
+            "cases:refer_to_halt",
+            "cases:refer_to_rvdk",
+            "cases:close",
+            "cases:plan_goal_create",
+            "cases:plan_action_create",
+        )
+    },
+    # The Halt result only exists for a case in the Halt step; the form itself is shown to
+    # whoever may change the case (the service refuses the step for a Leerplicht case).
+    "cases:halt_result": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 200,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    "cases:reopen": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    "cases:plan_action_done": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
     "evaluation:home": {
         "anonymous": 302,
         "coordinator": 403,
@@ -90,8 +134,10 @@ def test_every_url_has_an_access_rule():
 def world(db):
     owner = ProfessionalFactory(bip=True, user__username="eigenaar")
     other = ProfessionalFactory(user__username="ander")
+    case = CaseFactory(professional=owner)
     return {
-        "case": CaseFactory(professional=owner),
+        "case": case,
+        "action": PlanActionFactory(plan__household=case.child.household),
         "users": {
             "coordinator": UserFactory(username="coord", coordinator=True),
             "professional": owner.user,
@@ -102,8 +148,59 @@ def world(db):
     }
 
 
-def url_for(name: str, case) -> str:
-    if name == "cases:case_detail":
+# POST with an empty form: who gets through the access check (422: the form's errors), and
+# who is stopped before (403, 404, or 302 to the login page).
+WRITE_RULES: dict[str, dict[str, int]] = {
+    name: {
+        "anonymous": 302,
+        "coordinator": 422,
+        "professional": 422,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    }
+    for name in (
+        "cases:refer_to_halt",
+        "cases:refer_to_rvdk",
+        "cases:close",
+        "cases:halt_result",
+        "cases:plan_goal_create",
+        "cases:plan_action_create",
+    )
+} | {
+    "cases:contact_create": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 422,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    "cases:reopen": {
+        "anonymous": 302,
+        "coordinator": 422,
+        "professional": 403,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+    # An invalid post is answered with a message and a redirect back to the case.
+    "cases:plan_action_done": {
+        "anonymous": 302,
+        "coordinator": 302,
+        "professional": 302,
+        "professional_other": 404,
+        "researcher": 404,
+        "administrator": 404,
+    },
+}
+
+
+def url_for(name: str, world) -> str:
+    case = world["case"]
+    if name == "cases:plan_action_done":
+        return reverse(name, args=[case.pk, world["action"].pk])
+    if name.startswith("cases:") and name not in {"cases:case_list", "cases:my_cases"}:
         return reverse(name, args=[case.pk])
     return reverse(name)
 
@@ -115,10 +212,36 @@ def url_for(name: str, case) -> str:
 def test_access_matrix(client, world, name, role):
     if role != "anonymous":
         client.force_login(world["users"][role])
-    response = client.get(url_for(name, world["case"]))
+    response = client.get(url_for(name, world))
     assert response.status_code == RULES[name][role], (name, role)
     if response.status_code == 302 and role == "anonymous" and name not in PUBLIC_URLS:
         assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [(name, role) for name, rules in WRITE_RULES.items() for role in rules],
+)
+def test_write_access_matrix(client, world, name, role):
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    version = world["case"].version
+    response = client.post(url_for(name, world), {})
+    assert response.status_code == WRITE_RULES[name][role], (name, role)
+    world["case"].refresh_from_db()
+    assert world["case"].version == version  # nothing changed
+
+
+def test_every_write_url_has_a_write_rule():
+    posts_only = {name for name, rules in RULES.items() if rules.get("coordinator") == 405}
+    writes = {
+        name
+        for name in app_url_names()
+        if name.startswith("cases:")
+        and name not in {"cases:case_list", "cases:my_cases", "cases:case_detail"}
+    }
+    assert writes - posts_only <= set(WRITE_RULES)
+    assert writes <= set(WRITE_RULES)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "professional", "researcher"])

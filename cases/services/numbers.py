@@ -1,8 +1,8 @@
-"""Writes for cases. Every service is atomic and writes its history row in the same transaction."""
+"""Readable case numbers."""
 
 from django.db import transaction
 
-from .models import CaseNumberCounter
+from ..models import CaseNumberCounter
 
 
 def case_numbers_reserve(*, year: int, count: int = 1) -> list[str]:

@@ -1,3 +1,5 @@
+"""The case lists: the coordinator's case list and the professional's Mijn zaken."""
+
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -6,11 +8,11 @@ from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 from professionals.access import get_own_professional
 
-from . import access, selectors
-from .forms import CaseFilterForm, MyCasesFilterForm
+from .. import access, selectors
+from ..forms import CaseFilterForm, MyCasesFilterForm
 
 
-def _query_string_without_page(request) -> str:
+def query_string_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("pagina", None)
     return params.urlencode()
@@ -44,7 +46,7 @@ def case_list(request: AuthenticatedHttpRequest):
         "form": form,
         "page": page,
         "today": timezone.localdate(),
-        "query_string": _query_string_without_page(request),
+        "query_string": query_string_without_page(request),
     }
     if request.htmx:
         return render(request, "cases/case_list.html#results", context)
@@ -72,32 +74,8 @@ def my_cases(request: AuthenticatedHttpRequest):
         "page": page,
         "today": today,
         "follow_ups": list(selectors.follow_ups_due(professional, today)[:10]),
-        "query_string": _query_string_without_page(request),
+        "query_string": query_string_without_page(request),
     }
     if request.htmx:
         return render(request, "cases/my_cases.html#results", context)
     return render(request, "cases/my_cases.html", context)
-
-
-@require_GET
-def case_detail(request: AuthenticatedHttpRequest, pk: int):
-    """The case file: header, chain track and timeline."""
-    case = access.get_case_for_user(request.user, pk)
-    today = timezone.localdate()
-    timeline = selectors.case_timeline(case)
-    visited_stages = {
-        stage
-        for entry in timeline
-        if entry["kind"] == "stage"
-        for stage in (entry["item"].from_stage, entry["item"].to_stage)
-        if stage
-    }
-    context = {
-        "case": case,
-        "visited_stages": visited_stages,
-        "today": today,
-        "child_age": case.child.age_on(today),
-        "timeline": timeline,
-        "can_change": access.can_change_case(request.user, case),
-    }
-    return render(request, "cases/case_detail.html", context)

@@ -1,0 +1,61 @@
+"""Assigning a case to a professional. Every change of professional is a handover."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from professionals.models import Professional
+
+from ..constants import AssignmentReason
+from ..exceptions import RuleViolation
+from ..models import Assignment, Case
+from ._locking import bump_version, lock_case
+
+
+def case_assign(
+    *,
+    case: Case,
+    professional: Professional,
+    actor,
+    reason: str,
+    note: str = "",
+    expected_version: int | None,
+) -> Assignment:
+    """Give the case to `professional`, ending the current assignment.
+
+    A reassignment (the case had a professional) is a handover and needs a written note.
+    Clears a waiting handover request. The case row is locked and its version checked, so of
+    two coordinators assigning at once one wins and the other gets ConcurrentEdit.
+    """
+    with transaction.atomic():
+        case = lock_case(case, expected_version=expected_version)
+        errors: dict[str, str] = {}
+        if not case.is_open:
+            errors[None] = _("Een gesloten zaak wordt niet toegewezen.")
+        if not professional.is_active:
+            errors["professional"] = _("Deze professional is niet actief.")
+        if case.professional_id == professional.pk:
+            errors["professional"] = _("Deze professional heeft de zaak al.")
+        if reason not in AssignmentReason.values:
+            errors["reason"] = _("Kies een reden.")
+        is_handover = case.professional_id is not None
+        note = (note or "").strip()
+        if is_handover and not note:
+            errors["note"] = _("Licht toe waarom de zaak naar een andere professional gaat.")
+        if errors:
+            raise RuleViolation(errors=errors)
+        now = timezone.now()
+        Assignment.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
+        assignment = Assignment.objects.create(
+            case=case,
+            professional=professional,
+            started_at=now,
+            reason=reason,
+            note=note,
+            is_handover=is_handover,
+            assigned_by=actor,
+        )
+        case.professional = professional
+        case.handover_requested_at = None
+        bump_version(case, "professional", "handover_requested_at")
+        return assignment

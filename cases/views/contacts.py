@@ -1,0 +1,63 @@
+"""Logging a contact: an htmx form on the case page, with a full-page fallback."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bip.lib.http import AuthenticatedHttpRequest
+from professionals.access import get_own_professional
+
+from .. import access, selectors, services
+from ..exceptions import CaseError
+from ..forms import apply_service_errors
+from .detail import contact_form_for
+
+
+@require_http_methods(["GET", "POST"])
+def contact_create(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    professional = get_own_professional(request.user)
+    if not access.can_log_contact(request.user, case):
+        raise PermissionDenied
+    form = contact_form_for(case, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_log(
+                case=case,
+                professional=professional,
+                role=form.cleaned_data["role"],
+                kind=form.cleaned_data["kind"],
+                with_whom=form.cleaned_data["with_whom"],
+                channel=form.cleaned_data["channel"],
+                occurred_at=form.occurred_at(),
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                summary=form.cleaned_data["summary"],
+                caution_given=form.cleaned_data["caution_given"],
+                follow_up_on=form.cleaned_data["follow_up_on"],
+            )
+        except CaseError as error:
+            apply_service_errors(form, error.errors)
+        else:
+            message = _("Contact vastgelegd in de rol %(role)s.") % {
+                "role": contact.get_role_display()
+            }
+            if request.htmx:
+                return render(
+                    request,
+                    "cases/_contact_form.html",
+                    {
+                        "case": case,
+                        "contact_form": contact_form_for(case),
+                        "saved_message": message,
+                        "timeline": selectors.case_timeline(case),
+                        "timeline_limit": selectors.TIMELINE_LIMIT,
+                        "oob_timeline": True,
+                    },
+                )
+            messages.success(request, message)
+            return redirect("cases:case_detail", pk=case.pk)
+    template = "cases/_contact_form.html" if request.htmx else "cases/contact_form.html"
+    status = 422 if request.method == "POST" else 200
+    return render(request, template, {"case": case, "contact_form": form}, status=status)

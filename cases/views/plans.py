@@ -1,0 +1,131 @@
+"""The household plan on the case page: add goals and actions, mark actions done.
+
+The plan belongs to the household; it is reached through a case the user may change.
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bip.lib.http import AuthenticatedHttpRequest
+from professionals.models import Professional
+
+from .. import access, selectors, services
+from ..exceptions import CaseError, ConcurrentEdit
+from ..forms import PlanActionDoneForm, PlanActionForm, PlanGoalForm, apply_service_errors
+from ..models import PlanAction
+
+
+def _household_professionals(case):
+    """Professionals who work with this household now: the owners an action can have."""
+    return (
+        Professional.objects.filter(
+            cases__child__household_id=case.child.household_id, cases__status="open"
+        )
+        .select_related("user")
+        .distinct()
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_goal_create(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    form = PlanGoalForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.plan_goal_add(
+                    case=case, actor=request.user, description=form.cleaned_data["description"]
+                )
+            except CaseError as error:
+                apply_service_errors(form, error.errors)
+            else:
+                messages.success(request, _("Doel toegevoegd aan het gezinsplan."))
+                return redirect(f"{case.get_absolute_url()}#plan")
+        status = 422
+    return render(
+        request,
+        "cases/plan_form.html",
+        {"case": case, "form": form, "title": _("Doel toevoegen aan het gezinsplan")},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    plan = selectors.household_plan(case)["plan"]
+    form = PlanActionForm(
+        request.POST if request.method == "POST" else None,
+        plan=plan,
+        professionals=_household_professionals(case),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.plan_action_add(
+                    case=case,
+                    actor=request.user,
+                    description=form.cleaned_data["description"],
+                    goal=form.cleaned_data["goal"],
+                    owner=form.cleaned_data["owner"],
+                    owner_professional=form.cleaned_data["owner_professional"],
+                    due_on=form.cleaned_data["due_on"],
+                )
+            except CaseError as error:
+                apply_service_errors(form, error.errors)
+            else:
+                messages.success(request, _("Actie toegevoegd aan het gezinsplan."))
+                return redirect(f"{case.get_absolute_url()}#plan")
+        status = 422
+    return render(
+        request,
+        "cases/plan_form.html",
+        {"case": case, "form": form, "title": _("Actie toevoegen aan het gezinsplan")},
+        status=status,
+    )
+
+
+@require_POST
+def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    action = get_object_or_404(
+        PlanAction.objects.select_related("plan"),
+        pk=action_pk,
+        plan__household_id=case.child.household_id,
+    )
+    form = PlanActionDoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("De actie kon niet worden bijgewerkt: ververs de pagina."))
+        return redirect(f"{case.get_absolute_url()}#plan")
+    conflict = None
+    try:
+        services.plan_action_set_done(
+            case=case,
+            actor=request.user,
+            action=action,
+            done=form.cleaned_data["done"],
+            on=timezone.localdate(),
+            expected_version=form.cleaned_data["version"],
+        )
+    except ConcurrentEdit as error:
+        conflict = error.errors[None]
+    if request.htmx:
+        context = {
+            "case": case,
+            **selectors.household_plan(case),
+            "can_change": True,
+            "plan_conflict": conflict,
+        }
+        return render(
+            request, "cases/_household_plan.html", context, status=409 if conflict else 200
+        )
+    if conflict:
+        messages.error(request, conflict)
+    else:
+        messages.success(request, _("Gezinsplan bijgewerkt."))
+    return redirect(f"{case.get_absolute_url()}#plan")

@@ -1,0 +1,172 @@
+"""Chain steps on a case: Halt referral, Halt result, RvdK referral, closing, reopening.
+
+Each is a full page with its own form (GET shows it, POST applies it through a service).
+A refused step shows the service's message on the form with status 422; a concurrent change
+keeps what the user typed and says so.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bip.lib.http import AuthenticatedHttpRequest
+from professionals.groups import is_coordinator
+
+from .. import access, services
+from ..constants import HALT_PARENT_CONSENT_BELOW_AGE
+from ..exceptions import CaseError, ConcurrentEdit
+from ..forms import CloseForm, HaltReferralForm, HaltResultForm, ReasonForm, apply_service_errors
+from ..services.stages import halt_eligibility_problems
+
+
+def _stage_page(request, case, form_class, *, title: str, apply, success: str, template_extra=None):
+    """GET: the form. POST: validate, call `apply(form)`, redirect or show the errors."""
+    form = form_class(
+        request.POST if request.method == "POST" else None, initial={"version": case.version}
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                apply(form)
+            except ConcurrentEdit as error:
+                case.refresh_from_db()
+                form.refresh_version(case.version)
+                apply_service_errors(form, error.errors)
+            except CaseError as error:
+                apply_service_errors(form, error.errors)
+            else:
+                messages.success(request, success)
+                return redirect("cases:case_detail", pk=case.pk)
+        status = 422
+    context = {"case": case, "form": form, "title": title, **(template_extra or {})}
+    return render(request, "cases/stage_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def case_refer_to_halt(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    problems = halt_eligibility_problems(case, today=timezone.localdate())
+    age = case.child.age_on(timezone.localdate())
+
+    def apply(form):
+        services.case_refer_to_halt(
+            case=case,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            pupil_consent=form.cleaned_data["pupil_consent"],
+            parent_consent=form.cleaned_data["parent_consent"],
+            override_reason=form.cleaned_data["override_reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _stage_page(
+        request,
+        case,
+        HaltReferralForm,
+        title=_("Doorverwijzen naar Halt"),
+        apply=apply,
+        success=_("De zaak is doorverwezen naar Halt."),
+        template_extra={
+            "eligibility_problems": list(problems.values()),
+            "parent_consent_needed": age < HALT_PARENT_CONSENT_BELOW_AGE,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_refer_to_rvdk(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+
+    def apply(form):
+        services.case_refer_to_rvdk(
+            case=case,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _stage_page(
+        request,
+        case,
+        ReasonForm,
+        title=_("Doorverwijzen naar de Raad voor de Kinderbescherming"),
+        apply=apply,
+        success=_("De zaak is doorverwezen naar de Raad voor de Kinderbescherming."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_halt_result(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+
+    def apply(form):
+        services.case_halt_result(
+            case=case,
+            actor=request.user,
+            result=form.cleaned_data["result"],
+            reason=form.cleaned_data["reason"],
+            category=form.cleaned_data["category"],
+            achieved_on=form.cleaned_data["achieved_on"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _stage_page(
+        request,
+        case,
+        HaltResultForm,
+        title=_("Halt-uitkomst vastleggen"),
+        apply=apply,
+        success=_("De Halt-uitkomst is vastgelegd."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_close(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+
+    def apply(form):
+        services.case_close(
+            case=case,
+            actor=request.user,
+            category=form.cleaned_data["category"],
+            achieved_on=form.cleaned_data["achieved_on"],
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _stage_page(
+        request,
+        case,
+        CloseForm,
+        title=_("Zaak sluiten met uitkomst"),
+        apply=apply,
+        success=_("De zaak is gesloten."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_reopen(request: AuthenticatedHttpRequest, pk: int):
+    case = access.get_case_for_user(request.user, pk)
+    if not is_coordinator(request.user):
+        raise PermissionDenied
+
+    def apply(form):
+        services.case_reopen(
+            case=case,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _stage_page(
+        request,
+        case,
+        ReasonForm,
+        title=_("Zaak heropenen"),
+        apply=apply,
+        success=_("De zaak is heropend."),
+    )
