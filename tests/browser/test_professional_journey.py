@@ -48,7 +48,9 @@ def test_bip_carries_a_case_through_the_chain(page, live_server, login, assert_a
     page.get_by_role("link", name="Doorverwijzen naar Halt").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Doorverwijzen naar Halt")
     assert_accessible(page)
-    page.get_by_label("Reden", exact=True).fill("Eerste keer verzuim, leerling en ouders willen meewerken.")
+    page.get_by_label("Reden", exact=True).fill(
+        "Eerste keer verzuim, leerling en ouders willen meewerken."
+    )
     page.get_by_label("De leerling geeft toestemming").check()
     page.get_by_label("De ouders geven toestemming").check()
     page.get_by_role("button", name="Bevestigen").click()
