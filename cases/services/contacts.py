@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from professionals.models import Professional
 from roles.access import is_sworn_on, roles_available_to
 from roles.acts import act_violations
+from roles.constants import Channel, ContactWith
 
 from ..exceptions import RuleViolation
 from ..models import MAX_CONTACT_MINUTES, Case, Contact
@@ -54,6 +55,10 @@ def contact_log(
             errors["occurred_at"] = _(
                 "Het contact ligt vóór de datum van de melding (%(day)s)."
             ) % {"day": case.date_received.strftime("%d-%m-%Y")}
+        if with_whom not in ContactWith.values:
+            errors["with_whom"] = _("Kies met wie het contact was.")
+        if channel not in Channel.values:
+            errors["channel"] = _("Kies het kanaal van het contact.")
         if not 1 <= duration_minutes <= MAX_CONTACT_MINUTES:
             errors["duration_minutes"] = _(
                 "Een contact duurt tussen 1 minuut en 8 uur (480 minuten)."

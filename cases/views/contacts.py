@@ -14,6 +14,10 @@ from ..exceptions import CaseError
 from ..forms import apply_service_errors
 from .detail import contact_form_for
 
+# The service names the contact's moment "occurred_at"; the form splits it into a date and a
+# time. Its error belongs on the date, where the user corrects it, not above the form.
+SERVICE_ERROR_FIELDS = {"occurred_at": "occurred_on"}
+
 
 @require_http_methods(["GET", "POST"])
 def contact_create(request: AuthenticatedHttpRequest, pk: int):
@@ -38,7 +42,8 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int):
                 follow_up_on=form.cleaned_data["follow_up_on"],
             )
         except CaseError as error:
-            apply_service_errors(form, error.errors)
+            errors = {SERVICE_ERROR_FIELDS.get(f, f): msg for f, msg in error.errors.items()}
+            apply_service_errors(form, errors)
         else:
             message = _("Contact vastgelegd in de rol %(role)s.") % {
                 "role": contact.get_role_display()

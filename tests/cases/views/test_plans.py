@@ -1,0 +1,267 @@
+"""The household plan on the case page: goals, actions, marking an action done.
+
+Each test checks the response, then the plan rows (refresh_from_db), then the PlanChange
+history row that every case of the household shows in its timeline.
+"""
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from cases.constants import PlanChangeKind, PlanOwner
+from cases.models import HouseholdPlan, PlanAction, PlanChange, PlanGoal
+from tests.factories import (
+    CaseFactory,
+    ChildFactory,
+    HouseholdPlanFactory,
+    PlanActionFactory,
+    ProfessionalFactory,
+)
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+TODAY = datetime.date(2026, 3, 16)
+NOW = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=AMSTERDAM)
+CONFLICT = "Iemand anders heeft deze zaak gewijzigd"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def today():
+    with time_machine.travel(NOW, tick=False):
+        yield TODAY
+
+
+@pytest.fixture
+def case(professional):
+    return CaseFactory(professional=professional)
+
+
+@pytest.fixture
+def plan(case):
+    return HouseholdPlanFactory(household=case.child.household)
+
+
+@pytest.fixture
+def action(plan):
+    return PlanActionFactory(plan=plan, description="Wekker kopen", owner=PlanOwner.PARENTS)
+
+
+def field_error(response, name: str) -> str:
+    match = re.search(rf'id="id_{name}_error">(.*?)</div>', response.text, re.S)
+    return match.group(1) if match else ""
+
+
+def done_url(case, action) -> str:
+    return reverse("cases:plan_action_done", args=[case.pk, action.pk])
+
+
+HTMX = {"HX-Request": "true"}
+
+
+# Goals
+
+
+def test_add_goal(client, professional, case):
+    client.force_login(professional.user)
+    response = client.post(
+        reverse("cases:plan_goal_create", args=[case.pk]),
+        {"description": "Elke dag op tijd op school"},
+    )
+    assert response.status_code == 302
+    assert response.url == f"{case.get_absolute_url()}#plan"
+
+    plan = HouseholdPlan.objects.get(household=case.child.household)
+    goal = PlanGoal.objects.get(plan=plan)
+    assert goal.description == "Elke dag op tijd op school"
+    assert goal.position == 1
+    assert plan.version == 2
+    change = PlanChange.objects.get(plan=plan)
+    assert change.kind == PlanChangeKind.GOAL_ADDED
+    assert change.description == "Elke dag op tijd op school"
+    assert change.actor == professional.user
+
+    page = client.get(case.get_absolute_url())
+    assert "Doel toegevoegd aan het gezinsplan." in page.text
+    assert "Gezinsplan: doel toegevoegd" in page.text
+
+
+@pytest.mark.parametrize("description", ["", "   "])
+def test_empty_goal_is_refused(client, professional, case, description):
+    client.force_login(professional.user)
+    response = client.post(
+        reverse("cases:plan_goal_create", args=[case.pk]), {"description": description}
+    )
+    assert response.status_code == 422
+    assert "Dit veld is verplicht." in field_error(response, "description")
+    assert not PlanGoal.objects.exists()
+    assert not PlanChange.objects.exists()
+
+
+def test_plan_change_shows_in_the_timeline_of_a_siblings_case(client, professional, case):
+    """One household, one plan: the sibling's professional sees the change on their case."""
+    colleague = ProfessionalFactory(user__username="collega-halt")
+    sibling_case = CaseFactory(
+        professional=colleague, child=ChildFactory(household=case.child.household)
+    )
+    client.force_login(professional.user)
+    client.post(
+        reverse("cases:plan_goal_create", args=[case.pk]),
+        {"description": "Huiswerkbegeleiding regelen"},
+    )
+    change = PlanChange.objects.get()
+
+    client.force_login(colleague.user)
+    page = client.get(sibling_case.get_absolute_url())
+    assert page.status_code == 200
+    timeline = page.text.split('<div id="timeline">')[1].split("</section>")[0]
+    assert f'id="plan-{change.pk}"' in timeline
+    assert "Gezinsplan: doel toegevoegd" in timeline
+    assert "Huiswerkbegeleiding regelen" in timeline
+
+
+# Actions
+
+
+def action_data(**overrides) -> dict:
+    values = {
+        "description": "Gesprek met mentor plannen",
+        "goal": "",
+        "owner": PlanOwner.PROFESSIONAL,
+        "owner_professional": "",
+        "due_on": "2026-03-30",
+    }
+    values.update(overrides)
+    return values
+
+
+def test_add_action_with_a_professional_as_owner(client, professional, case):
+    client.force_login(professional.user)
+    response = client.post(
+        reverse("cases:plan_action_create", args=[case.pk]),
+        action_data(owner_professional=professional.pk),
+    )
+    assert response.status_code == 302
+    action = PlanAction.objects.get()
+    assert action.owner == PlanOwner.PROFESSIONAL
+    assert action.owner_professional == professional
+    assert action.due_on == datetime.date(2026, 3, 30)
+    assert action.plan.household == case.child.household
+    assert PlanChange.objects.get().kind == PlanChangeKind.ACTION_ADDED
+
+
+def test_action_owned_by_a_professional_needs_that_professional(client, professional, case):
+    client.force_login(professional.user)
+    response = client.post(reverse("cases:plan_action_create", args=[case.pk]), action_data())
+    assert response.status_code == 422
+    assert "Kies welke professional de actie uitvoert." in field_error(
+        response, "owner_professional"
+    )
+    assert "Gesprek met mentor plannen" in response.text
+    assert not PlanAction.objects.exists()
+    assert not PlanChange.objects.exists()
+
+
+def test_action_owner_must_work_with_the_household(client, professional, case):
+    stranger = ProfessionalFactory(user__username="onbekend")
+    client.force_login(professional.user)
+    response = client.post(
+        reverse("cases:plan_action_create", args=[case.pk]),
+        action_data(owner_professional=stranger.pk),
+    )
+    assert response.status_code == 422
+    assert field_error(response, "owner_professional")
+    assert not PlanAction.objects.exists()
+
+
+# Marking an action done
+
+
+def test_mark_done_with_htmx_returns_the_plan_fragment(client, professional, case, plan, action):
+    client.force_login(professional.user)
+    response = client.post(
+        done_url(case, action), {"done": "on", "version": plan.version}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert response.text.startswith('<div id="household-plan">')
+    assert "Afgerond op 16 Mrt 2026" in response.text
+
+    version = plan.version
+    action.refresh_from_db()
+    plan.refresh_from_db()
+    assert action.done_on == TODAY
+    assert plan.version == version + 1
+    assert f'name="version" value="{plan.version}"' in response.text
+    change = PlanChange.objects.get(plan=plan)
+    assert change.kind == PlanChangeKind.ACTION_DONE
+    assert change.description == "Wekker kopen"
+    assert change.actor == professional.user
+
+
+def test_mark_done_with_a_stale_version_is_409_and_changes_nothing(
+    client, professional, case, plan, action
+):
+    stale = plan.version
+    plan.version += 1  # someone else changed the plan after this page was loaded
+    plan.save()
+    client.force_login(professional.user)
+    response = client.post(done_url(case, action), {"done": "on", "version": stale}, headers=HTMX)
+    assert response.status_code == 409
+    assert CONFLICT in response.text
+    assert "Afgerond op" not in response.text
+    # The fragment carries the current version, so the user can try again.
+    assert f'name="version" value="{stale + 1}"' in response.text
+
+    action.refresh_from_db()
+    plan.refresh_from_db()
+    assert action.done_on is None
+    assert plan.version == stale + 1
+    assert not PlanChange.objects.exists()
+
+
+def test_mark_done_without_htmx_redirects_to_the_plan(client, professional, case, plan, action):
+    client.force_login(professional.user)
+    response = client.post(done_url(case, action), {"done": "on", "version": plan.version})
+    assert response.status_code == 302
+    assert response.url == f"{case.get_absolute_url()}#plan"
+    action.refresh_from_db()
+    assert action.done_on == TODAY
+    assert "Gezinsplan bijgewerkt." in client.get(response.url).text
+
+
+def test_action_of_another_household_is_404(client, professional, case, plan):
+    elsewhere = PlanActionFactory()  # another household's plan
+    client.force_login(professional.user)
+    response = client.post(
+        done_url(case, elsewhere),
+        {"done": "on", "version": elsewhere.plan.version},
+        headers=HTMX,
+    )
+    assert response.status_code == 404
+    elsewhere.refresh_from_db()
+    assert elsewhere.done_on is None
+    assert not PlanChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("cases:plan_goal_create", "put"),
+        ("cases:plan_goal_create", "delete"),
+        ("cases:plan_action_create", "put"),
+        ("cases:plan_action_create", "delete"),
+        ("cases:plan_action_done", "get"),
+        ("cases:plan_action_done", "put"),
+    ],
+)
+def test_wrong_method_is_405(client, professional, case, action, name, method):
+    client.force_login(professional.user)
+    args = [case.pk, action.pk] if name == "cases:plan_action_done" else [case.pk]
+    response = getattr(client, method)(reverse(name, args=args))
+    assert response.status_code == 405
+    assert not PlanChange.objects.exists()
