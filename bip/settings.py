@@ -147,6 +147,8 @@ MAILERS = {
         "OPTIONS": {},
     }
 }
+# The address users reach the app on; links in e-mails start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ketenkameleon@localhost")
 
 # Security headers. Strict CSP with nonces: no inline scripts, no unsafe-inline for scripts.
@@ -184,6 +186,16 @@ if not DEBUG:
 PAGE_SIZE = env.int("PAGE_SIZE", default=25)
 # A filtered list counts at most this many rows; beyond it the UI says "more than N".
 LIST_COUNT_LIMIT = env.int("LIST_COUNT_LIMIT", default=10_000)
+
+# Study-arm allocation: block randomisation per stratum (melding type x school level).
+ALLOCATION_BLOCK_SIZE = env.int("ALLOCATION_BLOCK_SIZE", default=4)
+if ALLOCATION_BLOCK_SIZE < 2 or ALLOCATION_BLOCK_SIZE % 2:
+    raise ImproperlyConfigured("ALLOCATION_BLOCK_SIZE must be an even number of at least 2.")
+# The secret that seeds each block's order. Kept outside the database, so nobody can foresee
+# the next allocation from the data. Required in production.
+ALLOCATION_SECRET = env.str("ALLOCATION_SECRET", default="" if not DEBUG else "demo-allocation")
+if not DEBUG and len(ALLOCATION_SECRET) < 32:
+    raise ImproperlyConfigured("ALLOCATION_SECRET (>= 32 chars) is required when DEBUG is off.")
 
 LOGGING = {
     "version": 1,

@@ -4,13 +4,31 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.constants import Arm
 from professionals.models import Professional
 from roles.acts import kinds_for_role
 from roles.constants import ChainRole, Channel, ContactWith
 
-from .constants import CaseStatus, HaltResult, MeldingType, OutcomeCategory, PlanOwner, Stage
-from .models import MAX_CONTACT_MINUTES, PlanGoal, School
+from .constants import (
+    AssignmentReason,
+    CaseSource,
+    CaseStatus,
+    HaltResult,
+    MeldingType,
+    OutcomeCategory,
+    PlanOwner,
+    Stage,
+)
+from .models import MAX_CONTACT_MINUTES, Child, PlanGoal, School
 from .selectors import CASE_LIST_ORDERINGS, DEFAULT_CASE_ORDERING, MY_CASES_ORDERINGS
+from .validators import (
+    normalise_brin,
+    normalise_bsn,
+    validate_brin,
+    validate_bsn,
+    validate_onderwijsnummer,
+    validate_postcode,
+)
 
 ANY = [("", _("Alle"))]
 
@@ -251,3 +269,151 @@ def apply_service_errors(form: forms.Form, errors: dict) -> None:
     """Put a service's {field: message} errors on the form; unknown fields become non-field."""
     for field, message in errors.items():
         form.add_error(field if field in form.fields else None, message)
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class IntakeSearchForm(forms.Form):
+    """Find the child first, so that no duplicate is made."""
+
+    bsn = forms.CharField(
+        label=_("BSN"),
+        required=False,
+        max_length=12,
+        validators=[validate_bsn],
+        help_text=_("Zoek op BSN, of op achternaam en geboortedatum."),
+    )
+    last_name = forms.CharField(label=_("Achternaam"), required=False, max_length=150)
+    date_of_birth = forms.DateField(label=_("Geboortedatum"), required=False, widget=_date_input())
+
+    def clean(self):
+        data = super().clean()
+        searchable = data.get("bsn") or (data.get("last_name") and data.get("date_of_birth"))
+        if not searchable and not self.errors:
+            raise forms.ValidationError(
+                _("Vul een BSN in, of een achternaam én een geboortedatum.")
+            )
+        return data
+
+
+class ReferralForm(forms.Form):
+    date_received = forms.DateField(label=_("Datum melding ontvangen"), widget=_date_input())
+    source = forms.ChoiceField(label=_("Bron"), choices=CaseSource.choices, initial=CaseSource.DUO)
+    melding_type = forms.ChoiceField(
+        label=_("Soort melding"), choices=[("", _("Kies een soort"))] + MeldingType.choices
+    )
+    period_start = forms.DateField(label=_("Verzuim vanaf"), widget=_date_input())
+    period_end = forms.DateField(label=_("Verzuim tot en met"), widget=_date_input())
+    hours_absent = forms.IntegerField(
+        label=_("Uren verzuim"), min_value=0, max_value=2000, initial=0
+    )
+    times_late = forms.IntegerField(label=_("Keer te laat"), min_value=0, max_value=1000, initial=0)
+
+
+class NewChildForm(forms.Form):
+    first_name = forms.CharField(label=_("Voornaam"), max_length=100)
+    last_name = forms.CharField(label=_("Achternaam"), max_length=150)
+    date_of_birth = forms.DateField(label=_("Geboortedatum"), widget=_date_input())
+    bsn = forms.CharField(label=_("BSN"), required=False, max_length=12, validators=[validate_bsn])
+    onderwijsnummer = forms.CharField(
+        label=_("Onderwijsnummer"),
+        required=False,
+        max_length=9,
+        validators=[validate_onderwijsnummer],
+        help_text=_("Alleen als het kind geen BSN heeft."),
+    )
+    school_brin = forms.CharField(
+        label=_("BRIN van de school"),
+        required=False,
+        max_length=8,
+        help_text=_("Leeg laten bij absoluut verzuim (niet ingeschreven)."),
+    )
+    sibling_bsn = forms.CharField(
+        label=_("BSN van een broer of zus"),
+        required=False,
+        max_length=12,
+        validators=[validate_bsn],
+        help_text=_("Het kind komt dan in hetzelfde huishouden."),
+    )
+    street = forms.CharField(label=_("Straat en huisnummer"), max_length=200, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=7, required=False, validators=[validate_postcode]
+    )
+    city = forms.CharField(label=_("Plaats"), max_length=100, required=False)
+    household_choice = forms.ChoiceField(
+        label=_("Huishouden"), required=False, widget=forms.RadioSelect, choices=[]
+    )
+
+    def clean_bsn(self):
+        value = normalise_bsn(self.cleaned_data["bsn"])
+        if value and Child.objects.filter(bsn=value).exists():
+            raise forms.ValidationError(
+                _("Er is al een kind met dit BSN. Zoek het kind op en maak de melding daar.")
+            )
+        return value
+
+    def clean_onderwijsnummer(self):
+        value = self.cleaned_data["onderwijsnummer"]
+        if value and Child.objects.filter(onderwijsnummer=value).exists():
+            raise forms.ValidationError(_("Er is al een kind met dit onderwijsnummer."))
+        return value
+
+    def clean_school_brin(self):
+        value = normalise_brin(self.cleaned_data["school_brin"].strip())
+        if not value:
+            return None
+        validate_brin(value)
+        school = School.objects.filter(brin=value).first()
+        if school is None:
+            raise forms.ValidationError(
+                _("Er is geen school met BRIN %(brin)s bekend. De beheerder voegt scholen toe.")
+                % {"brin": value}
+            )
+        return school
+
+    def clean_sibling_bsn(self):
+        value = normalise_bsn(self.cleaned_data["sibling_bsn"])
+        if not value:
+            return None
+        sibling = Child.objects.select_related("household").filter(bsn=value).first()
+        if sibling is None:
+            raise forms.ValidationError(_("Er is geen kind met dit BSN bekend."))
+        return sibling
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("bsn") and not data.get("onderwijsnummer") and not self.errors.get("bsn"):
+            self.add_error("bsn", _("Vul een BSN of een onderwijsnummer in."))
+        if not data.get("sibling_bsn") and not self.errors.get("sibling_bsn"):
+            for field in ("street", "postcode", "city"):
+                if not data.get(field) and field not in self.errors:
+                    self.add_error(field, _("Vul het adres in, of het BSN van een broer of zus."))
+        return data
+
+
+class AssignForm(VersionedForm):
+    professional = forms.ModelChoiceField(
+        label=_("Professional"),
+        queryset=Professional.objects.filter(is_active=True),
+        error_messages={"required": _("Kies een professional.")},
+    )
+    reason = forms.ChoiceField(label=_("Reden"), choices=AssignmentReason.choices)
+    note = forms.CharField(
+        label=_("Toelichting"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Verplicht bij overdracht aan een andere professional."),
+    )
+
+
+class AllocationForm(forms.Form):
+    arm = forms.ChoiceField(label=_("Arm"), choices=Arm.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reden"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Een handmatige toewijzing of correctie wordt met deze reden gelogd."),
+    )

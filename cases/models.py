@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.constants import Arm
 from professionals.groups import is_coordinator, is_professional
 from professionals.models import Professional
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
@@ -255,6 +256,7 @@ class Case(models.Model):
     arm = models.CharField(
         _("onderzoeksarm"),
         max_length=10,
+        choices=Arm.choices,
         blank=True,
         default="",
         editable=False,
@@ -679,3 +681,126 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return self.get_category_display()
+
+
+class ImportStatus(models.TextChoices):
+    """An import batch goes from preview to imported or cancelled, once."""
+
+    PREVIEW = "preview", _("Voorvertoning")
+    IMPORTED = "imported", _("Geïmporteerd")
+    CANCELLED = "cancelled", _("Geannuleerd")
+
+
+class ImportRowStatus(models.TextChoices):
+    VALID = "valid", _("Klaar voor import")
+    ERROR = "error", _("Fout")
+    IMPORTED = "imported", _("Geïmporteerd")
+    SKIPPED = "skipped", _("Overgeslagen")
+
+
+class ImportBatch(models.Model):
+    """One uploaded CSV file of verzuimmeldingen: first its preview, then its import report.
+
+    The rows' cells are kept (ImportRow.payload) only while the batch is a preview; confirming
+    or cancelling deletes them and keeps the report: line numbers, case numbers, error reasons.
+    """
+
+    file_name = models.CharField(_("bestandsnaam"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("geüpload door"),
+    )
+    uploaded_at = models.DateTimeField(_("geüpload op"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    row_count = models.PositiveIntegerField(_("regels"), default=0)
+    valid_count = models.PositiveIntegerField(_("regels zonder fouten"), default=0)
+    error_count = models.PositiveIntegerField(_("regels met fouten"), default=0)
+    imported_count = models.PositiveIntegerField(_("zaken aangemaakt"), default=0)
+    skipped_count = models.PositiveIntegerField(_("regels overgeslagen"), default=0)
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bevestigd of geannuleerd door"),
+    )
+    finished_at = models.DateTimeField(_("bevestigd of geannuleerd op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import van meldingen")
+        verbose_name_plural = _("imports van meldingen")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ImportStatus.PREVIEW, finished_at__isnull=True)
+                | (~Q(status=ImportStatus.PREVIEW) & Q(finished_at__isnull=False)),
+                name="importbatch_finished_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["-uploaded_at", "-id"], name="importbatch_uploaded_idx")]
+
+    def __str__(self) -> str:
+        return _("Import %(pk)s (%(file_name)s)") % {"pk": self.pk, "file_name": self.file_name}
+
+    @property
+    def is_preview(self) -> bool:
+        return self.status == ImportStatus.PREVIEW
+
+
+class ImportRow(models.Model):
+    """One line of an import batch: what it will create, or why it is refused."""
+
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", verbose_name=_("import")
+    )
+    line_number = models.PositiveIntegerField(_("regel"))
+    status = models.CharField(_("status"), max_length=10, choices=ImportRowStatus.choices)
+    # The row's cells by column name, only while the batch is a preview and only for rows
+    # without errors: confirming reads them instead of the file. Deleted on confirm or cancel.
+    payload = models.JSONField(_("inhoud"), null=True, blank=True)
+    # Readable reasons. They never repeat a cell's value, so no BSN or name stays behind.
+    errors = models.JSONField(_("fouten"), default=list, blank=True)
+    child_is_new = models.BooleanField(_("nieuw kind"), null=True, blank=True)
+    household_is_new = models.BooleanField(_("nieuw huishouden"), null=True, blank=True)
+    same_household_as_line = models.PositiveIntegerField(
+        _("zelfde nieuwe huishouden als regel"), null=True, blank=True
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("zaak"),
+    )
+    case_number = models.CharField(_("zaaknummer"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("importregel")
+        verbose_name_plural = _("importregels")
+        ordering = ["batch", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line_number"], name="importrow_unique_line"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status", "line_number"], name="importrow_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line_number}"
+
+    @property
+    def child_name(self) -> str:
+        if not self.payload:
+            return ""
+        return f"{self.payload.get('voornamen', '')} {self.payload.get('achternaam', '')}".strip()
+
+    @property
+    def melding_type_label(self) -> str:
+        value = (self.payload or {}).get("soort_verzuim", "").lower()
+        return MeldingType(value).label if value in MeldingType.values else ""

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .constants import DEADLINE_WARNING_DAYS, CaseStatus
 from .models import Case, Child, Contact, HouseholdPlan, PlanChange, StageChange
@@ -176,3 +176,42 @@ def household_plan(case: Case) -> dict:
             )
         ),
     }
+
+
+QUEUE_SIZE = 20
+
+
+def coordinator_queue(today: datetime.date) -> dict:
+    """The coordinator's work queue: three short lists, each one indexed query."""
+    open_cases = Case.objects.open().select_related("child", "professional__user")
+    return {
+        "unassigned": list(
+            open_cases.filter(professional__isnull=True).order_by("date_received", "id")[
+                :QUEUE_SIZE
+            ]
+        ),
+        "deadlines": list(
+            open_cases.filter(
+                three_month_deadline__lte=today + datetime.timedelta(days=DEADLINE_WARNING_DAYS)
+            ).order_by("three_month_deadline", "id")[:QUEUE_SIZE]
+        ),
+        "handovers": list(
+            open_cases.filter(handover_requested_at__isnull=False).order_by(
+                "handover_requested_at", "id"
+            )[:QUEUE_SIZE]
+        ),
+    }
+
+
+def children_matching(*, bsn: str = "", last_name: str = "", date_of_birth=None):
+    """Children that match a BSN, or a last name and date of birth: intake's duplicate check."""
+    children = Child.objects.select_related("household", "school").annotate(
+        open_cases=Count("cases", filter=Q(cases__status="open"))
+    )
+    if bsn:
+        return list(children.filter(bsn=normalise_bsn(bsn))[:10])
+    if last_name and date_of_birth:
+        return list(
+            children.filter(last_name__iexact=last_name.strip(), date_of_birth=date_of_birth)[:10]
+        )
+    return []

@@ -20,8 +20,20 @@ from .constants import (
 )
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would bypass the model's guards, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Deze records kunnen niet worden gewijzigd."))
+
+    def delete(self):
+        raise ValidationError(_("Deze records kunnen niet worden verwijderd."))
+
+
 class AppendOnlyModel(models.Model):
     """A record that is written once and never changed or deleted through the ORM."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -93,6 +105,20 @@ class Allocation(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case} → {self.get_arm_display()}"
+
+
+class AllocationSequence(models.Model):
+    """The next randomisation position per stratum; locked while an allocation is drawn."""
+
+    stratum = models.CharField(_("stratum"), max_length=40, primary_key=True)
+    next_position = models.PositiveIntegerField(_("volgende positie"), default=0)
+
+    class Meta:
+        verbose_name = _("randomisatiereeks")
+        verbose_name_plural = _("randomisatiereeksen")
+
+    def __str__(self) -> str:
+        return f"{self.stratum}: {self.next_position}"
 
 
 class SurveyInvitation(models.Model):

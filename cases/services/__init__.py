@@ -8,6 +8,7 @@ from .assignments import case_assign
 from .contacts import contact_log
 from .numbers import case_numbers_reserve
 from .plans import plan_action_add, plan_action_set_done, plan_goal_add
+from .referrals import child_register, household_register, referral_register
 from .stages import (
     case_close,
     case_halt_result,
@@ -24,6 +25,9 @@ __all__ = [
     "case_refer_to_halt",
     "case_refer_to_rvdk",
     "case_reopen",
+    "child_register",
+    "household_register",
+    "referral_register",
     "contact_log",
     "plan_action_add",
     "plan_action_set_done",

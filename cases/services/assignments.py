@@ -9,6 +9,7 @@ from professionals.models import Professional
 from ..constants import AssignmentReason
 from ..exceptions import RuleViolation
 from ..models import Assignment, Case
+from ..notifications import send_assignment_mail
 from ._locking import bump_version, lock_case
 
 
@@ -20,11 +21,13 @@ def case_assign(
     reason: str,
     note: str = "",
     expected_version: int | None,
+    notify: bool = True,
 ) -> Assignment:
     """Give the case to `professional`, ending the current assignment.
 
     A reassignment (the case had a professional) is a handover and needs a written note.
-    Clears a waiting handover request. The case row is locked and its version checked, so of
+    Clears a waiting handover request. After commit the professional gets an e-mail with a
+    link to the case and no data of the child. The case row is locked and its version checked, so of
     two coordinators assigning at once one wins and the other gets ConcurrentEdit.
     """
     with transaction.atomic():
@@ -58,4 +61,6 @@ def case_assign(
         case.professional = professional
         case.handover_requested_at = None
         bump_version(case, "professional", "handover_requested_at")
+        if notify:
+            transaction.on_commit(lambda: send_assignment_mail(assignment.pk))
         return assignment

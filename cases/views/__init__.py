@@ -1,5 +1,8 @@
 from .contacts import contact_create
+from .coordination import allocation, assign, intake, queue
+from .dashboard import dashboard
 from .detail import case_detail
+from .imports import import_cancel, import_confirm, import_preview, import_upload
 from .lists import case_list, my_cases
 from .plans import plan_action_create, plan_action_done, plan_goal_create
 from .stages import (
@@ -11,6 +14,10 @@ from .stages import (
 )
 
 __all__ = [
+    "allocation",
+    "assign",
+    "intake",
+    "queue",
     "case_close",
     "case_detail",
     "case_halt_result",
@@ -19,6 +26,11 @@ __all__ = [
     "case_refer_to_rvdk",
     "case_reopen",
     "contact_create",
+    "dashboard",
+    "import_cancel",
+    "import_confirm",
+    "import_preview",
+    "import_upload",
     "my_cases",
     "plan_action_create",
     "plan_action_done",

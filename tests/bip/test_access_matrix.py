@@ -7,6 +7,7 @@ view cannot ship without an explicit access decision.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cases.models import ImportBatch
 from tests.factories import CaseFactory, PlanActionFactory, ProfessionalFactory, UserFactory
 
 # Reachable without login.
@@ -100,6 +101,51 @@ RULES: dict[str, dict[str, int]] = {
         "administrator": 404,
     },
     "cases:plan_action_done": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 200,
+            "professional": 403,
+            "researcher": 403,
+            "administrator": 403,
+        }
+        for name in ("cases:queue", "cases:intake")
+    },
+    # The coordinator's pages on one case: others are refused before the case is fetched.
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 200,
+            "professional": 403,
+            "professional_other": 403,
+            "researcher": 403,
+            "administrator": 403,
+        }
+        for name in ("cases:assign", "cases:allocation")
+    },
+    "cases:import_upload": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:import_preview": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:dashboard": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:import_confirm": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    "cases:import_cancel": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
     "evaluation:home": {
         "anonymous": 302,
         "coordinator": 403,
@@ -135,11 +181,13 @@ def world(db):
     owner = ProfessionalFactory(bip=True, user__username="eigenaar")
     other = ProfessionalFactory(user__username="ander")
     case = CaseFactory(professional=owner)
+    coordinator = UserFactory(username="coord", coordinator=True)
     return {
+        "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
         "case": case,
         "action": PlanActionFactory(plan__household=case.child.household),
         "users": {
-            "coordinator": UserFactory(username="coord", coordinator=True),
+            "coordinator": coordinator,
             "professional": owner.user,
             "professional_other": other.user,
             "researcher": UserFactory(username="onderzoeker", researcher=True),
@@ -147,6 +195,15 @@ def world(db):
         },
     }
 
+
+# Pages that only read (GET); every other case URL changes something and needs a write rule.
+READ_ONLY_URLS = {
+    "cases:case_list",
+    "cases:my_cases",
+    "cases:case_detail",
+    "cases:queue",
+    "cases:dashboard",
+}
 
 # POST with an empty form: who gets through the access check (422: the form's errors), and
 # who is stopped before (403, 404, or 302 to the login page).
@@ -184,6 +241,44 @@ WRITE_RULES: dict[str, dict[str, int]] = {
         "researcher": 404,
         "administrator": 404,
     },
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 422,
+            "professional": 403,
+            "professional_other": 403,
+            "researcher": 403,
+            "administrator": 403,
+        }
+        for name in ("cases:assign", "cases:allocation")
+    },
+    # With no child chosen the intake form has nothing to save: it shows the search again.
+    "cases:intake": {
+        "anonymous": 302,
+        "coordinator": 200,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:import_upload": {
+        "anonymous": 302,
+        "coordinator": 422,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 403,
+    },
+    "cases:import_preview": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    # Confirming or cancelling an (empty) preview batch redirects to its report.
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 302,
+            "professional": 403,
+            "researcher": 403,
+            "administrator": 403,
+        }
+        for name in ("cases:import_confirm", "cases:import_cancel")
+    },
     # An invalid post is answered with a message and a redirect back to the case.
     "cases:plan_action_done": {
         "anonymous": 302,
@@ -198,9 +293,18 @@ WRITE_RULES: dict[str, dict[str, int]] = {
 
 def url_for(name: str, world) -> str:
     case = world["case"]
+    if name in {"cases:import_preview", "cases:import_confirm", "cases:import_cancel"}:
+        return reverse(name, args=[world["batch"].pk])
     if name == "cases:plan_action_done":
         return reverse(name, args=[case.pk, world["action"].pk])
-    if name.startswith("cases:") and name not in {"cases:case_list", "cases:my_cases"}:
+    if name.startswith("cases:") and name not in {
+        "cases:case_list",
+        "cases:my_cases",
+        "cases:queue",
+        "cases:intake",
+        "cases:import_upload",
+        "cases:dashboard",
+    }:
         return reverse(name, args=[case.pk])
     return reverse(name)
 
@@ -235,10 +339,7 @@ def test_write_access_matrix(client, world, name, role):
 def test_every_write_url_has_a_write_rule():
     posts_only = {name for name, rules in RULES.items() if rules.get("coordinator") == 405}
     writes = {
-        name
-        for name in app_url_names()
-        if name.startswith("cases:")
-        and name not in {"cases:case_list", "cases:my_cases", "cases:case_detail"}
+        name for name in app_url_names() if name.startswith("cases:") and name not in READ_ONLY_URLS
     }
     assert writes - posts_only <= set(WRITE_RULES)
     assert writes <= set(WRITE_RULES)

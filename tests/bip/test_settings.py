@@ -35,6 +35,7 @@ def run(args, **env_vars):
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
             "DATABASE_URL",
+            "ALLOCATION_SECRET",
         }
     }
     env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="bip.settings", **env_vars)
@@ -83,8 +84,19 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS" in error
 
 
-def test_production_starts_with_debug_off():
+def test_production_refuses_to_start_without_an_allocation_secret():
     result = run(["-c", SETUP], SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="example.nl")
+    assert result.returncode != 0
+    assert "ALLOCATION_SECRET" in last_line(result.stderr)
+
+
+def test_production_starts_with_debug_off():
+    result = run(
+        ["-c", SETUP],
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="example.nl",
+        ALLOCATION_SECRET=STRONG_KEY[::-1],
+    )
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "False"
 
@@ -94,6 +106,7 @@ def test_production_passes_the_deploy_check():
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="example.nl",
+        ALLOCATION_SECRET=STRONG_KEY[::-1],
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

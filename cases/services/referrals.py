@@ -1,0 +1,133 @@
+"""Registering a referral (verzuimmelding): the child, their household, the case, its arm."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..constants import MAX_SCHOOL_AGE, MIN_SCHOOL_AGE
+from ..exceptions import RuleViolation
+from ..models import Case, Child, Household, School, age_on
+from .numbers import case_numbers_reserve
+
+
+def child_register(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date,
+    bsn: str | None,
+    onderwijsnummer: str | None,
+    school: School | None,
+    household: Household,
+) -> Child:
+    """Create a child after checking BSN, onderwijsnummer and date of birth (full_clean)."""
+    child = Child(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        bsn=bsn or None,
+        onderwijsnummer=onderwijsnummer or None,
+        school=school,
+        household=household,
+    )
+    try:
+        child.full_clean()
+    except ValidationError as error:
+        raise RuleViolation(
+            errors={field: " ".join(messages) for field, messages in error.message_dict.items()}
+        ) from None
+    child.save()
+    return child
+
+
+def household_register(*, street: str, postcode: str, city: str) -> Household:
+    household = Household(street=street.strip(), postcode=postcode, city=city.strip())
+    try:
+        household.full_clean()
+    except ValidationError as error:
+        raise RuleViolation(
+            errors={field: " ".join(messages) for field, messages in error.message_dict.items()}
+        ) from None
+    household.save()
+    return household
+
+
+def referral_problems(
+    *,
+    child: Child,
+    date_received: datetime.date,
+    period_start: datetime.date,
+    period_end: datetime.date,
+) -> dict[str, str]:
+    """Why this referral cannot be registered, as {field: message}; empty when it can."""
+    errors: dict[str, str] = {}
+    if date_received > timezone.localdate():
+        errors["date_received"] = _("De datum van ontvangst ligt in de toekomst.")
+    if period_end < period_start:
+        errors["period_end"] = _("Het einde van de verzuimperiode ligt vóór het begin.")
+    elif period_end > date_received:
+        errors["period_end"] = _("De verzuimperiode eindigt uiterlijk op de datum van de melding.")
+    age = age_on(child.date_of_birth, date_received)
+    if not MIN_SCHOOL_AGE <= age <= MAX_SCHOOL_AGE:
+        errors["date_of_birth"] = _(
+            "Op de meldingsdatum is het kind %(age)s jaar. Een verzuimmelding gaat over een "
+            "leerplichtig of kwalificatieplichtig kind van 5 tot en met 17 jaar."
+        ) % {"age": age}
+    if child.pk and Case.objects.filter(child=child, status="open").exists():
+        errors["child"] = _(
+            "Dit kind heeft al een open zaak. Voeg de nieuwe melding daaraan toe in plaats van "
+            "een tweede zaak te openen."
+        )
+    return errors
+
+
+def referral_register(
+    *,
+    actor,
+    child: Child,
+    date_received: datetime.date,
+    source: str,
+    melding_type: str,
+    hours_absent: int,
+    times_late: int,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    allocate: bool = True,
+) -> Case:
+    """Open a case for `child` and allocate it to a study arm by block randomisation.
+
+    Registration and allocation are one transaction: the arm is drawn only once the referral
+    exists, and a refused referral draws nothing.
+    """
+    from evaluation.services import allocate_block_random
+
+    with transaction.atomic():
+        if child.pk:
+            # Lock the child so two coordinators cannot open two cases for it at once.
+            child = Child.objects.select_for_update().get(pk=child.pk)
+        errors = referral_problems(
+            child=child,
+            date_received=date_received,
+            period_start=period_start,
+            period_end=period_end,
+        )
+        if errors:
+            raise RuleViolation(errors=errors)
+        (number,) = case_numbers_reserve(year=date_received.year)
+        case = Case.objects.create(
+            number=number,
+            child=child,
+            date_received=date_received,
+            source=source,
+            melding_type=melding_type,
+            hours_absent=hours_absent,
+            times_late=times_late,
+            period_start=period_start,
+            period_end=period_end,
+        )
+        if allocate:
+            allocate_block_random(case=case, actor=actor)
+        return case

@@ -1,0 +1,158 @@
+"""The coordinator's peak dashboard: inflow, waiting time, caseload and open cases per stage."""
+
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bip.lib.http import AuthenticatedHttpRequest
+
+from .. import access
+from .. import dashboard as figures
+from ..dashboard import InflowWeek
+
+# The inflow chart's drawing area, in SVG user units (the SVG scales to its container).
+CHART_LEFT = 44  # room for the y-axis labels
+CHART_RIGHT = 8
+CHART_TOP = 30  # room for the "Herfst" label above the bars
+CHART_PLOT_HEIGHT = 240
+CHART_BOTTOM = 28  # room for the month labels
+CHART_SLOT = 12  # one week
+CHART_BAR = 9
+CHART_TICKS = 4
+# Bottom to top: the order of the stacked segments and of the legend.
+SEGMENTS = ("bip", "control", "unallocated")
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    week: InflowWeek
+    x: str
+    segments: list[dict]  # {"kind", "y", "height"}
+
+
+def _units(value: float) -> str:
+    # SVG coordinates are written with a decimal point, whatever the page's language.
+    return f"{value:.1f}"
+
+
+def nice_axis_max(largest: int, ticks: int = CHART_TICKS) -> int:
+    """The top of the y-axis: `ticks` equal whole steps of 1, 2, 2.5 or 5 × 10ⁿ that reach
+    `largest`, the smallest such step."""
+    if largest <= ticks:
+        return ticks
+    rough = largest / ticks
+    magnitude = 10 ** math.floor(math.log10(rough))
+    step = next(
+        m * magnitude
+        for m in (1, 2, 2.5, 5, 10)
+        if m * magnitude >= rough and float(m * magnitude).is_integer()
+    )
+    return int(step) * ticks
+
+
+def inflow_chart(weeks: list[InflowWeek]) -> dict:
+    """Coordinates for the server-drawn SVG bar chart: stacked bars per week, the y-axis
+    gridlines, the month labels and the autumn bands."""
+    axis_max = nice_axis_max(max((week.total for week in weeks), default=0))
+    plot_width = CHART_SLOT * len(weeks)
+    baseline = CHART_TOP + CHART_PLOT_HEIGHT
+    scale = CHART_PLOT_HEIGHT / axis_max
+
+    def slot_x(index: int) -> float:
+        return CHART_LEFT + index * CHART_SLOT
+
+    bars = []
+    for index, week in enumerate(weeks):
+        top = float(baseline)
+        segments = []
+        for kind in SEGMENTS:
+            count = getattr(week, kind)
+            if not count:
+                continue
+            height = count * scale
+            top -= height
+            segments.append({"kind": kind, "y": _units(top), "height": _units(height)})
+        bars.append(
+            ChartBar(
+                week=week,
+                x=_units(slot_x(index) + (CHART_SLOT - CHART_BAR) / 2),
+                segments=segments,
+            )
+        )
+
+    ticks = []
+    for step in range(CHART_TICKS + 1):
+        value = axis_max * step // CHART_TICKS
+        ticks.append({"value": value, "y": _units(baseline - value * scale)})
+
+    # A month label under the first week whose Thursday falls in that month; the first week
+    # only if it is the month's first week, so that two labels never share a slot.
+    months = []
+    previous_month = None
+    for index, week in enumerate(weeks):
+        thursday = week.start + datetime.timedelta(days=3)
+        if thursday.month != previous_month and (index > 0 or thursday.day <= 7):
+            months.append({"date": thursday, "x": _units(slot_x(index))})
+        previous_month = thursday.month
+
+    bands = []
+    run_start = None
+    for index, week in enumerate([*weeks, None]):
+        autumn = week is not None and week.is_autumn
+        if autumn and run_start is None:
+            run_start = index
+        elif not autumn and run_start is not None:
+            x = slot_x(run_start)
+            width = (index - run_start) * CHART_SLOT
+            bands.append({"x": _units(x), "width": _units(width), "label_x": _units(x + width / 2)})
+            run_start = None
+
+    return {
+        "width": CHART_LEFT + plot_width + CHART_RIGHT,
+        "height": baseline + CHART_BOTTOM,
+        "plot_left": CHART_LEFT,
+        "plot_right": CHART_LEFT + plot_width,
+        "plot_top": CHART_TOP,
+        "plot_height": CHART_PLOT_HEIGHT,
+        "bar_width": CHART_BAR,
+        "baseline": baseline,
+        "label_y": baseline + 18,
+        "band_label_y": CHART_TOP - 10,
+        "axis_label_x": CHART_LEFT - 6,
+        "bars": bars,
+        "ticks": ticks,
+        "months": months,
+        "bands": bands,
+    }
+
+
+@require_GET
+def dashboard(request: AuthenticatedHttpRequest):
+    """The coordinator's peak dashboard. Coordinator only; a fixed number of queries."""
+    access.require_coordinator(request.user)
+    today = timezone.localdate()
+    since = figures.inflow_window_start(today)
+    weeks = figures.weekly_inflow(today=today)
+    stages = figures.open_cases_per_stage(today=today)
+    context = {
+        "today": today,
+        "since": since,
+        "weeks": weeks,
+        "peak": figures.peak_summary(weeks),
+        "chart": inflow_chart(weeks),
+        "waiting_times": figures.waiting_times(since=since),
+        "caseload": figures.caseload(today=today),
+        "caseload_totals": figures.caseload_totals(today=today),
+        "caseload_limit": figures.CASELOAD_ROWS,
+        "new_cases_days": figures.NEW_CASES_DAYS,
+        "stages": stages,
+        "stage_totals": {
+            column: sum(getattr(row, column) for row in stages)
+            for column in ("total", "bip", "control", "unallocated", "overdue")
+        },
+    }
+    return render(request, "cases/dashboard.html", context)
