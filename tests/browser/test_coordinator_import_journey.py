@@ -68,3 +68,69 @@ def test_coordinator_uploads_previews_confirms_and_reads_the_report(
     page.locator("#regel-4").get_by_role("link", name=numbers[1]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Zaak {numbers[1]}")
     assert not [e for e in csp_errors if "Content Security Policy" in e], csp_errors
+
+
+def test_coordinator_imports_then_assigns_by_suggestion_and_reassigns_with_a_reason(
+    page, live_server, login, assert_accessible, tmp_path, mailoutbox
+):
+    from cases.models import Assignment
+    from tests.factories import OrganisationFactory, ProfessionalFactory
+
+    UserFactory(username="coordinator", coordinator=True)
+    SchoolFactory(brin="12KL")
+    leerplicht = OrganisationFactory(kind="leerplicht", name="Leerplicht Haarlem")
+    bips = [
+        ProfessionalFactory(bip=True, organisation=leerplicht, user__first_name=name)
+        for name in ("Fatima", "Bas")
+    ]
+    regulars = [
+        ProfessionalFactory(organisation=leerplicht, user__first_name=name)
+        for name in ("Els", "Joost")
+    ]
+    upload = tmp_path / "meldingen.csv"
+    upload.write_bytes(csv_bytes([recent_melding(), recent_melding()]))
+
+    login("coordinator")
+    page.goto(f"{live_server.url}/zaken/import/")
+    page.get_by_label("CSV-bestand met verzuimmeldingen").set_input_files(upload)
+    page.get_by_role("button", name="Uploaden en controleren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Voorvertoning import")
+    page.get_by_role("button", name="2 meldingen importeren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importverslag")
+    first, second = Case.objects.order_by("pk")
+
+    # Assign the first case using the suggestion the page ranks first and preselects.
+    page.get_by_role("link", name="Werkvoorraad").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Werkvoorraad")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Toewijzen {first.number}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Zaak {first.number} toewijzen")
+    assert_accessible(page)
+    suggested = page.locator("input[name=professional]:checked")
+    expect(suggested).to_have_count(1)
+    suggested_pk = int(suggested.get_attribute("value"))
+    expected = bips if first.arm == "bip" else regulars
+    assert suggested_pk in {p.pk for p in expected}
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_text(f"Zaak {first.number} is toegewezen")).to_be_visible()
+    first.refresh_from_db()
+    assert first.professional_id == suggested_pk
+
+    # Assign the second, then reassign it: refused without a reason, a handover with one.
+    page.goto(f"{live_server.url}/zaken/{second.pk}/toewijzen/")
+    page.get_by_role("button", name="Toewijzen").click()
+    second.refresh_from_db()
+    page.goto(f"{live_server.url}/zaken/{second.pk}/toewijzen/")
+    other = next(p for p in bips + regulars if p.pk != second.professional_id)
+    page.locator(f"input[name=professional][value='{other.pk}']").check()
+    page.get_by_label("Reden").select_option("werkdruk")
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_role("alert")).to_contain_text("Licht toe waarom")
+    assert_accessible(page)
+    page.get_by_label("Toelichting").fill("Verdeling van de herfstpiek.")
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_text(f"Zaak {second.number} is toegewezen")).to_be_visible()
+    handover = Assignment.objects.get(case=second, ended_at__isnull=True)
+    assert handover.professional == other
+    assert handover.is_handover
+    assert handover.note == "Verdeling van de herfstpiek."

@@ -1,0 +1,85 @@
+"""`manage.py seed_demo`: fill a development or demo database with the BIP-pilot world."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cases import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Vult de database met een demowereld: de drie organisaties, 15 demo-accounts "
+        f"(wachtwoord '{demo.DEMO_PASSWORD}'), scholen en standaard "
+        f"{demo.DEFAULT_CASES} verzuimzaken over de laatste twee schooljaren en het "
+        "lopende schooljaar, met hun hele geschiedenis. "
+        "Idempotent: accounts, organisaties en scholen worden alleen aangemaakt als ze "
+        "ontbreken. Staan er al zaken in de database, dan komen er geen zaken bij (ook niet "
+        "met --cases), tenzij --reset is gegeven. Dezelfde --seed op dezelfde dag geeft "
+        "dezelfde wereld. Weigert een productie-instelling (DEBUG uit) zonder --force."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=demo.DEFAULT_CASES,
+            help=(
+                "Aantal zaken (standaard %(default)s). Grotere aantallen schalen de wereld mee: "
+                f"een school per {demo.CASES_PER_SCHOOL} zaken en een professional per "
+                f"{demo.CASES_PER_PROFESSIONAL} zaken, zodat caseloads realistisch blijven. De "
+                "15 demo-accounts blijven gelijk; de extra professionals (prof0001, ...) kunnen "
+                f"niet inloggen. Boven {demo.REGIONAL_MAX_CASES} zaken is het een landelijke "
+                "uitrol (adressen en scholen in heel Nederland). Voegt niets toe aan een "
+                "database met zaken, tenzij met --reset."
+            ),
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=demo.DEFAULT_SEED,
+            help="Startwaarde van de toevalsgenerator (standaard %(default)s).",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=(
+                "Verwijder eerst alle zaken en alles wat eraan hangt (kinderen, huishoudens, "
+                "contacten, plannen, toewijzingen, enquêtes, zaaknummertellers en "
+                "randomisatiereeksen) en maak de wereld opnieuw, in één transactie. Accounts, "
+                "organisaties en scholen blijven staan."
+            ),
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Ook uitvoeren als DEBUG uit staat (productie-instelling).",
+        )
+
+    def handle(self, *args, cases: int, seed: int, reset: bool, force: bool, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG staat uit: dit lijkt een productieomgeving. seed_demo maakt demo-accounts "
+                "met een bekend wachtwoord aan en kan met --reset zaken verwijderen. Gebruik "
+                "--force als je dit echt wilt."
+            )
+        if cases < 1:
+            raise CommandError("--cases moet minstens 1 zijn.")
+        started = time.monotonic()
+        report = demo.seed_demo(
+            case_count=cases, seed=seed, reset=reset, progress=self.stdout.write
+        )
+        if report.skipped:
+            self.stdout.write(
+                "Accounts, organisaties en scholen zijn bijgewerkt. Er staan al zaken in de "
+                "database, dus er zijn geen zaken toegevoegd (gebruik --reset om opnieuw te "
+                "beginnen)."
+            )
+        else:
+            for label, count in report.counts.items():
+                self.stdout.write(f"  {label:<32} {demo.thousands(count):>10}")
+            self.stdout.write(
+                self.style.SUCCESS(f"{demo.thousands(report.cases)} demozaken aangemaakt.")
+            )
+        self.stdout.write(f"Klaar in {time.monotonic() - started:.1f} s.")
