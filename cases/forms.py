@@ -63,8 +63,13 @@ class CaseFilterForm(forms.Form):
         required=False,
         empty_label=_("Alle"),
     )
-    school = forms.ModelChoiceField(
-        label=_("School"), queryset=School.objects.all(), required=False, empty_label=_("Alle")
+    # A BRIN rather than a list: nationally there are thousands of schools.
+    school = forms.CharField(
+        label=_("School (BRIN)"),
+        required=False,
+        max_length=8,
+        validators=[validate_brin],
+        help_text=_("Bijvoorbeeld 05KD."),
     )
     deadline = forms.ChoiceField(
         label=_("Termijn"),
@@ -83,6 +88,9 @@ class CaseFilterForm(forms.Form):
         ],
         required=False,
     )
+
+    def clean_school(self):
+        return normalise_brin(self.cleaned_data["school"].strip())
 
     def ordering(self) -> str:
         value = self.cleaned_data.get("sort") if self.is_valid() else ""

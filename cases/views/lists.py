@@ -37,7 +37,7 @@ def case_list(request: AuthenticatedHttpRequest):
         if filters.get("professional"):
             cases = cases.filter(professional=filters["professional"])
         if filters.get("school"):
-            cases = cases.filter(child__school=filters["school"])
+            cases = cases.filter(child__school__brin__startswith=filters["school"])
         if filters.get("deadline"):
             cases = selectors.deadline_filter(cases, filters["deadline"], timezone.localdate())
         ordering = form.ordering()

@@ -101,3 +101,13 @@ def test_query_count_does_not_grow_with_the_data(logged_in, django_assert_max_nu
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = logged_in.get(URL, {"status": "open"})
     assert len(response.context["page"].object_list) == 25
+
+
+def test_filter_by_school_brin(logged_in):
+    from tests.factories import SchoolFactory
+
+    match = CaseFactory(child=ChildFactory(school=SchoolFactory(brin="05KD")))
+    CaseFactory(child=ChildFactory(school=SchoolFactory(brin="12AB")))
+    assert numbers(logged_in.get(URL, {"school": "05kd"})) == [match.number]
+    response = logged_in.get(URL, {"school": "XYZ"})
+    assert "school" in response.context["form"].errors
