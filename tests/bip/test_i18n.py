@@ -44,3 +44,9 @@ def test_pages_are_dutch_by_default_and_english_on_request(client, db):
     english = client.get(reverse("login"))
     assert 'lang="en"' in english.text
     assert "Skip to main content" in english.text
+
+
+def test_an_english_browser_still_gets_dutch_until_the_user_switches(client, db):
+    response = client.get(reverse("login"), headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert 'lang="nl"' in response.text
+    assert "Naar de hoofdinhoud" in response.text
