@@ -31,6 +31,11 @@ from .validators import (
 )
 
 ANY = [("", _("Alle"))]
+DEADLINE_FILTER = forms.ChoiceField(
+    label=_("Termijn"),
+    choices=ANY + [("verlopen", _("Termijn verlopen")), ("binnenkort", _("Binnen 14 dagen"))],
+    required=False,
+)
 
 
 class CaseFilterForm(forms.Form):
@@ -71,11 +76,7 @@ class CaseFilterForm(forms.Form):
         validators=[validate_brin],
         help_text=_("Bijvoorbeeld 05KD."),
     )
-    deadline = forms.ChoiceField(
-        label=_("Termijn"),
-        choices=ANY + [("verlopen", _("Termijn verlopen")), ("binnenkort", _("Binnen 14 dagen"))],
-        required=False,
-    )
+    deadline = DEADLINE_FILTER
     sort = forms.ChoiceField(
         label=_("Sorteren op"),
         choices=[
@@ -99,11 +100,7 @@ class CaseFilterForm(forms.Form):
 
 class MyCasesFilterForm(forms.Form):
     stage = forms.ChoiceField(label=_("Ketenstap"), choices=ANY + Stage.choices, required=False)
-    deadline = forms.ChoiceField(
-        label=_("Termijn"),
-        choices=ANY + [("verlopen", _("Termijn verlopen")), ("binnenkort", _("Binnen 14 dagen"))],
-        required=False,
-    )
+    deadline = DEADLINE_FILTER
     sort = forms.ChoiceField(
         label=_("Sorteren op"),
         choices=[
