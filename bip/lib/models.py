@@ -1,0 +1,32 @@
+"""Model building blocks shared by the apps."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would bypass the model's guards, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Deze records kunnen niet worden gewijzigd."))
+
+    def delete(self):
+        raise ValidationError(_("Deze records kunnen niet worden verwijderd."))
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted through the ORM."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValidationError(_("Dit record kan niet worden gewijzigd."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Dit record kan niet worden verwijderd."))
