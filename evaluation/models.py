@@ -1,10 +1,11 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bip.lib.models import AppendOnlyModel
+from cases.constants import OutcomeCategory, Stage
 from cases.models import Case
 from professionals.models import Professional
 
@@ -18,33 +19,7 @@ from .constants import (
     RespondentType,
     SurveyItem,
 )
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk update and delete would bypass the model's guards, so they are refused too."""
-
-    def update(self, **kwargs):
-        raise ValidationError(_("Deze records kunnen niet worden gewijzigd."))
-
-    def delete(self):
-        raise ValidationError(_("Deze records kunnen niet worden verwijderd."))
-
-
-class AppendOnlyModel(models.Model):
-    """A record that is written once and never changed or deleted through the ORM."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise ValidationError(_("Dit record kan niet worden gewijzigd."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Dit record kan niet worden verwijderd."))
+from .definitions import MeasurementStatus
 
 
 class Allocation(AppendOnlyModel):
@@ -251,6 +226,8 @@ class ResearchExport(models.Model):
     file_name = models.CharField(_("bestand"), max_length=255, blank=True)
     requested_at = models.DateTimeField(_("aangevraagd op"), default=timezone.now)
     finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+    error = models.CharField(_("foutmelding"), max_length=500, blank=True)
+    parameters = models.JSONField(_("filters"), default=dict, blank=True)
     expires_at = models.DateTimeField(_("beschikbaar tot"), null=True, blank=True)
 
     class Meta:
@@ -295,3 +272,48 @@ class ExportEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.export} {self.get_kind_display()}"
+
+
+class Measurement(models.Model):
+    """The three-month snapshot of one case, stored once when the case passes its date.
+
+    The fields are defined in `evaluation.definitions`; the snapshot command writes them and
+    never changes a stored row, so the report stays reproducible.
+    """
+
+    case = models.OneToOneField(
+        Case,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="measurement",
+        verbose_name=_("zaak"),
+    )
+    arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
+    date_received = models.DateField(_("datum melding"))
+    measured_on = models.DateField(_("meetdatum"))
+    status = models.CharField(_("status"), max_length=12, choices=MeasurementStatus.choices)
+    suitable = models.BooleanField(_("passende uitkomst binnen drie maanden"), null=True)
+    outcome_category = models.CharField(
+        _("uitkomst op de meetdatum"), max_length=30, choices=OutcomeCategory.choices, blank=True
+    )
+    days_to_outcome = models.PositiveIntegerField(_("dagen tot uitkomst"), null=True)
+    days_to_first_contact = models.PositiveIntegerField(_("dagen tot eerste contact"), null=True)
+    distinct_professionals = models.PositiveSmallIntegerField(_("aantal professionals"))
+    handovers = models.PositiveSmallIntegerField(_("aantal overdrachten"))
+    contacts = models.PositiveIntegerField(_("aantal contacten"))
+    furthest_stage = models.CharField(_("verste ketenstap"), max_length=20, choices=Stage.choices)
+    km_days = models.PositiveIntegerField(_("Kaplan-Meier: dagen"))
+    km_event = models.BooleanField(_("Kaplan-Meier: uitkomst bereikt"))
+    definitions_version = models.PositiveSmallIntegerField(_("versie definities"))
+    computed_at = models.DateTimeField(_("berekend op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("driemaandsmeting")
+        verbose_name_plural = _("driemaandsmetingen")
+        indexes = [
+            models.Index(fields=["arm", "date_received"], name="measurement_arm_idx"),
+            models.Index(fields=["date_received"], name="measurement_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ({self.measured_on})"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluation.constants import Arm
+from evaluation.surveys import survey_invitations_for_case
 from professionals.groups import is_coordinator
 from roles.constants import ContactKind
 
@@ -235,6 +236,9 @@ def _close(case: Case, *, actor, reason: str, category: str, achieved_on, **hist
     case.closed_on = timezone.localdate()
     case.handover_requested_at = None
     bump_version(case, "status", "closed_on", "handover_requested_at")
+    # Closure (or the three-month date, whichever is first) invites the client survey; the
+    # mail goes out when this transaction commits. Idempotent.
+    survey_invitations_for_case(case)
     return change
 
 

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
 from stdnum.nl import brin, bsn, onderwijsnummer, postcode
@@ -73,13 +74,14 @@ def test_demo_accounts_log_in_with_the_demo_password_and_sit_in_their_group(worl
     users = get_user_model().objects.filter(username__in=[a.username for a in demo.DEMO_ACCOUNTS])
     assert users.count() == 15
     for account in demo.DEMO_ACCOUNTS:
-        user = authenticate(username=account.username, password="ketenkameleon-demo")
+        # django-axes checks every password login against its lockout, so it needs a request.
+        user = authenticate(HttpRequest(), username=account.username, password="ketenkameleon-demo")
         assert user is not None, account.username
         assert list(user.groups.values_list("name", flat=True)) == [account.group]
         assert user.first_name and user.last_name
         assert not user.is_superuser
         assert user.is_staff == (account.username == "beheerder")
-    assert authenticate(username="bip1", password="wrong-password") is None
+    assert authenticate(HttpRequest(), username="bip1", password="wrong-password") is None
     expected = {StaffGroup.PROFESSIONAL: 12, StaffGroup.COORDINATOR: 1}
     for group, count in expected.items():
         assert users.filter(groups__name=group).count() == count

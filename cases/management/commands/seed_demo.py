@@ -4,8 +4,15 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from cases import demo
+from evaluation.snapshots import measurements_snapshot
+from evaluation.study import study_end
+
+# Up to this many cases seed_demo also stores the three-month measurements (about 1,000 a
+# second); a larger world prints the command instead.
+SNAPSHOT_MAX_CASES = 50_000
 
 
 class Command(BaseCommand):
@@ -82,4 +89,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{demo.thousands(report.cases)} demozaken aangemaakt.")
             )
+            self._snapshot_measurements(report.cases)
         self.stdout.write(f"Klaar in {time.monotonic() - started:.1f} s.")
+
+    def _snapshot_measurements(self, case_count: int) -> None:
+        """The three-month measurements, so the researcher's report shows the demo world.
+        A large world takes minutes: then only the command to run is printed."""
+        if case_count > SNAPSHOT_MAX_CASES:
+            self.stdout.write(
+                "Driemaandsmetingen niet vastgelegd (grote wereld): draai "
+                "'manage.py snapshot_measurements' voor het onderzoeksrapport."
+            )
+            return
+        counts = measurements_snapshot(timezone.localdate(), study_end())
+        self.stdout.write(f"{demo.thousands(counts.created)} driemaandsmetingen vastgelegd.")

@@ -1,0 +1,132 @@
+"""The codebook shipped with every export: variable, label, type, allowed values, definition.
+
+Two files in the export's ZIP:
+- `codebook.csv`: one row per variable, for analysis scripts;
+- `codebook.txt`: the same for people, with the dataset, the study, the conventions for
+  missing values and pseudonyms, and the definitions quoted from `evaluation.definitions`.
+
+Texts are rendered in the active language; the export task renders them in Dutch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from collections.abc import Sequence
+
+from django.utils.translation import gettext as _
+
+from ..definitions import DEFINITIONS_VERSION
+from .datasets import BOOLEAN, CATEGORY, INTEGER, Dataset, Variable
+from .pseudonyms import PSEUDONYM_HEX_CHARS
+
+
+def type_label(variable: Variable) -> str:
+    return {
+        CATEGORY: _("categorie"),
+        BOOLEAN: _("ja/nee"),
+        INTEGER: _("geheel getal"),
+    }.get(variable.kind, _("tekst"))
+
+
+def allowed_values(variable: Variable) -> str:
+    if variable.kind == CATEGORY:
+        codes = variable.spss_codes()
+        return "; ".join(
+            _("%(code)s = %(label)s (SPSS %(number)s)")
+            % {"code": code, "label": label, "number": codes[code]}
+            for code, label in variable.choices
+        )
+    if variable.kind == BOOLEAN:
+        return _("1 = ja; 0 = nee")
+    return str(variable.values)
+
+
+def codebook_rows(variables: Sequence[Variable]) -> list[list[str]]:
+    return [
+        [
+            variable.name,
+            str(variable.label),
+            type_label(variable),
+            allowed_values(variable),
+            str(variable.definition),
+        ]
+        for variable in variables
+    ]
+
+
+def codebook_header() -> list[str]:
+    return [_("variabele"), _("label"), _("type"), _("waarden"), _("definitie")]
+
+
+def codebook_csv(dataset: Dataset) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(codebook_header())
+    writer.writerows(codebook_rows(dataset.variables))
+    return buffer.getvalue()
+
+
+def _wrapped(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent)
+
+
+def codebook_text(
+    dataset: Dataset,
+    *,
+    study_id: str,
+    file_format_label: str,
+    data_file_name: str,
+    row_count: int,
+    export_number: int,
+) -> str:
+    """The codebook for people. Holds no date: the export itself is logged in the app."""
+    lines = [
+        _("Codeboek – %(dataset)s") % {"dataset": dataset.label},
+        "",
+        _wrapped(str(dataset.description), indent=""),
+        "",
+        _("Studie: %(study)s") % {"study": study_id},
+        _("Export: nummer %(number)s") % {"number": export_number},
+        _("Bestand: %(file)s (%(format)s)") % {"file": data_file_name, "format": file_format_label},
+        _("Aantal rijen: %(rows)s") % {"rows": row_count},
+        _("Versie van de definities: %(version)s") % {"version": DEFINITIONS_VERSION},
+        "",
+        _("Afspraken"),
+        _wrapped(
+            _(
+                "Pseudoniemen zijn de eerste %(chars)s tekens van HMAC-SHA256 met een geheime "
+                "sleutel per studie. Dezelfde persoon of zaak heeft binnen deze studie steeds "
+                "hetzelfde pseudoniem; exports van verschillende studies zijn niet te koppelen."
+            )
+            % {"chars": PSEUDONYM_HEX_CHARS}
+        ),
+        _wrapped(
+            _(
+                "Er staan geen namen, BSN's, onderwijsnummers, adressen, postcodes, "
+                "contactgegevens, vrije tekst of exacte datums in de export. Een moment staat "
+                "er als dagen sinds de melding; de melding zelf als jaar en maand; de leeftijd "
+                "in hele jaren op de datum van de melding."
+            )
+        ),
+        _wrapped(
+            _(
+                "Een lege cel is een ontbrekende waarde (in SPSS: system missing). In CSV en "
+                "Excel staat een categorie als code (bijvoorbeeld 'bip') en ja/nee als 1/0; in "
+                "SPSS staat een categorie als getal met een waardelabel."
+            )
+        ),
+        "",
+        _("Variabelen"),
+        "",
+    ]
+    for name, label, kind, values, definition in codebook_rows(dataset.variables):
+        lines.append(f"{name} – {label}")
+        lines.append(_wrapped(_("Type: %(type)s") % {"type": kind}))
+        if values:
+            lines.append(_wrapped(_("Waarden: %(values)s") % {"values": values}))
+        if definition:
+            lines.append(_wrapped(_("Definitie: %(definition)s") % {"definition": definition}))
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,355 @@
+"""Research exports: request, run (as a background task), download and purge.
+
+Lifecycle of a ResearchExport: queued -> running -> done | failed; done -> expired when the
+file is deleted after EXPORT_RETENTION_DAYS. Every step a person or the system takes is an
+append-only ExportEvent: requested (who, dataset), completed (rows), downloaded (who, rows),
+deleted.
+
+Files live in EXPORT_ROOT/<export id>/<random name>.zip: a ZIP with the data file, codebook.csv
+and codebook.txt. The random name keeps the file unguessable on disk; the app serves it only
+to the researcher who asked for it, through `export_download`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cases.exceptions import RuleViolation
+from professionals.groups import is_researcher
+
+from ..constants import ExportDataset, ExportEventKind, ExportFormat, ExportStatus
+from ..definitions import DEFINITIONS_VERSION
+from ..models import ExportEvent, ResearchExport
+from . import codebook, writers
+from .datasets import DEFAULT_CHUNK_SIZE, Chunk, Dataset, get_dataset
+from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
+
+logger = logging.getLogger(__name__)
+
+FILE_EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.XLSX: "xlsx", ExportFormat.SAV: "sav"}
+# Share of the progress bar for reading the rows. SPSS collects all rows before pyreadstat
+# writes the file in one call, so reading is only part of its work.
+READING_SHARE = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 70}
+UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class ExportUnavailable(Exception):
+    """The export's file cannot be downloaded. `gone` is True once it has expired."""
+
+    def __init__(self, message: str, *, gone: bool):
+        self.gone = gone
+        super().__init__(message)
+
+
+def export_directory(export_id: int) -> Path:
+    return Path(settings.EXPORT_ROOT) / str(export_id)
+
+
+def export_path(export: ResearchExport) -> Path | None:
+    """Where the export's ZIP is, or None when it has no file."""
+    if not export.file_name:
+        return None
+    return export_directory(export.pk) / export.file_name
+
+
+def download_name(export: ResearchExport) -> str:
+    return f"ketenkameleon-{export.dataset}-{export.file_format}-{export.pk}.zip"
+
+
+def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
+    if export.status == ExportStatus.EXPIRED:
+        return True
+    return export.expires_at is not None and export.expires_at <= (now or timezone.now())
+
+
+# --------------------------------------------------------------------------------------------
+# Request
+# --------------------------------------------------------------------------------------------
+
+
+def export_create(*, user, dataset: str, file_format: str) -> ResearchExport:
+    """Create the export and its `requested` event, without starting it.
+
+    Only a researcher may export (PermissionDenied otherwise). An unknown dataset or format
+    raises RuleViolation with the form field it belongs to.
+    """
+    if not is_researcher(user):
+        raise PermissionDenied
+    errors = {}
+    if dataset not in ExportDataset.values:
+        errors["dataset"] = _("Kies een dataset.")
+    if file_format not in ExportFormat.values:
+        errors["file_format"] = _("Kies een bestandsformaat.")
+    if errors:
+        raise RuleViolation(errors=errors)
+    with transaction.atomic():
+        export = ResearchExport.objects.create(
+            requested_by=user,
+            dataset=dataset,
+            file_format=file_format,
+            parameters={"study_id": settings.STUDY_ID, "definitions_version": DEFINITIONS_VERSION},
+        )
+        ExportEvent.objects.create(export=export, kind=ExportEventKind.REQUESTED, actor=user)
+    return export
+
+
+def export_request(*, user, dataset: str, file_format: str) -> ResearchExport:
+    """Create the export and queue `evaluation.tasks.run_export` once the transaction commits."""
+    from ..tasks import run_export
+
+    with transaction.atomic():
+        export = export_create(user=user, dataset=dataset, file_format=file_format)
+        transaction.on_commit(partial(run_export.enqueue, export.pk))
+    return export
+
+
+# --------------------------------------------------------------------------------------------
+# Run
+# --------------------------------------------------------------------------------------------
+
+
+def _with_progress(
+    chunks: Iterable[Chunk], export_id: int, expected_rows: int, share: int
+) -> Iterator[Chunk]:
+    """Pass the chunks through, writing the percentage done after each (only when it changes).
+
+    The update runs outside any transaction, so the progress page sees it at once.
+    """
+    done, shown = 0, 0
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        percent = min(share, done * share // max(expected_rows, 1))
+        if percent != shown:
+            ResearchExport.objects.filter(pk=export_id).update(progress=percent)
+            shown = percent
+
+
+def write_data_file(
+    *, dataset: Dataset, file_format: str, path: Path, chunks: Iterable[Chunk], expected_rows: int
+) -> int:
+    if file_format == ExportFormat.CSV:
+        return writers.write_csv(path, dataset.variables, chunks)
+    if file_format == ExportFormat.XLSX:
+        return writers.write_xlsx(path, dataset.variables, chunks)
+    return writers.write_sav(
+        path,
+        dataset.variables,
+        chunks,
+        expected_rows=expected_rows,
+        file_label=_("Ketenkameleon – %(dataset)s") % {"dataset": dataset.label},
+    )
+
+
+@dataclass(frozen=True)
+class WrittenExport:
+    path: Path
+    row_count: int
+
+
+def write_export_zip(
+    *,
+    dataset: Dataset,
+    file_format: str,
+    directory: Path,
+    export_number: int,
+    pseudonymise: Pseudonymiser,
+    expected_rows: int,
+    progress=None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> WrittenExport:
+    """Write the data file and the codebook into a new ZIP with a random name in `directory`.
+
+    `progress(chunks)` may wrap the chunk stream (to record progress). The ZIP appears under
+    its final name only when complete.
+    """
+    extension = FILE_EXTENSIONS[file_format]
+    stem = secrets.token_urlsafe(24)
+    data_path = directory / f"{stem}.{extension}.tmp"
+    part_path = directory / f"{stem}.zip.part"
+    zip_path = directory / f"{stem}.zip"
+    chunks = dataset.chunks(pseudonymise, chunk_size)
+    if progress is not None:
+        chunks = progress(chunks)
+    try:
+        rows = write_data_file(
+            dataset=dataset,
+            file_format=file_format,
+            path=data_path,
+            chunks=chunks,
+            expected_rows=expected_rows,
+        )
+        data_name = f"{dataset.key}.{extension}"
+        # XLSX is a ZIP itself: deflating it again gains nothing.
+        compression = zipfile.ZIP_STORED if extension == "xlsx" else zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(part_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(data_path, data_name, compress_type=compression)
+            archive.writestr("codebook.csv", codebook.codebook_csv(dataset))
+            archive.writestr(
+                "codebook.txt",
+                codebook.codebook_text(
+                    dataset,
+                    study_id=pseudonymise.study_id,
+                    file_format_label=str(ExportFormat(file_format).label),
+                    data_file_name=data_name,
+                    row_count=rows,
+                    export_number=export_number,
+                ),
+            )
+        os.chmod(part_path, 0o600)
+        os.replace(part_path, zip_path)
+    finally:
+        data_path.unlink(missing_ok=True)
+        part_path.unlink(missing_ok=True)
+    return WrittenExport(path=zip_path, row_count=rows)
+
+
+def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ResearchExport | None:
+    """Write the export's file. The body of the background task; safe to deliver twice.
+
+    Only a queued export runs (it is claimed with a conditional update), so a task that is
+    delivered again does nothing. On success: status done, row count, the expiry date and a
+    `completed` event. On any error: status failed with a Dutch message for the researcher; the
+    traceback goes to the server log only, and partial files are removed.
+    """
+    claimed = ResearchExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, progress=0
+    )
+    if not claimed:
+        return ResearchExport.objects.filter(pk=export_id).first()
+    export = ResearchExport.objects.get(pk=export_id)
+    directory = export_directory(export.pk)
+    try:
+        with translation.override("nl"):
+            pseudonymise = Pseudonymiser()
+            dataset = get_dataset(export.dataset)
+            expected_rows = dataset.expected_rows()
+            ResearchExport.objects.filter(pk=export.pk).update(
+                parameters={**export.parameters, "expected_rows": expected_rows}
+            )
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            written = write_export_zip(
+                dataset=dataset,
+                file_format=export.file_format,
+                directory=directory,
+                export_number=export.pk,
+                pseudonymise=pseudonymise,
+                expected_rows=expected_rows,
+                progress=partial(
+                    _with_progress,
+                    export_id=export.pk,
+                    expected_rows=expected_rows,
+                    share=READING_SHARE[export.file_format],
+                ),
+                chunk_size=chunk_size,
+            )
+    except Exception as error:
+        logger.exception("Research export %s failed", export.pk)
+        shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(error, PseudonymKeyMissing):
+            message = str(error)
+        else:
+            message = _(
+                "De export is mislukt door een fout op de server. Probeer het later opnieuw; "
+                "blijft het misgaan, meld dan het exportnummer %(number)s aan de beheerder."
+            ) % {"number": export.pk}
+        ResearchExport.objects.filter(pk=export.pk).update(
+            status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now()
+        )
+        export.refresh_from_db()
+        return export
+    now = timezone.now()
+    with transaction.atomic():
+        ResearchExport.objects.filter(pk=export.pk).update(
+            status=ExportStatus.DONE,
+            progress=100,
+            row_count=written.row_count,
+            file_name=written.path.name,
+            finished_at=now,
+            expires_at=now + datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS),
+        )
+        ExportEvent.objects.create(
+            export=export, kind=ExportEventKind.COMPLETED, row_count=written.row_count
+        )
+    export.refresh_from_db()
+    return export
+
+
+# --------------------------------------------------------------------------------------------
+# Download and purge
+# --------------------------------------------------------------------------------------------
+
+
+def export_download(*, export: ResearchExport, user) -> Path:
+    """The path of the export's ZIP for `user`, after logging the download.
+
+    The caller has fetched `export` through `access.get_export_for_user`. Raises
+    ExportUnavailable when the export is not finished (gone=False) or has expired or lost its
+    file (gone=True).
+    """
+    if export.requested_by_id != user.pk:
+        raise PermissionDenied
+    if is_expired(export):
+        raise ExportUnavailable(
+            _("Deze export is verlopen en verwijderd. Vraag zo nodig een nieuwe aan."), gone=True
+        )
+    if export.status != ExportStatus.DONE:
+        raise ExportUnavailable(_("Deze export is nog niet klaar."), gone=False)
+    path = export_path(export)
+    if path is None or not path.is_file():
+        logger.error("Research export %s has no file on disk", export.pk)
+        raise ExportUnavailable(
+            _("Het bestand van deze export bestaat niet meer. Vraag een nieuwe aan."), gone=True
+        )
+    ExportEvent.objects.create(
+        export=export, kind=ExportEventKind.DOWNLOADED, actor=user, row_count=export.row_count
+    )
+    return path
+
+
+def export_purge(*, now: datetime.datetime | None = None) -> list[int]:
+    """Delete the files of exports past their expiry; mark them expired with a `deleted` event.
+
+    Returns the ids of the purged exports. Each export is purged in its own transaction, with
+    its row locked, so a purge running twice at once deletes and logs every export once.
+    """
+    now = now or timezone.now()
+    due = list(
+        ResearchExport.objects.filter(status=ExportStatus.DONE, expires_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    purged = []
+    for export_id in due:
+        with transaction.atomic():
+            export = (
+                ResearchExport.objects.select_for_update()
+                .filter(pk=export_id, status=ExportStatus.DONE)
+                .first()
+            )
+            if export is None:
+                continue
+            shutil.rmtree(export_directory(export.pk), ignore_errors=True)
+            ResearchExport.objects.filter(pk=export.pk).update(
+                status=ExportStatus.EXPIRED, file_name=""
+            )
+            ExportEvent.objects.create(
+                export=export, kind=ExportEventKind.DELETED, row_count=export.row_count
+            )
+        purged.append(export_id)
+    return purged

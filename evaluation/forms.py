@@ -1,0 +1,101 @@
+"""Forms of the evaluation: the client and staff survey."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .constants import RespondentType
+from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
+
+# The 5-point scale in words. The child's version in plain language.
+SCALE = [
+    (1, _("Helemaal mee oneens")),
+    (2, _("Mee oneens")),
+    (3, _("Niet mee eens en niet mee oneens")),
+    (4, _("Mee eens")),
+    (5, _("Helemaal mee eens")),
+]
+CHILD_SCALE = [
+    (1, _("Nee, helemaal niet")),
+    (2, _("Nee")),
+    (3, _("Een beetje")),
+    (4, _("Ja")),
+    (5, _("Ja, helemaal")),
+]
+
+GRADE_LABELS = {
+    RespondentType.CHILD: _("Je cijfer voor de hulp"),
+    RespondentType.PARENT: _("Uw rapportcijfer voor de hulp"),
+    RespondentType.STAFF: _("Je rapportcijfer voor je werk in deze periode"),
+}
+GRADE_HELP = {
+    RespondentType.CHILD: _("1 is heel slecht, 10 is heel goed."),
+    RespondentType.PARENT: _("1 is heel slecht, 10 is uitstekend."),
+    RespondentType.STAFF: _("1 is heel slecht, 10 is uitstekend."),
+}
+COMMENT_LABELS = {
+    RespondentType.CHILD: _("Je opmerking"),
+    RespondentType.PARENT: _("Uw opmerking"),
+    RespondentType.STAFF: _("Je opmerking"),
+}
+COMMENT_HELP = {
+    RespondentType.CHILD: _("Wil je nog iets zeggen? Schrijf het hier. Je mag dit ook leeg laten."),
+    RespondentType.PARENT: _(
+        "Wilt u nog iets kwijt? Bijvoorbeeld wat goed ging of wat beter kan. Noem geen namen."
+    ),
+    RespondentType.STAFF: _(
+        "Wil je nog iets kwijt? Bijvoorbeeld wat goed ging of wat beter kan. Noem geen namen."
+    ),
+}
+CHOOSE_ANSWER = {
+    RespondentType.CHILD: _("Kies een antwoord."),
+    RespondentType.PARENT: _("Kies een antwoord bij deze stelling."),
+    RespondentType.STAFF: _("Kies een antwoord bij deze stelling."),
+}
+CHOOSE_GRADE = _("Kies een cijfer van 1 tot en met 10.")
+
+
+class SurveyForm(forms.Form):
+    """The survey of one respondent type: a 5-point score per statement, a grade 1-10 and an
+    optional comment. Every statement and the grade are required.
+
+    The statements' field names are the SurveyItem values; `scores()` gives them as a dict.
+    """
+
+    def __init__(self, respondent_type: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.respondent_type = respondent_type
+        self.items = items_for(respondent_type)
+        scale = CHILD_SCALE if respondent_type == RespondentType.CHILD else SCALE
+        choose = CHOOSE_ANSWER[respondent_type]
+        for item in self.items:
+            self.fields[item.value] = forms.TypedChoiceField(
+                label=item_text(item, respondent_type),
+                choices=scale,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": choose, "invalid_choice": choose},
+            )
+        self.fields["grade"] = forms.TypedChoiceField(
+            label=GRADE_LABELS[respondent_type],
+            help_text=GRADE_HELP[respondent_type],
+            choices=[(grade, str(grade)) for grade in GRADES],
+            coerce=int,
+            widget=forms.RadioSelect,
+            error_messages={"required": CHOOSE_GRADE, "invalid_choice": CHOOSE_GRADE},
+        )
+        self.fields["comment"] = forms.CharField(
+            label=COMMENT_LABELS[respondent_type],
+            help_text=COMMENT_HELP[respondent_type],
+            required=False,
+            max_length=COMMENT_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 5}),
+            error_messages={
+                "max_length": _("Gebruik maximaal %(limit_value)d tekens (nu %(show_value)d).")
+            },
+        )
+
+    def statement_fields(self):
+        return [self[item.value] for item in self.items]
+
+    def scores(self) -> dict[str, int]:
+        return {item.value: self.cleaned_data[item.value] for item in self.items}

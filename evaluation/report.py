@@ -1,0 +1,565 @@
+"""The researcher's evaluation report: BIP arm against control arm, read in aggregate.
+
+Every figure is aggregated in the database, with a fixed number of queries whatever the data
+size (8: flow 1, measurements 1, Kaplan-Meier 1, first contact 1, surveyed cases 1, survey
+grades 1, survey statements 1, invitations 1). No query returns a row per case: the largest
+result is the Kaplan-Meier GROUP BY, at most arms x follow-up days (<= 93) x 2 rows.
+
+Where each figure comes from (so it can be reproduced from the research export, which writes
+the same `Measurement` rows with the same `definitions`).
+All `Measurement` figures filter on `Measurement.date_received` in the period.
+
+- referred, allocated, not yet measured: `Case` rows with date_received in the period, by
+  `Case.arm` (not yet measured: no Measurement row yet);
+- measured at three months / censored: `Measurement.arm`, `status` (gemeten / gecensureerd);
+- % suitable outcome with the Wilson 95 % CI: `suitable` over the rows with status gemeten;
+- Kaplan-Meier curve: `km_days`, `km_event` of all rows (gemeten and gecensureerd);
+- median days to first contact: `days_to_first_contact` of the gemeten rows; "no contact
+  within three months" counts the gemeten rows where it is empty;
+- mean professionals, handovers and contacts with the t 95 % CI: `distinct_professionals`,
+  `handovers`, `contacts` of the gemeten rows;
+- surveyed cases: distinct `invitation.case` of child and parent `SurveyResponse` rows, by
+  `SurveyResponse.arm`, for referrals (`case.date_received`) in the period;
+- mean grade and mean score per statement with the t 95 % CI: `SurveyResponse.grade` and
+  `SurveyAnswer.score` by `respondent_type` and `SurveyResponse.arm`; client surveys of
+  referrals in the period, staff surveys whose survey period overlaps it;
+- response rate: `SurveyInvitation` rows in the same scope with and without a response, by
+  the case's arm (staff: the professional's, BIP or not).
+
+Censored cases (the study ended before their measurement date) count only in the
+Kaplan-Meier curve; the means and percentages use the measured cases, whose three months were
+observed in full.
+
+Small cells: any figure that rests on fewer than `MIN_CELL_SIZE` cases or respondents is
+suppressed: its value is dropped here, before it reaches a template, and shown as "< 5".
+A Kaplan-Meier curve is drawn only for an arm with at least that many cases, and only up to
+the last day on which at least that many were still followed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import BigIntegerField, Count, F, Q, Sum, Value, When
+from django.db.models import Case as Conditional
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+
+from . import statistics
+from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
+from .definitions import MeasurementStatus
+from .models import Measurement, SurveyAnswer, SurveyInvitation, SurveyResponse
+from .selectors import MIN_CELL_SIZE
+
+ARMS = (Arm.BIP, Arm.CONTROL)
+CLIENT_TYPES = (RespondentType.CHILD, RespondentType.PARENT)
+# Days at which the Kaplan-Meier data table reads the curve: every week of the three months,
+# and day 89, the shortest three months (February), up to which every measured case is followed.
+KM_TABLE_DAYS = (7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 89)
+MEANS = ("distinct_professionals", "handovers", "contacts")
+MEAN_LABELS = {
+    "distinct_professionals": _("Gemiddeld aantal professionals dat het kind sprak"),
+    "handovers": _("Gemiddeld aantal overdrachten"),
+    "contacts": _("Gemiddeld aantal contacten"),
+}
+GRADE_LABEL = _("Rapportcijfer (1-10)")
+
+
+# ---------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True, slots=True)
+class CountCell:
+    """A count; `value` is None when suppressed (fewer than MIN_CELL_SIZE)."""
+
+    value: int | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+
+def count_cell(n: int) -> CountCell:
+    return CountCell(value=n if n >= MIN_CELL_SIZE else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An estimate (proportion, mean or median) with its 95 % interval and its n.
+
+    Suppressed (everything None) when it rests on fewer than MIN_CELL_SIZE cases or
+    respondents.
+    """
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.n is None
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.value is None else 100 * self.value
+
+    @property
+    def low_percent(self) -> float | None:
+        return None if self.low is None else 100 * self.low
+
+    @property
+    def high_percent(self) -> float | None:
+        return None if self.high is None else 100 * self.high
+
+
+SUPPRESSED = Figure()
+
+
+def proportion_figure(successes: int, n: int) -> Figure:
+    if n < MIN_CELL_SIZE:
+        return SUPPRESSED
+    estimate = statistics.wilson_interval(successes, n)
+    return Figure(value=estimate.value, low=estimate.low, high=estimate.high, n=n)
+
+
+def mean_figure(n: int, total: int, total_of_squares: int) -> Figure:
+    if n < MIN_CELL_SIZE:
+        return SUPPRESSED
+    estimate = statistics.mean_interval_from_sums(n, total, total_of_squares)
+    return Figure(value=estimate.value, low=estimate.low, high=estimate.high, n=n)
+
+
+def median_figure(counts: list[tuple[int, int]]) -> Figure:
+    n = sum(count for _, count in counts)
+    if n < MIN_CELL_SIZE:
+        return SUPPRESSED
+    return Figure(value=statistics.median_from_counts(counts), n=n)
+
+
+# ---------------------------------------------------------------------------- period
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPeriod:
+    """Referral dates (date_received), both inclusive; None is an open bound."""
+
+    date_from: datetime.date | None
+    date_to: datetime.date | None
+
+    def q(self, field_name: str) -> Q:
+        condition = Q()
+        if self.date_from:
+            condition &= Q(**{f"{field_name}__gte": self.date_from})
+        if self.date_to:
+            condition &= Q(**{f"{field_name}__lte": self.date_to})
+        return condition
+
+    def overlaps(self, start_field: str, end_field: str) -> Q:
+        """Rows whose own period [start, end] overlaps this one (an empty bound overlaps)."""
+        condition = Q()
+        if self.date_from:
+            condition &= Q(**{f"{end_field}__gte": self.date_from}) | Q(
+                **{f"{end_field}__isnull": True}
+            )
+        if self.date_to:
+            condition &= Q(**{f"{start_field}__lte": self.date_to}) | Q(
+                **{f"{start_field}__isnull": True}
+            )
+        return condition
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class KaplanMeierCurve:
+    arm: str
+    n: int | None  # None when suppressed
+    steps: list[statistics.KaplanMeierStep]  # only up to the last day with >= MIN at risk
+    table: list[Figure]  # cumulative incidence at KM_TABLE_DAYS; n = at risk (>= MIN)
+
+    @property
+    def drawn(self) -> bool:
+        return self.n is not None
+
+
+@dataclass(frozen=True)
+class ArmReport:
+    arm: Arm
+    allocated: CountCell
+    not_yet_measured: CountCell
+    measured: CountCell
+    censored: CountCell
+    surveyed: CountCell
+    suitable: Figure
+    first_contact_median: Figure
+    no_contact: CountCell
+    means: dict[str, Figure]  # MEANS -> Figure
+    curve: KaplanMeierCurve
+
+    @property
+    def label(self) -> str:
+        return self.arm.label
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    key: str  # "grade" or a SurveyItem value
+    label: object  # a lazy translation
+    cells: list[Figure]  # one per arm, in ARMS order
+
+
+@dataclass(frozen=True)
+class SurveyTable:
+    respondent_type: RespondentType
+    respondents: list[CountCell]  # one per arm
+    rows: list[SurveyRow]
+
+    @property
+    def label(self) -> str:
+        return self.respondent_type.label
+
+
+@dataclass(frozen=True)
+class ResponseCells:
+    invited: CountCell
+    responded: CountCell
+    rate: Figure  # value = responses / invitations; n = invitations
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    respondent_type: RespondentType
+    arms: list[ResponseCells]  # one per arm, in ARMS order
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    period: ReportPeriod
+    referred: CountCell
+    unallocated: CountCell
+    arms: list[ArmReport]
+    satisfaction: list[SurveyTable]
+    response_rates: list[ResponseRate]
+    has_data: bool
+    min_cell_size: int = MIN_CELL_SIZE
+    km_table_days: tuple[int, ...] = field(default=KM_TABLE_DAYS)
+
+    @property
+    def km_rows(self) -> list[dict]:
+        """The Kaplan-Meier data table: per day, one Figure per arm."""
+        return [
+            {"day": day, "cells": [arm.curve.table[index] for arm in self.arms]}
+            for index, day in enumerate(self.km_table_days)
+        ]
+
+    @property
+    def mean_rows(self) -> list[dict]:
+        return [
+            {"key": key, "label": MEAN_LABELS[key], "cells": [arm.means[key] for arm in self.arms]}
+            for key in MEANS
+        ]
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+def _squared(field_name: str):
+    as_big = Cast(field_name, BigIntegerField())
+    return as_big * as_big
+
+
+def _int(value) -> int:
+    # PostgreSQL hands back SUM(bigint) as a Decimal.
+    return int(value or 0)
+
+
+def _case_flow(period: ReportPeriod) -> dict:
+    aggregates = {
+        "referred": Count("pk"),
+        "unallocated": Count("pk", filter=Q(arm="")),
+    }
+    for arm in ARMS:
+        aggregates[f"allocated_{arm}"] = Count("pk", filter=Q(arm=arm))
+        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(arm=arm, measurement__isnull=True))
+    return Case.objects.filter(period.q("date_received")).order_by().aggregate(**aggregates)
+
+
+def _measurement_totals(period: ReportPeriod) -> dict:
+    aggregates = {}
+    for arm in ARMS:
+        measured = Q(arm=arm, status=MeasurementStatus.MEASURED)
+        aggregates[f"measured_{arm}"] = Count("pk", filter=measured)
+        aggregates[f"censored_{arm}"] = Count(
+            "pk", filter=Q(arm=arm, status=MeasurementStatus.CENSORED)
+        )
+        aggregates[f"suitable_{arm}"] = Count("pk", filter=measured & Q(suitable=True))
+        aggregates[f"no_contact_{arm}"] = Count(
+            "pk", filter=measured & Q(days_to_first_contact__isnull=True)
+        )
+        for name in MEANS:
+            aggregates[f"sum_{name}_{arm}"] = Sum(name, filter=measured)
+            aggregates[f"sumsq_{name}_{arm}"] = Sum(_squared(name), filter=measured)
+    return Measurement.objects.filter(period.q("date_received")).order_by().aggregate(**aggregates)
+
+
+def _km_groups(period: ReportPeriod) -> dict[str, list[tuple[int, bool, int]]]:
+    groups: dict[str, list[tuple[int, bool, int]]] = defaultdict(list)
+    rows = (
+        Measurement.objects.filter(period.q("date_received"))
+        .order_by()
+        .values_list("arm", "km_days", "km_event")
+        .annotate(n=Count("pk"))
+    )
+    for arm, days, event, n in rows:
+        groups[arm].append((days, event, n))
+    return groups
+
+
+def _first_contact_counts(period: ReportPeriod) -> dict[str, list[tuple[int, int]]]:
+    counts: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    rows = (
+        Measurement.objects.filter(
+            period.q("date_received"),
+            status=MeasurementStatus.MEASURED,
+            days_to_first_contact__isnull=False,
+        )
+        .order_by()
+        .values_list("arm", "days_to_first_contact")
+        .annotate(n=Count("pk"))
+    )
+    for arm, days, n in rows:
+        counts[arm].append((days, n))
+    return counts
+
+
+def _survey_scope(period: ReportPeriod, prefix: str = "") -> Q:
+    """Client surveys of referrals in the period; staff surveys whose period overlaps it."""
+    client = Q(**{f"{prefix}respondent_type__in": CLIENT_TYPES}) & period.q(
+        f"{prefix}case__date_received"
+    )
+    staff = Q(**{f"{prefix}respondent_type": RespondentType.STAFF}) & period.overlaps(
+        f"{prefix}period_start", f"{prefix}period_end"
+    )
+    return client | staff
+
+
+def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
+    rows = (
+        SurveyResponse.objects.filter(
+            period.q("invitation__case__date_received"), respondent_type__in=CLIENT_TYPES
+        )
+        .order_by()
+        .values_list("arm")
+        .annotate(n=Count("invitation__case", distinct=True))
+    )
+    return dict(rows)
+
+
+def _grades(period: ReportPeriod) -> dict[tuple[str, str], dict]:
+    rows = (
+        SurveyResponse.objects.filter(_survey_scope(period, "invitation__"))
+        .order_by()
+        .values("respondent_type", "arm")
+        .annotate(
+            respondents=Count("pk"),
+            n=Count("grade"),
+            total=Sum("grade"),
+            total_sq=Sum(_squared("grade")),
+        )
+    )
+    return {(row["respondent_type"], row["arm"]): row for row in rows}
+
+
+def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], dict]:
+    rows = (
+        SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__"))
+        .order_by()
+        .values("response__respondent_type", "response__arm", "item")
+        .annotate(n=Count("pk"), total=Sum("score"), total_sq=Sum(_squared("score")))
+    )
+    return {
+        (row["response__respondent_type"], row["response__arm"], row["item"]): row for row in rows
+    }
+
+
+def _invitations(period: ReportPeriod) -> dict[tuple[str, str], dict]:
+    arm = Conditional(
+        When(respondent_type=RespondentType.STAFF, professional__is_bip=True, then=Value(Arm.BIP)),
+        When(respondent_type=RespondentType.STAFF, then=Value(Arm.CONTROL)),
+        default=F("case__arm"),
+    )
+    rows = (
+        SurveyInvitation.objects.filter(_survey_scope(period))
+        .order_by()
+        .annotate(study_arm=arm)
+        .values("respondent_type", "study_arm")
+        .annotate(invited=Count("pk"), responded=Count("response"))
+    )
+    return {(row["respondent_type"], row["study_arm"]): row for row in rows}
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def _curve(arm: str, groups: list[tuple[int, bool, int]]) -> KaplanMeierCurve:
+    n = sum(count for _, _, count in groups)
+    if n < MIN_CELL_SIZE:
+        return KaplanMeierCurve(
+            arm=arm, n=None, steps=[], table=[SUPPRESSED for _ in KM_TABLE_DAYS]
+        )
+    steps = statistics.kaplan_meier(groups)
+    shown = [step for step in steps if step.at_risk >= MIN_CELL_SIZE]
+    table = []
+    for day in KM_TABLE_DAYS:
+        # At risk on `day`: followed at least that long. The estimate: the last step on or
+        # before `day`.
+        at_risk = sum(count for days, _, count in groups if days >= day)
+        before = [step for step in steps if step.time <= day]
+        if at_risk < MIN_CELL_SIZE:
+            table.append(SUPPRESSED)
+        else:
+            incidence = before[-1].cumulative_incidence if before else 0.0
+            table.append(Figure(value=incidence, n=at_risk))
+    return KaplanMeierCurve(arm=arm, n=n, steps=shown, table=table)
+
+
+def evaluation_report(period: ReportPeriod) -> EvaluationReport:
+    """BIP against control for the referrals received in `period`. Eight queries."""
+    flow = _case_flow(period)
+    totals = _measurement_totals(period)
+    km = _km_groups(period)
+    first_contact = _first_contact_counts(period)
+    surveyed = _surveyed_cases(period)
+    grades = _grades(period)
+    scores = _scores(period)
+    invitations = _invitations(period)
+
+    arms = []
+    for arm in ARMS:
+        measured = totals[f"measured_{arm}"]
+        arms.append(
+            ArmReport(
+                arm=arm,
+                allocated=count_cell(flow[f"allocated_{arm}"]),
+                not_yet_measured=count_cell(flow[f"pending_{arm}"]),
+                measured=count_cell(measured),
+                censored=count_cell(totals[f"censored_{arm}"]),
+                surveyed=count_cell(surveyed.get(arm, 0)),
+                suitable=proportion_figure(totals[f"suitable_{arm}"], measured),
+                first_contact_median=median_figure(first_contact.get(arm, [])),
+                no_contact=count_cell(totals[f"no_contact_{arm}"]),
+                means={
+                    name: mean_figure(
+                        measured,
+                        _int(totals[f"sum_{name}_{arm}"]),
+                        _int(totals[f"sumsq_{name}_{arm}"]),
+                    )
+                    for name in MEANS
+                },
+                curve=_curve(arm, km.get(arm, [])),
+            )
+        )
+
+    satisfaction = []
+    for respondent_type in RespondentType:
+        items = STAFF_ITEMS if respondent_type == RespondentType.STAFF else CLIENT_ITEMS
+        empty = {"respondents": 0, "n": 0, "total": 0, "total_sq": 0}
+        per_arm = [grades.get((respondent_type, arm), empty) for arm in ARMS]
+        rows = [
+            SurveyRow(
+                key="grade",
+                label=GRADE_LABEL,
+                cells=[
+                    mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"]))
+                    for row in per_arm
+                ],
+            )
+        ]
+        for item in items:
+            cells = []
+            for arm in ARMS:
+                row = scores.get((respondent_type, arm, item), empty)
+                cells.append(mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"])))
+            rows.append(SurveyRow(key=item, label=SurveyItem(item).label, cells=cells))
+        satisfaction.append(
+            SurveyTable(
+                respondent_type=respondent_type,
+                respondents=[count_cell(row["respondents"]) for row in per_arm],
+                rows=rows,
+            )
+        )
+
+    response_rates = []
+    for respondent_type in RespondentType:
+        per_arm = [
+            invitations.get((respondent_type, arm), {"invited": 0, "responded": 0}) for arm in ARMS
+        ]
+        response_rates.append(
+            ResponseRate(
+                respondent_type=respondent_type,
+                arms=[
+                    ResponseCells(
+                        invited=count_cell(row["invited"]),
+                        responded=count_cell(row["responded"]),
+                        rate=proportion_figure(row["responded"], row["invited"]),
+                    )
+                    for row in per_arm
+                ],
+            )
+        )
+
+    return EvaluationReport(
+        period=period,
+        referred=count_cell(flow["referred"]),
+        unallocated=count_cell(flow["unallocated"]),
+        arms=arms,
+        satisfaction=satisfaction,
+        response_rates=response_rates,
+        has_data=flow["referred"] > 0,
+    )
+
+
+# ---------------------------------------------------------------------------- cache
+
+# The report aggregates every measurement, response and answer: seconds at a million cases.
+# Its inputs only grow (snapshots are never changed, responses and allocations are new rows),
+# so a stamp of row counts and highest ids identifies the data it was computed from; any new
+# row makes a new cache key. The timeout bounds what an unforeseen in-place change could leave.
+REPORT_CACHE_SECONDS = 600
+
+
+def data_stamp() -> str:
+    """One query of index-only lookups: the highest id of every growing input, and the number of
+    measurements (their key is the case, so a new one need not have the highest id)."""
+    from django.db import connection
+
+    from .models import Allocation
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    growing = [Case, Allocation, SurveyInvitation, SurveyResponse]
+    # Table names come from our own models, quoted by the backend; nothing from the user.
+    parts = [f"(SELECT MAX(id) FROM {table(model)})" for model in growing]  # noqa: S608
+    parts.append(f"(SELECT COUNT(*) FROM {table(Measurement)})")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return ":".join(str(value) for value in cursor.fetchone())
+
+
+def evaluation_report_cached(period: ReportPeriod) -> EvaluationReport:
+    """`evaluation_report`, reused while the data it was computed from is unchanged."""
+    from django.core.cache import cache
+
+    key = f"evaluation-report:{period.date_from}:{period.date_to}:{data_stamp()}"
+    report = cache.get(key)
+    if report is None:
+        report = evaluation_report(period)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report

@@ -1,0 +1,12 @@
+"""Background tasks of the evaluation (Django's task framework; `manage.py db_worker` runs them)."""
+
+from django.tasks import task
+
+from .exports import services
+
+
+@task
+def run_export(export_id: int) -> int | None:
+    """Write a research export's file; returns its row count (None when it did not run)."""
+    export = services.export_run(export_id=export_id)
+    return export.row_count if export is not None else None

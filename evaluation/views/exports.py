@@ -1,0 +1,130 @@
+"""Research exports for the researcher: ask for one, follow its progress, download it.
+
+The list page holds the request form and the researcher's own exports. An export's page shows
+a progress bar that htmx refreshes every second while the export runs (the partial stops
+polling once it is finished); without JavaScript a "Vernieuwen" link reloads the page. The
+download is served only to the researcher who asked for it, while it has not expired.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bip.lib.http import AuthenticatedHttpRequest
+from bip.lib.pagination import paginate
+from cases.exceptions import CaseError
+
+from .. import access
+from ..constants import ExportDataset, ExportFormat
+from ..exports import services
+
+DETAIL_TEMPLATE = "evaluation/export_detail.html"
+
+
+class ExportRequestForm(forms.Form):
+    dataset = forms.ChoiceField(
+        label=gettext_lazy("Dataset"),
+        choices=ExportDataset.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Kies een dataset."),
+            "invalid_choice": gettext_lazy("Kies een van de datasets."),
+        },
+    )
+    file_format = forms.ChoiceField(
+        label=gettext_lazy("Bestandsformaat"),
+        choices=ExportFormat.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Kies een bestandsformaat."),
+            "invalid_choice": gettext_lazy("Kies een van de bestandsformaten."),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def export_list(request: AuthenticatedHttpRequest):
+    """The researcher's exports, newest first, and the form to ask for a new one."""
+    access.require_researcher(request.user)
+    status = 200
+    if request.method == "POST":
+        form = ExportRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                export = services.export_request(
+                    user=request.user,
+                    dataset=form.cleaned_data["dataset"],
+                    file_format=form.cleaned_data["file_format"],
+                )
+            except CaseError as error:
+                for field, message in error.errors.items():
+                    form.add_error(field, message)
+            else:
+                messages.success(
+                    request,
+                    _("De export is aangevraagd. Je ziet hier de voortgang."),
+                )
+                return redirect("evaluation:export_detail", pk=export.pk)
+        status = 422
+    else:
+        form = ExportRequestForm()
+    page = paginate(
+        request, access.exports_visible_to(request.user).order_by("-requested_at", "-id")
+    )
+    context = {"form": form, "page": page, "query_string": ""}
+    return render(request, "evaluation/export_list.html", context, status=status)
+
+
+def _detail_context(export) -> dict:
+    return {
+        "export": export,
+        "finished": export.status not in services.UNFINISHED,
+        "expired": services.is_expired(export),
+        "expected_rows": export.parameters.get("expected_rows"),
+    }
+
+
+@require_GET
+def export_detail(request: AuthenticatedHttpRequest, pk: int):
+    """One export: its facts, its log and its progress. htmx polls the progress partial."""
+    export = access.get_export_for_user(request.user, pk)
+    context = _detail_context(export)
+    if request.htmx:
+        html = render_to_string(f"{DETAIL_TEMPLATE}#progress", context, request=request)
+        # The status sentence is a live region: it is only replaced when the status changed,
+        # so a screen reader announces each change once, not every second.
+        if request.GET.get("gezien") != export.status:
+            html += render_to_string(
+                f"{DETAIL_TEMPLATE}#status", {**context, "oob": True}, request=request
+            )
+        return HttpResponse(html)
+    context["events"] = export.events.select_related("actor").order_by("occurred_at", "id")
+    return render(request, DETAIL_TEMPLATE, context)
+
+
+@require_GET
+def export_download(request: AuthenticatedHttpRequest, pk: int):
+    """The export's ZIP as an attachment; logged as a download."""
+    export = access.get_export_for_user(request.user, pk)
+    try:
+        path = services.export_download(export=export, user=request.user)
+    except services.ExportUnavailable as error:
+        return render(
+            request,
+            "evaluation/export_unavailable.html",
+            {"export": export, "message": str(error)},
+            status=410 if error.gone else 404,
+        )
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=services.download_name(export),
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "no-store"
+    return response

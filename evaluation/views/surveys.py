@@ -1,0 +1,145 @@
+"""The public survey pages: a one-time link, no login.
+
+The link's token sits in the URL path, so every page here:
+- sends ``Referrer-Policy: no-referrer`` (the URL never leaves as a Referer, not even to our
+  own static files, whose requests land in access logs) and ``Cache-Control: no-store``;
+- keeps its 4xx answers out of Django's request log (which would write the path, and so the
+  token) and logs a token-free line instead;
+- is exempt from CSRF. The token is the capability: a forged post needs the token, and whoever
+  has it can submit directly. Besides, under ``no-referrer`` browsers send ``Origin: null`` on a
+  post, which Django's CSRF check refuses. For the same reason the layout's language switch is
+  a pair of links (``?taal=en``) handled here, not the site-wide POST form to ``set_language``.
+
+The pages show nothing about the case or the child: anyone holding the link sees the same.
+"""
+
+import datetime
+import functools
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import surveys
+from ..constants import RespondentType
+from ..forms import SurveyForm
+
+logger = logging.getLogger(__name__)
+
+STATUS_FOR_PROBLEM = {
+    surveys.LinkProblem.UNKNOWN: 404,
+    surveys.LinkProblem.USED: 410,
+    surveys.LinkProblem.EXPIRED: 410,
+}
+
+
+def _language_redirect(request, language: str) -> HttpResponseRedirect:
+    """Switch the language like set_language does (the same cookie) and show the page again."""
+    query = request.GET.copy()
+    del query["taal"]
+    response = HttpResponseRedirect(
+        f"{request.path}?{query.urlencode()}" if query else request.path
+    )
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def survey_page(*methods: str):
+    """A public survey page: see the module docstring."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                # Not require_http_methods: it logs the path.
+                response = HttpResponseNotAllowed(methods)
+            elif request.method == "GET" and request.GET.get("taal") in dict(settings.LANGUAGES):
+                response = _language_redirect(request, request.GET["taal"])
+            else:
+                response = view(request, *args, **kwargs)
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["X-Robots-Tag"] = "noindex, nofollow"
+            add_never_cache_headers(response)
+            if response.status_code >= 400:
+                # Django's request logger would write the path, and with it the token.
+                response._has_been_logged = True
+            return response
+
+        return login_not_required(csrf_exempt(wrapper))
+
+    return decorate
+
+
+def _unavailable(request, problem: surveys.LinkProblem):
+    logger.info("Survey link refused: %s", problem.value)
+    return render(
+        request,
+        "evaluation/survey_unavailable.html",
+        {"problem": problem.value},
+        status=STATUS_FOR_PROBLEM[problem],
+    )
+
+
+@survey_page("GET", "POST")
+def survey(request, token: str):
+    """The survey of a one-time link. GET shows it; POST stores it and uses the link up."""
+    try:
+        invitation = surveys.invitation_for_token(token)
+    except surveys.SurveyLinkError as error:
+        return _unavailable(request, error.problem)
+    respondent_type = invitation.respondent_type
+    form = SurveyForm(respondent_type, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                surveys.survey_submit(
+                    token=token,
+                    grade=form.cleaned_data["grade"],
+                    scores=form.scores(),
+                    comment=form.cleaned_data["comment"],
+                )
+            except surveys.SurveyLinkError as error:
+                return _unavailable(request, error.problem)
+            return HttpResponseRedirect(
+                f"{reverse('evaluation:survey_thanks')}?voor={respondent_type}"
+            )
+        status = 422
+    return render(
+        request,
+        "evaluation/survey_form.html",
+        {
+            "form": form,
+            "respondent_type": respondent_type,
+            "is_child": respondent_type == RespondentType.CHILD,
+            "is_staff_survey": respondent_type == RespondentType.STAFF,
+            "invitation": invitation,
+            # The link works up to (not including) expires_at: this is its last day.
+            "last_day": timezone.localdate(invitation.expires_at - datetime.timedelta(seconds=1)),
+        },
+        status=status,
+    )
+
+
+@survey_page("GET")
+def survey_thanks(request):
+    """The thank-you page after a survey; the respondent type only chooses the wording."""
+    respondent_type = request.GET.get("voor", "")
+    if respondent_type not in RespondentType.values:
+        respondent_type = RespondentType.PARENT
+    return render(request, "evaluation/survey_thanks.html", {"respondent_type": respondent_type})

@@ -1,0 +1,71 @@
+"""Read an export ZIP back into rows, per format, the way a researcher's tools would."""
+
+import csv
+import io
+import math
+import zipfile
+
+import pyreadstat
+from openpyxl import load_workbook
+
+
+def unpack(zip_path, directory):
+    """Extract the ZIP into `directory`; returns {name: path}."""
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(directory)
+        return {name: directory / name for name in archive.namelist()}
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [
+            {key: (int(value) if value.lstrip("-").isdigit() else value or None)
+             for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]  # fmt: skip
+
+
+def read_xlsx(path) -> list[dict]:
+    workbook = load_workbook(path, read_only=True)
+    rows = []
+    for sheet in workbook.worksheets:
+        values = sheet.iter_rows(values_only=True)
+        header = next(values)
+        for row in values:
+            padded = list(row) + [None] * (len(header) - len(row))
+            rows.append(dict(zip(header, padded, strict=True)))
+    return rows
+
+
+def read_sav(path) -> tuple[list[dict], object]:
+    """Rows with categories decoded through the file's own value labels."""
+    frame, meta = pyreadstat.read_sav(path)
+    rows = []
+    for record in frame.to_dict("records"):
+        row = {}
+        for key, value in record.items():
+            if isinstance(value, float):
+                value = None if math.isnan(value) else int(value)
+            if value == "":
+                value = None
+            row[key] = value
+        rows.append(row)
+    return rows, meta
+
+
+def read_export(zip_path, directory, file_format: str) -> list[dict]:
+    """The data rows with categories as codes ("bip") and yes/no as 1/0, for any format."""
+    files = unpack(zip_path, directory)
+    data = next(path for name, path in files.items() if not name.startswith("codebook"))
+    if file_format == "csv":
+        return read_csv(data)
+    if file_format == "xlsx":
+        return read_xlsx(data)
+    rows, meta = read_sav(data)
+    return rows
+
+
+def read_codebook(zip_path) -> list[dict]:
+    with zipfile.ZipFile(zip_path) as archive:
+        text = archive.read("codebook.csv").decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))

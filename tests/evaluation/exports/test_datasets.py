@@ -1,0 +1,224 @@
+"""The dataset rows: what each variable holds, which rows are in, and what is left out."""
+
+import datetime
+
+import pytest
+
+from cases.constants import MeldingType, OutcomeCategory, SchoolLevel, Stage
+from evaluation.constants import Arm, ExportDataset, RespondentType, SurveyItem
+from evaluation.definitions import MeasurementStatus
+from evaluation.exports import pseudonyms
+from evaluation.exports.datasets import DATASETS, NOT_MEASURED, get_dataset
+from evaluation.exports.pseudonyms import Pseudonymiser
+from evaluation.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from roles.constants import ChainRole, ContactWith
+from tests.factories import (
+    CaseFactory,
+    ChildFactory,
+    ContactFactory,
+    ProfessionalFactory,
+    SurveyInvitationFactory,
+)
+
+from .conftest import at, measure
+
+pytestmark = pytest.mark.django_db
+
+
+def export_rows(key: str, chunk_size: int = 5000) -> list[dict]:
+    dataset = get_dataset(key)
+    return [
+        dict(zip(dataset.names, row, strict=True))
+        for chunk in dataset.chunks(Pseudonymiser(), chunk_size)
+        for row in chunk
+    ]
+
+
+def test_every_dataset_row_matches_its_variables():
+    for dataset in DATASETS.values():
+        names = dataset.names
+        assert len(names) == len(set(names)), dataset.key
+        assert all(name.isidentifier() and len(name) <= 64 for name in names)
+
+
+def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
+    child = ChildFactory(date_of_birth=datetime.date(2011, 2, 1))
+    case = CaseFactory(child=child, arm=Arm.BIP, date_received=datetime.date(2025, 1, 31))
+    measure(case, days_to_outcome=40, distinct_professionals=1, handovers=0, km_days=40)
+
+    (row,) = export_rows(ExportDataset.CASES)
+
+    assert row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
+    assert row["kind_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CHILD, child.pk)
+    assert (row["melding_jaar"], row["melding_maand"]) == (2025, 1)
+    assert row["leeftijd_bij_melding"] == 13  # the 14th birthday is the next day
+    assert row["arm"] == "bip"
+    assert row["soort_melding"] == MeldingType.ZESTIEN_UUR
+    assert row["onderwijssoort"] == SchoolLevel.VO
+    assert row["meting_status"] == MeasurementStatus.MEASURED
+    assert row["passend"] is True
+    assert row["uitkomst"] == OutcomeCategory.BACK_TO_SCHOOL
+    assert row["dagen_tot_uitkomst"] == 40
+    assert row["aantal_professionals"] == 1
+    assert row["km_gebeurtenis"] is True
+    assert row["versie_definities"] == 1
+    assert str(case.pk) not in row["zaak_pseudoniem"]
+
+
+def test_unmeasured_case_has_empty_measures_and_unallocated_cases_are_left_out():
+    CaseFactory(arm="")  # not allocated: not in the study
+    case = CaseFactory(arm=Arm.CONTROL)
+
+    (row,) = export_rows(ExportDataset.CASES)
+
+    assert row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
+    assert row["meting_status"] == NOT_MEASURED
+    for name in ("passend", "uitkomst", "dagen_tot_uitkomst", "aantal_contacten", "km_dagen"):
+        assert row[name] is None, name
+
+
+def test_censored_case_has_no_outcome_and_no_suitable():
+    case = CaseFactory(arm=Arm.BIP)
+    measure(
+        case,
+        status=MeasurementStatus.CENSORED,
+        suitable=None,
+        outcome_category="",
+        days_to_outcome=None,
+        km_event=False,
+    )
+    (row,) = export_rows(ExportDataset.CASES)
+    assert row["meting_status"] == MeasurementStatus.CENSORED
+    assert row["passend"] is None
+    assert row["uitkomst"] is None
+    assert row["km_gebeurtenis"] is False
+
+
+def test_the_measured_arm_is_exported_as_in_the_report():
+    case = CaseFactory(arm=Arm.BIP)
+    measure(case, arm=Arm.CONTROL)  # a later correction of the case's arm leaves the snapshot
+    (row,) = export_rows(ExportDataset.CASES)
+    assert row["arm"] == Arm.CONTROL
+
+
+def test_a_re_referred_child_keeps_one_child_pseudonym():
+    child = ChildFactory()
+    first = CaseFactory(child=child, arm=Arm.BIP, closed=True)
+    second = CaseFactory(child=child, arm=Arm.BIP)
+    other = CaseFactory(arm=Arm.BIP)
+    rows = export_rows(ExportDataset.CASES)
+    by_case = {row["zaak_pseudoniem"]: row["kind_pseudoniem"] for row in rows}
+    case_pseudonym = Pseudonymiser()
+    assert (
+        by_case[case_pseudonym(pseudonyms.CASE, first.pk)]
+        == by_case[case_pseudonym(pseudonyms.CASE, second.pk)]
+    )
+    assert (
+        by_case[case_pseudonym(pseudonyms.CASE, other.pk)]
+        != by_case[case_pseudonym(pseudonyms.CASE, first.pk)]
+    )
+
+
+def test_absolute_absence_without_school_has_no_school_level():
+    CaseFactory(arm=Arm.BIP, child__school=None, melding_type=MeldingType.ABSOLUUT)
+    (row,) = export_rows(ExportDataset.CASES)
+    assert row["onderwijssoort"] is None
+
+
+def test_rows_come_in_chunks_of_the_given_size():
+    CaseFactory.create_batch(5, arm=Arm.BIP)
+    dataset = get_dataset(ExportDataset.CASES)
+    sizes = [len(chunk) for chunk in dataset.chunks(Pseudonymiser(), 2)]
+    assert sizes == [2, 2, 1]
+    assert dataset.expected_rows() == 5
+
+
+def test_contact_row_counts_days_since_referral_in_dutch_time():
+    professional = ProfessionalFactory(organisation__kind=ChainRole.HALT, bip=True)
+    case = CaseFactory(
+        arm=Arm.BIP, professional=professional, date_received=datetime.date(2025, 1, 31)
+    )
+    # 00:30 in Amsterdam is still 2 February in UTC: the Dutch day counts.
+    ContactFactory(
+        case=case,
+        professional=professional,
+        occurred_at=at(2025, 2, 3, 0, 30),
+        role=ChainRole.LEERPLICHT,
+        with_whom=ContactWith.PUPIL,
+        duration_minutes=30,
+        summary="Vrije tekst die niet mee mag",
+    )
+    ContactFactory(case=CaseFactory(arm="", assigned=True))  # not in the study
+
+    (row,) = export_rows(ExportDataset.CONTACTS)
+
+    assert row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
+    assert row["professional_pseudoniem"] == pseudonyms.pseudonym(
+        pseudonyms.PROFESSIONAL, professional.pk
+    )
+    assert row["dagen_sinds_melding"] == 3
+    assert row["thuisorganisatie"] == ChainRole.HALT
+    assert row["rol"] == ChainRole.LEERPLICHT
+    assert row["met_wie"] == ContactWith.PUPIL
+    assert row["duur_minuten"] == 30
+    assert row["cautie"] is False
+    assert "Vrije tekst die niet mee mag" not in row.values()
+
+
+def test_survey_rows_link_clients_to_their_case_but_not_staff_to_a_professional():
+    case = CaseFactory(arm=Arm.BIP, closed=True, date_received=datetime.date(2025, 1, 10))
+    parent = SurveyInvitationFactory(case=case, respondent_type=RespondentType.PARENT)
+    client = SurveyResponse.objects.create(
+        invitation=parent,
+        respondent_type=RespondentType.PARENT,
+        arm=Arm.BIP,
+        grade=8,
+        comment="Mevrouw De Vries was heel fijn",
+        submitted_at=at(2025, 4, 1),
+    )
+    SurveyAnswer.objects.create(response=client, item=SurveyItem.STORY_ONCE, score=5)
+    SurveyAnswer.objects.create(response=client, item=SurveyItem.RESPECT, score=4)
+    professional = ProfessionalFactory()
+    staff_invitation = SurveyInvitation.objects.create(
+        respondent_type=RespondentType.STAFF,
+        professional=professional,
+        token_hash="0" * 64,
+        expires_at=at(2025, 8, 1),
+        created_at=at(2025, 7, 1),
+    )
+    staff = SurveyResponse.objects.create(
+        invitation=staff_invitation,
+        respondent_type=RespondentType.STAFF,
+        arm=Arm.CONTROL,
+        grade=6,
+        submitted_at=at(2025, 7, 2),
+    )
+    SurveyAnswer.objects.create(response=staff, item=SurveyItem.WORKLOAD, score=2)
+
+    client_row, staff_row = export_rows(ExportDataset.SURVEYS)
+
+    assert client_row["antwoord_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.RESPONSE, client.pk)
+    assert client_row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
+    assert client_row["respondent"] == RespondentType.PARENT
+    assert client_row["rapportcijfer"] == 8
+    assert client_row["verhaal_een_keer"] == 5
+    assert client_row["respect"] == 4
+    assert client_row["werkdruk"] is None
+    assert client_row["dagen_sinds_melding"] == 81
+    assert (client_row["ingevuld_jaar"], client_row["ingevuld_maand"]) == (2025, 4)
+    assert "Mevrouw De Vries was heel fijn" not in client_row.values()
+
+    assert staff_row["zaak_pseudoniem"] is None
+    assert staff_row["respondent"] == RespondentType.STAFF
+    assert staff_row["werkdruk"] == 2
+    assert staff_row["verhaal_een_keer"] is None
+    assert staff_row["dagen_sinds_melding"] is None
+    assert pseudonyms.pseudonym(pseudonyms.PROFESSIONAL, professional.pk) not in staff_row.values()
+
+
+def test_furthest_stage_and_current_stage_use_stage_codes():
+    case = CaseFactory(arm=Arm.CONTROL, rvdk=True)
+    measure(case, furthest_stage=Stage.HALT)
+    (row,) = export_rows(ExportDataset.CASES)
+    assert row["ketenstap_nu"] == Stage.RVDK
+    assert row["verste_ketenstap"] == Stage.HALT

@@ -1,0 +1,221 @@
+"""The export service: request, background run, progress, failure, download, purge."""
+
+import datetime
+import zipfile
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from cases.exceptions import RuleViolation
+from evaluation.constants import Arm, ExportEventKind, ExportStatus
+from evaluation.exports import services, writers
+from evaluation.models import ExportEvent, ResearchExport
+from tests.factories import CaseFactory, UserFactory
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+NOW = at(2026, 3, 16)
+
+
+@pytest.fixture
+def cases(db):
+    return CaseFactory.create_batch(3, arm=Arm.BIP) + CaseFactory.create_batch(2, arm=Arm.CONTROL)
+
+
+def request_and_run(user, dataset="zaken", file_format="csv", capture=None):
+    with capture(execute=True) as callbacks:
+        export = services.export_request(user=user, dataset=dataset, file_format=file_format)
+    assert len(callbacks) == 1
+    export.refresh_from_db()
+    return export
+
+
+def kinds(export):
+    return list(export.events.order_by("occurred_at", "id").values_list("kind", flat=True))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_request_runs_the_task_after_commit_and_logs_it(
+    researcher, cases, settings, django_capture_on_commit_callbacks
+):
+    export = request_and_run(researcher, capture=django_capture_on_commit_callbacks)
+
+    assert export.status == ExportStatus.DONE
+    assert export.progress == 100
+    assert export.row_count == 5
+    assert export.finished_at == NOW
+    assert export.expires_at == NOW + datetime.timedelta(days=7)
+    assert export.parameters == {
+        "study_id": "bip-test",
+        "definitions_version": 1,
+        "expected_rows": 5,
+    }
+    assert kinds(export) == [ExportEventKind.REQUESTED, ExportEventKind.COMPLETED]
+    requested, completed = export.events.order_by("occurred_at", "id")
+    assert requested.actor == researcher
+    assert completed.row_count == 5
+
+    path = services.export_path(export)
+    assert path.parent == settings.EXPORT_ROOT / str(export.pk)
+    assert path.is_file()
+    assert len(path.stem) >= 32 and "zaken" not in path.name  # random: 192 bits
+    assert sorted(path.parent.iterdir()) == [path]  # no temporary files left
+    assert path.stat().st_mode & 0o077 == 0  # readable by the app's user only
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == ["codebook.csv", "codebook.txt", "zaken.csv"]
+
+
+def test_the_task_is_queued_only_when_the_transaction_commits(
+    researcher, cases, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        export = services.export_request(user=researcher, dataset="zaken", file_format="csv")
+    assert len(callbacks) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.QUEUED
+    assert kinds(export) == [ExportEventKind.REQUESTED]
+
+
+def test_only_a_researcher_may_request(coordinator):
+    with pytest.raises(PermissionDenied):
+        services.export_request(user=coordinator, dataset="zaken", file_format="csv")
+    assert not ResearchExport.objects.exists()
+
+
+def test_unknown_dataset_or_format_is_refused_per_field(researcher):
+    with pytest.raises(RuleViolation) as refused:
+        services.export_request(user=researcher, dataset="kinderen", file_format="pdf")
+    assert set(refused.value.errors) == {"dataset", "file_format"}
+    assert not ResearchExport.objects.exists()
+
+
+def test_progress_is_written_after_each_chunk_and_stays_below_done(researcher):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    chunks = services._with_progress([[1], [2], [3], [4]], export.pk, 4, 95)
+    seen = []
+    for _chunk in chunks:
+        seen.append(ResearchExport.objects.get(pk=export.pk).progress)
+    seen.append(ResearchExport.objects.get(pk=export.pk).progress)
+    assert seen == [0, 23, 47, 71, 95]
+
+
+def test_progress_is_updated_while_the_export_runs(researcher, cases, monkeypatch):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    seen = []
+    real_write_csv = writers.write_csv
+
+    def spying_write_csv(path, variables, chunks):
+        def spy():
+            for chunk in chunks:
+                seen.append(ResearchExport.objects.get(pk=export.pk).progress)
+                yield chunk
+
+        return real_write_csv(path, variables, spy())
+
+    monkeypatch.setattr(writers, "write_csv", spying_write_csv)
+    services.export_run(export_id=export.pk, chunk_size=2)
+    assert seen == [0, 38, 76]  # 2 and 4 of 5 rows read (95 % of the bar is reading)
+    assert ResearchExport.objects.get(pk=export.pk).progress == 100
+
+
+def test_running_twice_writes_one_file_and_one_completed_event(researcher, cases):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    services.export_run(export_id=export.pk)
+    again = services.export_run(export_id=export.pk)
+    assert again.status == ExportStatus.DONE
+    assert kinds(export).count(ExportEventKind.COMPLETED) == 1
+    assert len(list(services.export_directory(export.pk).iterdir())) == 1
+
+
+def test_a_failure_is_reported_in_dutch_without_details_and_leaves_no_files(
+    researcher, cases, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full at /srv/geheim/pad")
+
+    monkeypatch.setattr(writers, "write_sav", broken)
+    export = services.export_create(user=researcher, dataset="zaken", file_format="sav")
+    export = services.export_run(export_id=export.pk)
+
+    assert export.status == ExportStatus.FAILED
+    assert export.error.startswith("De export is mislukt door een fout op de server.")
+    assert str(export.pk) in export.error
+    assert "/srv/geheim" not in export.error and "RuntimeError" not in export.error
+    assert export.finished_at is not None and export.expires_at is None
+    assert not services.export_directory(export.pk).exists()
+    assert kinds(export) == [ExportEventKind.REQUESTED]
+    assert "disk full" in caplog.text  # the traceback is in the server log
+
+
+def test_without_a_pseudonym_key_the_export_fails_with_that_reason(researcher, cases, settings):
+    settings.RESEARCH_PSEUDONYM_KEY = ""
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    export = services.export_run(export_id=export.pk)
+    assert export.status == ExportStatus.FAILED
+    assert "RESEARCH_PSEUDONYM_KEY" in export.error
+
+
+def finished_export(user, dataset="zaken", file_format="csv"):
+    export = services.export_create(user=user, dataset=dataset, file_format=file_format)
+    return services.export_run(export_id=export.pk)
+
+
+def test_download_returns_the_file_and_logs_who_and_how_many_rows(researcher, cases):
+    export = finished_export(researcher)
+    path = services.export_download(export=export, user=researcher)
+    assert path == services.export_path(export)
+    download = export.events.get(kind=ExportEventKind.DOWNLOADED)
+    assert download.actor == researcher
+    assert download.row_count == 5
+
+
+def test_download_by_anyone_else_is_refused_and_not_logged(researcher, cases):
+    export = finished_export(researcher)
+    other = UserFactory(researcher=True)
+    with pytest.raises(PermissionDenied):
+        services.export_download(export=export, user=other)
+    assert not export.events.filter(kind=ExportEventKind.DOWNLOADED).exists()
+
+
+def test_download_of_an_unfinished_export_is_not_possible(researcher):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    with pytest.raises(services.ExportUnavailable) as refused:
+        services.export_download(export=export, user=researcher)
+    assert refused.value.gone is False
+
+
+def test_download_after_expiry_is_gone_even_before_the_purge(researcher, cases):
+    export = finished_export(researcher)
+    with (
+        time_machine.travel(export.expires_at + datetime.timedelta(seconds=1)),
+        pytest.raises(services.ExportUnavailable) as refused,
+    ):
+        services.export_download(export=export, user=researcher)
+    assert refused.value.gone is True
+    assert not export.events.filter(kind=ExportEventKind.DOWNLOADED).exists()
+
+
+def test_purge_deletes_expired_files_once_and_logs_it(researcher, cases):
+    old = finished_export(researcher)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
+        recent = finished_export(researcher)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=7, hours=1)):
+        assert services.export_purge() == [old.pk]
+        assert services.export_purge() == []
+
+    old.refresh_from_db()
+    assert old.status == ExportStatus.EXPIRED
+    assert old.file_name == ""
+    assert not services.export_directory(old.pk).exists()
+    deleted = old.events.get(kind=ExportEventKind.DELETED)
+    assert deleted.row_count == 5 and deleted.actor is None
+    recent.refresh_from_db()
+    assert recent.status == ExportStatus.DONE
+    assert services.export_path(recent).is_file()
+    with pytest.raises(services.ExportUnavailable):
+        services.export_download(export=old, user=researcher)
+    assert ExportEvent.objects.filter(kind=ExportEventKind.DELETED).count() == 1
