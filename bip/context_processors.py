@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from professionals.groups import is_administrator, is_coordinator, is_professional, is_researcher
 
 
@@ -6,6 +8,8 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if settings.MFA_REQUIRED and not getattr(user, "is_verified", lambda: True)():
+        return {}  # no menu before the second factor: every link would lead back to it
     return {
         "nav_is_coordinator": is_coordinator(user),
         "nav_is_professional": is_professional(user),

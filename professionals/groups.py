@@ -26,8 +26,21 @@ ADMINISTRATOR_PERMISSIONS = {
         "view_stagechange",
         "view_assignment",
         "view_planchange",
+        "view_retentionrun",
     ],
+    # The change history (django-auditlog), read-only in the admin.
+    "auditlog": ["view_logentry"],
     "evaluation": ["view_allocation", "view_researchexport", "view_exportevent"],
+    # Login security (bip/security): the login records read-only; lifting a lockout (deleting
+    # its counter); resetting someone's second factor by deleting their app and recovery codes.
+    "axes": [
+        "view_accesslog",
+        "view_accessfailurelog",
+        "view_accessattempt",
+        "delete_accessattempt",
+    ],
+    "otp_totp": ["view_totpdevice", "delete_totpdevice"],
+    "otp_static": ["view_staticdevice", "delete_staticdevice"],
 }
 
 

@@ -1,0 +1,1 @@
+"""Login security: two-factor authentication, brute-force lockout, session limits, headers."""

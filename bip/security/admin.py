@@ -1,0 +1,43 @@
+"""The login records of django-axes in the admin, read-only.
+
+Successful logins (AccessLog) and every failed attempt (AccessFailureLog) cannot be changed or
+deleted through the admin. The lockout counters (AccessAttempt) can be deleted by whoever has
+that permission: that lifts a lockout before its cool-off ends.
+"""
+
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+
+
+class ReadOnlyMixin:
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LoginLogAdmin(ReadOnlyMixin, AccessLogAdmin):
+    pass
+
+
+class LoginFailureLogAdmin(ReadOnlyMixin, AccessFailureLogAdmin):
+    pass
+
+
+class LockoutAdmin(AccessAttemptAdmin):
+    actions = []
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+for model, model_admin in (
+    (AccessLog, LoginLogAdmin),
+    (AccessFailureLog, LoginFailureLogAdmin),
+    (AccessAttempt, LockoutAdmin),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)
