@@ -156,6 +156,77 @@ RULES: dict[str, dict[str, int]] = {
 }
 
 
+# Two-factor authentication (bip/security). MFA_REQUIRED is off here (tests/conftest.py) and
+# nobody has a device yet: everyone may open their overview and the enrolment page; the
+# verification page sends a user without a device to the enrolment; the recovery codes are
+# shown only right after they were made; new codes are made by POST only.
+RULES |= {
+    "security:mfa_overview": dict.fromkeys(ROLES, 200) | {"anonymous": 302},
+    "security:mfa_enrol": dict.fromkeys(ROLES, 200) | {"anonymous": 302},
+    "security:mfa_verify": dict.fromkeys(ROLES, 302),
+    "security:recovery_codes": dict.fromkeys(ROLES, 302),
+    "security:recovery_codes_replace": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+}
+
+
+# Surveys (evaluation/views/surveys.py): public pages reached with a one-time link; every
+# role, logged in or not, gets the same form. url_for makes a fresh link for each request.
+PUBLIC_URLS |= {"evaluation:survey", "evaluation:survey_thanks"}
+RULES |= {
+    "evaluation:survey": dict.fromkeys(ROLES, 200),
+    "evaluation:survey_thanks": dict.fromkeys(ROLES, 200),
+}
+
+
+# Research exports (evaluation/views/exports.py): researchers only. url_for gives the export of
+# "researcher"; "researcher_other" asks for it too and gets 404, like a missing export. That
+# export is still queued, so its download answers 404 ("not ready") even to its owner; the
+# view tests download finished ones.
+RULES |= {
+    "evaluation:export_list": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 403,
+        "researcher": 200,
+        "administrator": 403,
+    },
+    **{
+        name: {
+            "anonymous": 302,
+            "coordinator": 403,
+            "professional": 403,
+            "researcher": status,
+            "researcher_other": 404,
+            "administrator": 403,
+        }
+        for name, status in (
+            ("evaluation:export_detail", 200),
+            ("evaluation:export_download", 404),
+        )
+    },
+}
+
+
+# Access log and inzage (audit/): the functional administrator only; the others are refused
+# with 403 (there is no record of theirs to hide). The child pages use the world case's child.
+RULES |= {
+    name: {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 200,
+    }
+    for name in (
+        "audit:log",
+        "audit:find_child",
+        "audit:child_access",
+        "audit:inzage",
+        "audit:inzage_json",
+    )
+}
+
+
 def app_url_names(resolver=None, namespace: str = "") -> list[str]:
     """All named URLs, except the Django admin (it has its own permission system)."""
     resolver = resolver or get_resolver()
@@ -191,6 +262,7 @@ def world(db):
             "professional": owner.user,
             "professional_other": other.user,
             "researcher": UserFactory(username="onderzoeker", researcher=True),
+            "researcher_other": UserFactory(username="andere-onderzoeker", researcher=True),
             "administrator": UserFactory(username="beheer", administrator=True),
         },
     }
@@ -291,8 +363,70 @@ WRITE_RULES: dict[str, dict[str, int]] = {
 }
 
 
+# MFA: an empty enrolment code is a form error; without a device the verification page and
+# new recovery codes both send the user to the enrolment first.
+WRITE_RULES |= {
+    "security:mfa_enrol": dict.fromkeys(ROLES, 422) | {"anonymous": 302},
+    "security:mfa_verify": dict.fromkeys(ROLES, 302),
+    "security:recovery_codes_replace": dict.fromkeys(ROLES, 302),
+}
+
+
+# Surveys: an empty answer form is refused with its errors (422), for everyone alike.
+WRITE_RULES |= {"evaluation:survey": dict.fromkeys(ROLES, 422)}
+
+
+# Exports: an empty request form is refused with its errors (422); the export's page and its
+# download take GET only.
+WRITE_RULES |= {
+    "evaluation:export_list": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 403,
+        "researcher": 422,
+        "administrator": 403,
+    },
+    "evaluation:export_detail": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    "evaluation:export_download": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+}
+
+
+# Access log: finding a child takes a BSN by POST (empty: the form's errors); the other pages
+# only read.
+WRITE_RULES |= {
+    "audit:find_child": {
+        "anonymous": 302,
+        "coordinator": 403,
+        "professional": 403,
+        "researcher": 403,
+        "administrator": 422,
+    },
+    **{
+        name: dict.fromkeys(ROLES, 405) | {"anonymous": 302}
+        for name in ("audit:log", "audit:child_access", "audit:inzage", "audit:inzage_json")
+    },
+}
+
+
 def url_for(name: str, world) -> str:
     case = world["case"]
+    if name in {"audit:child_access", "audit:inzage", "audit:inzage_json"}:
+        return reverse(name, args=[case.child_id])
+    if name in {"evaluation:export_detail", "evaluation:export_download"}:
+        from evaluation.models import ResearchExport
+
+        export = ResearchExport.objects.create(
+            requested_by=world["users"]["researcher"], dataset="zaken", file_format="csv"
+        )
+        return reverse(name, args=[export.pk])
+    if name == "evaluation:survey":
+        from evaluation.surveys import new_token
+        from tests.factories import SurveyInvitationFactory
+
+        token, token_hash = new_token()
+        # Invitations exist only for cases in the study (with an arm).
+        SurveyInvitationFactory(token_hash=token_hash, case__bip_arm=True)
+        return reverse(name, args=[token])
     if name in {"cases:import_preview", "cases:import_confirm", "cases:import_cancel"}:
         return reverse(name, args=[world["batch"].pk])
     if name == "cases:plan_action_done":

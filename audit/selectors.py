@@ -1,0 +1,60 @@
+"""Reads of the access log for the functional administrator's pages.
+
+Every query uses one of the log's indexes (by child, case, actor or time, newest first); the
+pages run a fixed number of queries whatever the size of the log.
+"""
+
+import datetime
+
+from django.db.models import Count, Max, Min, QuerySet
+
+from cases.models import Case
+
+from .forms import day_start
+from .models import AccessLogEntry
+
+# The per-person summary of one child's file shows at most this many people.
+SUMMARY_LIMIT = 200
+
+
+def access_log_search(filters: dict) -> QuerySet[AccessLogEntry]:
+    """The log, newest first, filtered by the valid fields of AccessLogFilterForm."""
+    entries = AccessLogEntry.objects.all()
+    if filters.get("gebruiker"):
+        entries = entries.filter(actor__username=filters["gebruiker"])
+    if filters.get("kind"):
+        entries = entries.filter(child_id=filters["kind"])
+    if filters.get("zaak"):
+        # The case's id; a case deleted by retention leaves no number to look up.
+        case_id = Case.objects.filter(number=filters["zaak"]).values("pk")[:1]
+        entries = entries.filter(case_id=case_id)
+    if filters.get("actie"):
+        entries = entries.filter(action=filters["actie"])
+    if filters.get("van"):
+        entries = entries.filter(occurred_at__gte=day_start(filters["van"]))
+    if filters.get("tot"):
+        entries = entries.filter(
+            occurred_at__lt=day_start(filters["tot"] + datetime.timedelta(days=1))
+        )
+    return entries.newest_first()
+
+
+def access_summary(entries: QuerySet[AccessLogEntry]) -> list[dict]:
+    """Per person: how often, first and last time; the most recent first. One query."""
+    return list(
+        entries.order_by()
+        .values("actor_username", "actor_role", "acting_on_behalf_of")
+        .annotate(count=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
+        .order_by("-last", "actor_username")[:SUMMARY_LIMIT]
+    )
+
+
+def household_of_logged_child(child_id: int) -> int | None:
+    """The household recorded with the child's latest entry (for a child no longer stored)."""
+    return (
+        AccessLogEntry.objects.for_child(child_id)
+        .filter(household_id__isnull=False)
+        .order_by("-occurred_at", "-id")
+        .values_list("household_id", flat=True)
+        .first()
+    )

@@ -1,0 +1,134 @@
+"""The functional administrator's pages: the access log, one child's access, and the inzage.
+
+Reading these pages is itself logged (audit.policy). A child is addressed by its internal id;
+a BSN is only ever sent by POST (find_child), so it never lands in a URL, a browser history or
+a server log.
+"""
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bip.lib.http import AuthenticatedHttpRequest
+from bip.lib.pagination import paginate
+from cases.models import Child
+
+from . import access, inzage, selectors
+from .forms import AccessLogFilterForm, FindChildForm
+from .models import AccessLogEntry
+
+
+def _query_string_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("pagina", None)
+    return params.urlencode()
+
+
+@require_GET
+@never_cache
+def access_log(request: AuthenticatedHttpRequest):
+    """The whole log, newest first, filtered by person, child, case, action and period."""
+    access.require_functional_admin(request.user)
+    form = AccessLogFilterForm(request.GET or None)
+    filters = {}
+    if form.is_bound:
+        form.is_valid()  # the valid filters apply; the errors are shown
+        filters = form.cleaned_data
+    page = paginate(request, selectors.access_log_search(filters))
+    return render(
+        request,
+        "audit/log.html",
+        {"form": form, "page": page, "query_string": _query_string_without_page(request)},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def find_child(request: AuthenticatedHttpRequest):
+    """Find a child by BSN or onderwijsnummer (POST), then go to its access page or inzage."""
+    access.require_functional_admin(request.user)
+    form = FindChildForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            number = form.cleaned_data["nummer"]
+            child_id = (
+                Child.objects.filter(Q(bsn=number) | Q(onderwijsnummer=number))
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if child_id is not None:
+                target = "audit:inzage" if form.cleaned_data["doel"] == "inzage" else None
+                return redirect(target or "audit:child_access", child_pk=child_id)
+            form.add_error("nummer", _("Er is geen kind met dit BSN of onderwijsnummer."))
+        status = 422
+    return render(request, "audit/find_child.html", {"form": form}, status=status)
+
+
+@require_GET
+@never_cache
+def child_access(request: AuthenticatedHttpRequest, child_pk: int):
+    """Who has looked at this child's file: per person, and every entry, newest first."""
+    access.require_functional_admin(request.user)
+    child = Child.objects.filter(pk=child_pk).first()
+    entries = AccessLogEntry.objects.for_child(child_pk)
+    # A child removed by retention keeps its log: the page works from the entries then.
+    household_id = child.household_id if child else selectors.household_of_logged_child(child_pk)
+    if child is None and household_id is None and not entries.exists():
+        raise Http404
+    via_household = (
+        AccessLogEntry.objects.via_household(household_id, child_id=child_pk)
+        if household_id
+        else AccessLogEntry.objects.none()
+    )
+    return render(
+        request,
+        "audit/child_access.html",
+        {
+            "child": child,
+            "child_pk": child_pk,
+            "summary": selectors.access_summary(entries),
+            "household_summary": selectors.access_summary(via_household),
+            "summary_limit": selectors.SUMMARY_LIMIT,
+            "page": paginate(request, entries.newest_first()),
+            "query_string": _query_string_without_page(request),
+        },
+    )
+
+
+@require_GET
+@never_cache
+def inzage_file(request: AuthenticatedHttpRequest, child_pk: int):
+    """The child's complete file as a readable, printable page."""
+    access.require_functional_admin(request.user)
+    child_file = inzage.child_file(child_pk)
+    if child_file is None:
+        raise Http404
+    return render(request, "audit/inzage.html", {"file": child_file, "child_pk": child_pk})
+
+
+@require_GET
+@never_cache
+def inzage_json(request: AuthenticatedHttpRequest, child_pk: int):
+    """The same file as a JSON download."""
+    access.require_functional_admin(request.user)
+    child_file = inzage.child_file(child_pk)
+    if child_file is None:
+        raise Http404
+    response = HttpResponse(
+        json.dumps(
+            inzage.as_json_ready(child_file), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2
+        ),
+        content_type="application/json; charset=utf-8",
+    )
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="inzage-kind-{child_pk}-{day}.json"'
+    return response
