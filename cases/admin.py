@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from bip.lib.admin import ReadOnlyAdmin
 
-from .models import Assignment, PlanChange, School, StageChange
+from .models import Assignment, PlanChange, RetentionRun, School, StageChange
+from .retention import COUNT_LABELS
 
 
 @admin.register(School)
@@ -36,3 +39,32 @@ class PlanChangeAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     list_select_related = ["plan__household", "actor"]
     show_full_result_count = False
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyAdmin):
+    """What each `manage.py apply_retention` run did; written by the command only."""
+
+    list_display = ["started_at", "finished_at", "actor", "children", "cases", "households"]
+    fields = ["started_at", "finished_at", "actor", "policy", "counts_table"]
+    readonly_fields = fields
+
+    @admin.display(description=_("kinderen"))
+    def children(self, run: RetentionRun) -> int:
+        return run.counts.get("children", 0)
+
+    @admin.display(description=_("zaken"))
+    def cases(self, run: RetentionRun) -> int:
+        return run.counts.get("cases", 0)
+
+    @admin.display(description=_("huishoudens"))
+    def households(self, run: RetentionRun) -> int:
+        return run.counts.get("households", 0)
+
+    @admin.display(description=_("aantallen"))
+    def counts_table(self, run: RetentionRun) -> str:
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            ((label, run.counts.get(key, 0)) for key, label in COUNT_LABELS.items()),
+        )

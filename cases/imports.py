@@ -48,6 +48,7 @@ from evaluation.services import Draw, allocations_record_bulk, draw_positions, s
 from .access import require_coordinator
 from .constants import CaseSource, CaseStatus, MeldingType
 from .exceptions import RuleViolation
+from .history import log_bulk_create
 from .models import (
     Case,
     Child,
@@ -793,6 +794,8 @@ def _create_cases(checks: Sequence[RowCheck], *, actor) -> dict[int, Case]:
                 city=check.cells["plaats"].strip(),
             )
     Household.objects.bulk_create(households.values(), batch_size=CHUNK)
+    # bulk_create sends no signals: the change history is written explicitly.
+    log_bulk_create(list(households.values()), actor=actor)
 
     children: dict[int, Child] = {}
     for check in valid:
@@ -807,6 +810,7 @@ def _create_cases(checks: Sequence[RowCheck], *, actor) -> dict[int, Case]:
                 household_id=check.household_id or households[check.household_key].pk,
             )
     Child.objects.bulk_create(children.values(), batch_size=CHUNK)
+    log_bulk_create(list(children.values()), actor=actor)
 
     per_year = Counter(check.date_received.year for check in valid)
     numbers = {
@@ -829,6 +833,7 @@ def _create_cases(checks: Sequence[RowCheck], *, actor) -> dict[int, Case]:
         )
     drawn = _draw_arms(valid, cases)
     Case.objects.bulk_create(cases.values(), batch_size=CHUNK)
+    log_bulk_create(list(cases.values()), actor=actor)
     allocations_record_bulk(drawn=drawn, actor=actor)
     return cases
 

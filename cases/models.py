@@ -92,6 +92,11 @@ class Household(models.Model):
     postcode = models.CharField(_("postcode"), max_length=7, validators=[validate_postcode])
     city = models.CharField(_("plaats"), max_length=100)
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    # Set by `manage.py apply_retention` (cases/retention.py) once no child of the household
+    # remains: the address is blanked and the household plan deleted.
+    anonymised_at = models.DateTimeField(
+        _("geanonimiseerd op"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("huishouden")
@@ -131,6 +136,11 @@ class Child(models.Model):
         Household, on_delete=models.PROTECT, related_name="children", verbose_name=_("huishouden")
     )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    # Set by `manage.py apply_retention` once all the child's cases are past retention: names,
+    # BSN and onderwijsnummer are removed and the date of birth is kept as 1 January of its year.
+    anonymised_at = models.DateTimeField(
+        _("geanonimiseerd op"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("kind")
@@ -151,6 +161,8 @@ class Child(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.anonymised_at:
+            return str(_("Geanonimiseerd kind %(pk)s") % {"pk": self.pk})
         return f"{self.first_name} {self.last_name}"
 
     def clean_fields(self, exclude=None) -> None:
@@ -213,10 +225,12 @@ class CaseQuerySet(models.QuerySet):
         """Cases `user` may see: the coordinator all, a professional those assigned to them."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
+        # An anonymised case (past retention) is no longer a case file anyone works on; it
+        # remains only for the evaluation's aggregates.
         if is_coordinator(user):
-            return self
+            return self.filter(anonymised_at__isnull=True)
         if is_professional(user):
-            return self.filter(professional__user=user)
+            return self.filter(professional__user=user, anonymised_at__isnull=True)
         return self.none()
 
     def with_list_columns(self):
@@ -274,6 +288,11 @@ class Case(models.Model):
         ),
     )
     closed_on = models.DateField(_("gesloten op"), null=True, blank=True, editable=False)
+    # Set by `manage.py apply_retention`: free texts removed, the child anonymised. The case
+    # row stays for the evaluation (Measurement, Allocation and surveys refer to it).
+    anonymised_at = models.DateTimeField(
+        _("geanonimiseerd op"), null=True, blank=True, editable=False
+    )
     # Optimistic concurrency: every service write bumps the version.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
@@ -804,3 +823,32 @@ class ImportRow(models.Model):
     def melding_type_label(self) -> str:
         value = (self.payload or {}).get("soort_verzuim", "").lower()
         return MeldingType(value).label if value in MeldingType.values else ""
+
+
+class RetentionRun(models.Model):
+    """One real run of `manage.py apply_retention`: when, under which rules, and what it did.
+
+    Dry runs write nothing, so they leave no row. Counts are per kind (see
+    cases.retention.COUNT_LABELS); the policy holds the settings and cut-off dates used.
+    """
+
+    started_at = models.DateTimeField(_("gestart op"), default=timezone.now)
+    finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+    actor = models.CharField(
+        _("uitgevoerd door"),
+        max_length=150,
+        default="system",
+        help_text=_("Het systeem (geplande taak) of de beheerder die het commando startte."),
+    )
+    policy = models.JSONField(_("regels en peildata"), default=dict)
+    counts = models.JSONField(_("aantallen"), default=dict)
+
+    class Meta:
+        verbose_name = _("uitvoering bewaartermijnen")
+        verbose_name_plural = _("uitvoeringen bewaartermijnen")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return _("Bewaartermijnen %(when)s") % {
+            "when": timezone.localtime(self.started_at).strftime("%d-%m-%Y %H:%M")
+        }

@@ -136,7 +136,8 @@ def household_panel(case: Case) -> dict:
     Two queries whatever the household's size.
     """
     siblings = list(
-        Child.objects.filter(household_id=case.child.household_id)
+        # An anonymised sibling (past retention) is no longer shown; see cases/retention.py.
+        Child.objects.filter(household_id=case.child.household_id, anonymised_at__isnull=True)
         .exclude(pk=case.child_id)
         .prefetch_related(
             Prefetch(

@@ -48,7 +48,11 @@ def case_assign(
         if errors:
             raise RuleViolation(errors=errors)
         now = timezone.now()
-        Assignment.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
+        # save(), not QuerySet.update(): the change history (cases/history.py) records the end.
+        # At most one current assignment exists (assignment_one_current).
+        for current in Assignment.objects.filter(case=case, ended_at__isnull=True):
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
         assignment = Assignment.objects.create(
             case=case,
             professional=professional,

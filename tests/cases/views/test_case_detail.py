@@ -66,7 +66,7 @@ def test_query_count_is_fixed(client, professional, django_assert_num_queries):
     large = build_case_file(professional, contacts=200, siblings=6, actions=40)
     client.force_login(professional.user)
     client.get(reverse("cases:case_detail", args=[small.pk]))  # warm the session
-    with django_assert_num_queries(14) as counted:
+    with django_assert_num_queries(15) as counted:
         response = client.get(reverse("cases:case_detail", args=[small.pk]))
     assert response.status_code == 200
     with django_assert_num_queries(len(counted.captured_queries)):
