@@ -31,8 +31,11 @@ run: seed
 	@echo "  regular1 ... regular6       professionals in de controlearm (eigen rol)"
 	@echo "  researcher                  onderzoeker: evaluatie"
 	@echo "  beheerder                   functioneel beheerder: /beheer/"
+	@echo "  (de achtergrondwerker voor exports draait mee: manage.py db_worker)"
 	@echo ""
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(VENV)/bin/pytest

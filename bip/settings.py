@@ -4,6 +4,7 @@ Local defaults (SQLite, DEBUG) are for the demo only. With DEBUG off the setting
 start on an insecure SECRET_KEY or an empty ALLOWED_HOSTS.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -40,11 +41,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "auditlog",
+    "django_tasks_db",
     "bip",
+    "bip.security",
     "professionals",
     "roles",
     "cases",
     "evaluation",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -55,11 +64,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Change history (django-auditlog): the actor and client address of every change.
+    "cases.history.HistoryMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "bip.security.middleware.PermissionsPolicyMiddleware",
+    "bip.security.middleware.SessionTimeoutMiddleware",
+    "bip.security.middleware.MFARequiredMiddleware",
+    # One access log entry per audited request (audit/policy.py), after login and MFA.
+    "audit.middleware.AccessLogMiddleware",
+    # django-axes turns a lockout into its response; it must stay the last middleware.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bip.urls"
@@ -108,6 +127,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# AxesStandaloneBackend refuses a locked-out user/IP before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -168,10 +192,57 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Django has no setting for Permissions-Policy; bip.security's middleware sends this one.
+# Every powerful feature is off: the app needs none of them.
+PERMISSIONS_POLICY = dict.fromkeys(
+    [
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    ],
+    [],
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login security (bip/security/). Sessions end after SESSION_IDLE_TIMEOUT seconds without a
+# request and SESSION_ABSOLUTE_TIMEOUT seconds after the login, whatever happens in between.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+if not 60 <= SESSION_IDLE_TIMEOUT <= SESSION_ABSOLUTE_TIMEOUT:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_TIMEOUT must be at least 60 seconds and at most SESSION_ABSOLUTE_TIMEOUT."
+    )
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# Two-factor authentication (TOTP app + recovery codes) for every account. Off only for the
+# local demo; production refuses to start without it.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
+if not DEBUG and not MFA_REQUIRED:
+    raise ImproperlyConfigured("MFA_REQUIRED cannot be false when DEBUG is off.")
+OTP_TOTP_ISSUER = "Ketenkameleon"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows TOTP secrets or recovery codes
+# Brute-force protection (django-axes, database handler): lock the combination of user name
+# and client address, so an attacker elsewhere cannot lock a real user out. Successful logins
+# go to AccessLog, every failure to AccessFailureLog.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "bip.security.lockout.lockout_response"
+# Behind N reverse proxies that append to X-Forwarded-For, set REVERSE_PROXY_COUNT=N so the
+# lockout counts the client's address, not the proxy's (bip/security/lockout.py).
+REVERSE_PROXY_COUNT = env.int("REVERSE_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "bip.security.lockout.client_ip"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -196,6 +267,57 @@ if ALLOCATION_BLOCK_SIZE < 2 or ALLOCATION_BLOCK_SIZE % 2:
 ALLOCATION_SECRET = env.str("ALLOCATION_SECRET", default="" if not DEBUG else "demo-allocation")
 if not DEBUG and len(ALLOCATION_SECRET) < 32:
     raise ImproperlyConfigured("ALLOCATION_SECRET (>= 32 chars) is required when DEBUG is off.")
+
+# Evaluation. The study period bounds the report; cases still open at its end are censored.
+STUDY_ID = env.str("STUDY_ID", default="bip-pilot")
+STUDY_START = env.str("STUDY_START", default="")  # YYYY-MM-DD, empty: no start bound
+STUDY_END = env.str("STUDY_END", default="")  # YYYY-MM-DD, empty: the study is still running
+# Per-study key for the HMAC-SHA256 pseudonyms in research exports. Kept outside the database;
+# a different key per study makes exports of different studies unlinkable.
+RESEARCH_PSEUDONYM_KEY = env.str(
+    "RESEARCH_PSEUDONYM_KEY", default="" if not DEBUG else "demo-pseudonym-key"
+)
+if not DEBUG and len(RESEARCH_PSEUDONYM_KEY) < 32:
+    raise ImproperlyConfigured(
+        "RESEARCH_PSEUDONYM_KEY (>= 32 chars) is required when DEBUG is off."
+    )
+# Research export files are kept this many days, then deleted.
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+# Survey links stay valid this many days.
+SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
+
+# Access log (audit/): entries are kept this many days, then `manage.py prune_access_log`
+# deletes them. NEN 7513 asks for long retention; the default is seven years.
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=7 * 365 + 2)
+if ACCESS_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 1.")
+
+# Retention of case data (cases/retention.py, `manage.py apply_retention`). A closed
+# Leerplicht or Halt case is kept until the child has turned RETENTION_LEERPLICHT_AGE and
+# RETENTION_LEERPLICHT_YEARS_AFTER_CLOSURE years have passed since closure (the later of the
+# two); a case that reached the RvdK until the child has turned RETENTION_RVDK_AGE. Import
+# previews keep CSV cells for IMPORT_PREVIEW_RETENTION_HOURS.
+RETENTION_LEERPLICHT_AGE = env.int("RETENTION_LEERPLICHT_AGE", default=19)
+RETENTION_LEERPLICHT_YEARS_AFTER_CLOSURE = env.int(
+    "RETENTION_LEERPLICHT_YEARS_AFTER_CLOSURE", default=5
+)
+RETENTION_RVDK_AGE = env.int("RETENTION_RVDK_AGE", default=24)
+IMPORT_PREVIEW_RETENTION_HOURS = env.int("IMPORT_PREVIEW_RETENTION_HOURS", default=24)
+if not 18 <= RETENTION_LEERPLICHT_AGE <= 30 or not 18 <= RETENTION_RVDK_AGE <= 30:
+    raise ImproperlyConfigured("RETENTION_LEERPLICHT_AGE and RETENTION_RVDK_AGE must be 18-30.")
+if not 0 <= RETENTION_LEERPLICHT_YEARS_AFTER_CLOSURE <= 20:
+    raise ImproperlyConfigured("RETENTION_LEERPLICHT_YEARS_AFTER_CLOSURE must be 0-20.")
+if IMPORT_PREVIEW_RETENTION_HOURS < 1:
+    raise ImproperlyConfigured("IMPORT_PREVIEW_RETENTION_HOURS must be at least 1.")
+
+# Background work: django-tasks-db keeps the queue in the database; `manage.py db_worker` runs it.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 LOGGING = {
     "version": 1,

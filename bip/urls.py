@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from . import views
+from .security.decorators import mfa_not_required
 
 admin.site.site_header = "Ketenkameleon – beheer"
 admin.site.site_title = "Ketenkameleon"
@@ -19,9 +20,11 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("uitloggen/", mfa_not_required(auth_views.LogoutView.as_view()), name="logout"),
+    path("tweestapsverificatie/", include("bip.security.urls")),
     path("taal/", login_not_required(set_language), name="set_language"),
     path("zaken/", include("cases.urls")),
     path("evaluatie/", include("evaluation.urls")),
+    path("toegangslog/", include("audit.urls")),
     path("beheer/", admin.site.urls),
 ]

@@ -41,6 +41,38 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def mfa_only_where_marked(request, settings):
+    """Two-factor authentication is on only in tests marked `@pytest.mark.mfa`.
+
+    The rest of the suite logs in with `force_login` and tests pages, not the MFA step; the
+    MFA tests (tests/bip/security/, the MFA browser journey) switch it on and check that every
+    URL demands it. Production refuses to start with MFA_REQUIRED off (tests/bip/test_settings.py).
+    """
+    settings.MFA_REQUIRED = request.node.get_closest_marker("mfa") is not None
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.3 s per user; tests do not need it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def dutch_by_default():
+    """A request with the English cookie leaves English active in the thread; reset per test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Test databases reuse ids, so a cached report keyed by ids could outlive its test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

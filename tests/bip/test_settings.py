@@ -36,9 +36,14 @@ def run(args, **env_vars):
             "DJANGO_ALLOW_ASYNC_UNSAFE",
             "DATABASE_URL",
             "ALLOCATION_SECRET",
+            "RESEARCH_PSEUDONYM_KEY",
+            "MFA_REQUIRED",
         }
     }
-    env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="bip.settings", **env_vars)
+    # MFA on unless a test says otherwise: a local .env copied from .env.example turns it off
+    # for the demo, and production refuses that.
+    env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="bip.settings", MFA_REQUIRED="true")
+    env.update(env_vars)
     return subprocess.run(  # noqa: S603 - our own interpreter with fixed arguments
         [sys.executable, *args],
         cwd=PROJECT_ROOT,
@@ -90,15 +95,56 @@ def test_production_refuses_to_start_without_an_allocation_secret():
     assert "ALLOCATION_SECRET" in last_line(result.stderr)
 
 
-def test_production_starts_with_debug_off():
+def test_production_refuses_to_start_without_a_pseudonym_key():
     result = run(
         ["-c", SETUP],
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="example.nl",
         ALLOCATION_SECRET=STRONG_KEY[::-1],
     )
+    assert result.returncode != 0
+    assert "RESEARCH_PSEUDONYM_KEY" in last_line(result.stderr)
+
+
+def test_production_starts_with_debug_off():
+    result = run(
+        ["-c", SETUP],
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="example.nl",
+        ALLOCATION_SECRET=STRONG_KEY[::-1],
+        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+    )
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "False"
+
+
+def test_production_refuses_to_start_without_mfa():
+    result = run(
+        ["-c", SETUP],
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="example.nl",
+        ALLOCATION_SECRET=STRONG_KEY[::-1],
+        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        MFA_REQUIRED="false",
+    )
+    assert result.returncode != 0
+    error = last_line(result.stderr)
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    assert "MFA_REQUIRED" in error
+
+
+def test_production_refuses_an_idle_timeout_beyond_the_absolute_limit():
+    result = run(
+        ["-c", SETUP],
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="example.nl",
+        ALLOCATION_SECRET=STRONG_KEY[::-1],
+        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        SESSION_IDLE_TIMEOUT="7200",
+        SESSION_ABSOLUTE_TIMEOUT="3600",
+    )
+    assert result.returncode != 0
+    assert "SESSION_IDLE_TIMEOUT" in last_line(result.stderr), result.stderr
 
 
 def test_production_passes_the_deploy_check():
@@ -107,6 +153,7 @@ def test_production_passes_the_deploy_check():
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="example.nl",
         ALLOCATION_SECRET=STRONG_KEY[::-1],
+        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
