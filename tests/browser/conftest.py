@@ -5,10 +5,12 @@ Chromium the journeys skip with a visible reason, except in CI (CI=true), where 
 """
 
 import os
+import re
 import shutil
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.factories import DEMO_PASSWORD
 
@@ -16,6 +18,7 @@ CHROMIUM = (
     os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
 BLOCKING_IMPACTS = {"serious", "critical"}
+LOGIN_PAGE = re.compile(r"/inloggen/")
 
 # Playwright's sync API runs an event loop in the test thread, and pytest-django's database
 # fixtures then refuse the (synchronous, safe) ORM calls. Set for the whole run, before the
@@ -89,6 +92,9 @@ def login(page, live_server):
         page.get_by_label("Gebruikersnaam").fill(username)
         page.get_by_label("Wachtwoord").fill(password)
         page.get_by_role("button", name="Inloggen").click()
-        page.wait_for_load_state()
+        # Wait until the login has redirected. wait_for_load_state() alone returns at once
+        # (the login page is loaded), and the next goto would then race the login's redirect:
+        # two requests in flight on the live server at the same time.
+        expect(page).not_to_have_url(LOGIN_PAGE)
 
     return do_login
