@@ -222,6 +222,9 @@ class ResearchExport(models.Model):
         _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(_("voortgang (%)"), default=0)
+    # When the worker last reported (claim, row count, each percent): a running export that
+    # stays silent for long has lost its worker (services.is_stalled).
+    progress_at = models.DateTimeField(_("laatste voortgang"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("aantal rijen"), null=True, blank=True)
     file_name = models.CharField(_("bestand"), max_length=255, blank=True)
     requested_at = models.DateTimeField(_("aangevraagd op"), default=timezone.now)

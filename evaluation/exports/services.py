@@ -46,6 +46,10 @@ FILE_EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.XLSX: "xlsx", ExportFor
 # writes the file in one call, so reading is only part of its work.
 READING_SHARE = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 70}
 UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+# An unfinished export that has not started, or not moved on, for this long has most likely no
+# worker (`manage.py db_worker` not running, or killed mid-export). The slowest step seen, SPSS
+# writing a million rows after the last percent, takes about a minute.
+STALLED_AFTER = datetime.timedelta(minutes=10)
 
 
 class ExportUnavailable(Exception):
@@ -69,6 +73,17 @@ def export_path(export: ResearchExport) -> Path | None:
 
 def download_name(export: ResearchExport) -> str:
     return f"ketenkameleon-{export.dataset}-{export.file_format}-{export.pk}.zip"
+
+
+def is_stalled(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
+    """True when an unfinished export has shown no progress for STALLED_AFTER: queued and
+    never picked up, or running without a report from its worker."""
+    if export.status not in UNFINISHED:
+        return False
+    last_sign = export.requested_at
+    if export.status == ExportStatus.RUNNING and export.progress_at is not None:
+        last_sign = export.progress_at
+    return (now or timezone.now()) - last_sign >= STALLED_AFTER
 
 
 def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
@@ -136,7 +151,9 @@ def _with_progress(
         done += len(chunk)
         percent = min(share, done * share // max(expected_rows, 1))
         if percent != shown:
-            ResearchExport.objects.filter(pk=export_id).update(progress=percent)
+            ResearchExport.objects.filter(pk=export_id).update(
+                progress=percent, progress_at=timezone.now()
+            )
             shown = percent
 
 
@@ -228,7 +245,7 @@ def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Resea
     traceback goes to the server log only, and partial files are removed.
     """
     claimed = ResearchExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, progress=0
+        status=ExportStatus.RUNNING, progress=0, progress_at=timezone.now()
     )
     if not claimed:
         return ResearchExport.objects.filter(pk=export_id).first()
@@ -240,7 +257,8 @@ def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Resea
             dataset = get_dataset(export.dataset)
             expected_rows = dataset.expected_rows()
             ResearchExport.objects.filter(pk=export.pk).update(
-                parameters={**export.parameters, "expected_rows": expected_rows}
+                parameters={**export.parameters, "expected_rows": expected_rows},
+                progress_at=timezone.now(),
             )
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             written = write_export_zip(

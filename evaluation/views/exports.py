@@ -81,10 +81,15 @@ def export_list(request: AuthenticatedHttpRequest):
 
 
 def _detail_context(export) -> dict:
+    stalled = services.is_stalled(export)
     return {
         "export": export,
         "finished": export.status not in services.UNFINISHED,
         "expired": services.is_expired(export),
+        "stalled": stalled,
+        "stalled_minutes": int(services.STALLED_AFTER.total_seconds() // 60),
+        # What the page last announced: the status, and whether it was stalled.
+        "status_key": f"{export.status}-vastgelopen" if stalled else export.status,
         "expected_rows": export.parameters.get("expected_rows"),
     }
 
@@ -98,7 +103,7 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int):
         html = render_to_string(f"{DETAIL_TEMPLATE}#progress", context, request=request)
         # The status sentence is a live region: it is only replaced when the status changed,
         # so a screen reader announces each change once, not every second.
-        if request.GET.get("gezien") != export.status:
+        if request.GET.get("gezien") != context["status_key"]:
             html += render_to_string(
                 f"{DETAIL_TEMPLATE}#status", {**context, "oob": True}, request=request
             )

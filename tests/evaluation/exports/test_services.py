@@ -122,6 +122,32 @@ def test_progress_is_updated_while_the_export_runs(researcher, cases, monkeypatc
     assert ResearchExport.objects.get(pk=export.pk).progress == 100
 
 
+def test_each_progress_report_is_timed(researcher):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    assert export.progress_at is None
+    with time_machine.travel(NOW, tick=False):
+        list(services._with_progress([[1], [2]], export.pk, 2, 95))
+    assert ResearchExport.objects.get(pk=export.pk).progress_at == NOW
+
+
+def test_an_export_is_stalled_after_ten_minutes_without_a_sign_from_its_worker(researcher):
+    with time_machine.travel(NOW, tick=False):
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    minute = datetime.timedelta(minutes=1)
+    # Queued: counted from the request.
+    assert not services.is_stalled(export, NOW + 9 * minute)
+    assert services.is_stalled(export, NOW + 10 * minute)
+    # Running: counted from the last progress report, not from the request.
+    export.status = ExportStatus.RUNNING
+    export.progress_at = NOW + 30 * minute
+    assert not services.is_stalled(export, NOW + 39 * minute)
+    assert services.is_stalled(export, NOW + 40 * minute)
+    # Finished exports are never stalled.
+    for status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED):
+        export.status = status
+        assert not services.is_stalled(export, NOW + 600 * minute)
+
+
 def test_running_twice_writes_one_file_and_one_completed_event(researcher, cases):
     export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
     services.export_run(export_id=export.pk)

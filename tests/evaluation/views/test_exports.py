@@ -139,6 +139,39 @@ def test_progress_partial_polls_while_running_and_announces_status_changes(clien
     assert download_url(export) in html
 
 
+def test_a_stalled_export_tells_the_researcher_the_worker_is_probably_down(client_for, researcher):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    client = client_for(researcher)
+    warning = "Er is al 10 minuten geen voortgang"
+
+    with time_machine.travel(export.requested_at + datetime.timedelta(minutes=9)):
+        assert warning not in client.get(detail_url(export)).content.decode()
+
+    with time_machine.travel(export.requested_at + datetime.timedelta(minutes=11)):
+        page = client.get(detail_url(export)).content.decode()
+        assert warning in page and f"exportnummer {export.pk}" in page
+        assert "De export start vanzelf zodra de werker weer draait." in page
+        assert '"gezien": "wachtrij-vastgelopen"' in page  # what the next poll reports
+        # The poll that last announced "queued" gets the live region again, with the warning.
+        polled = client.get(
+            detail_url(export), {"gezien": "wachtrij"}, headers={"HX-Request": "true"}
+        ).content.decode()
+        assert 'id="export-status"' in polled and warning in polled
+        again = client.get(
+            detail_url(export),
+            {"gezien": "wachtrij-vastgelopen"},
+            headers={"HX-Request": "true"},
+        ).content.decode()
+        assert 'id="export-status"' not in again  # announced once, not every second
+
+    ResearchExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, progress=40, progress_at=export.requested_at
+    )
+    with time_machine.travel(export.requested_at + datetime.timedelta(minutes=11)):
+        page = client.get(detail_url(export)).content.decode()
+    assert warning in page and "vraag dan een nieuwe aan" in page
+
+
 def test_download_serves_the_zip_to_the_requester_and_logs_it(client_for, researcher, cases):
     export = finished_export(researcher)
     response = client_for(researcher).get(download_url(export))
