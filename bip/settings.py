@@ -108,6 +108,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+
+# Django's cache holds the evaluation report (evaluation/report.py). In-process by default;
+# several gunicorn workers share one through e.g. CACHE_URL=dbcache://ketenkameleon_cache
+# (after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://ketenkameleon")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault(

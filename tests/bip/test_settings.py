@@ -38,6 +38,7 @@ def run(args, **env_vars):
             "ALLOCATION_SECRET",
             "RESEARCH_PSEUDONYM_KEY",
             "MFA_REQUIRED",
+            "CACHE_URL",
         }
     }
     # MFA on unless a test says otherwise: a local .env copied from .env.example turns it off
@@ -145,6 +146,29 @@ def test_production_refuses_an_idle_timeout_beyond_the_absolute_limit():
     )
     assert result.returncode != 0
     assert "SESSION_IDLE_TIMEOUT" in last_line(result.stderr), result.stderr
+
+
+def test_the_cache_comes_from_cache_url():
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "c = settings.CACHES['default']; print(c['BACKEND'], c['LOCATION'])"
+    )
+    production = {
+        "SECRET_KEY": STRONG_KEY,
+        "ALLOWED_HOSTS": "example.nl",
+        "ALLOCATION_SECRET": STRONG_KEY[::-1],
+        "RESEARCH_PSEUDONYM_KEY": STRONG_KEY.upper(),
+    }
+    default = run(["-c", show], **production)
+    assert default.returncode == 0, default.stderr
+    assert last_line(default.stdout) == (
+        "django.core.cache.backends.locmem.LocMemCache ketenkameleon"
+    )
+    shared = run(["-c", show], CACHE_URL="dbcache://ketenkameleon_cache", **production)
+    assert shared.returncode == 0, shared.stderr
+    assert last_line(shared.stdout) == (
+        "django.core.cache.backends.db.DatabaseCache ketenkameleon_cache"
+    )
 
 
 def test_production_passes_the_deploy_check():
