@@ -15,6 +15,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60))
 INSECURE_KEY = "django-insecure-ketenkameleon-local-demo-only"  # noqa: S105
 
+# Everything production requires; the refusal tests leave one out or change one.
+PRODUCTION = {
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "example.nl",
+    "ALLOCATION_SECRET": STRONG_KEY[::-1],
+    "RESEARCH_PSEUDONYM_KEY": STRONG_KEY.upper(),
+}
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 
 
@@ -97,12 +104,8 @@ def test_production_refuses_to_start_without_an_allocation_secret():
 
 
 def test_production_refuses_to_start_without_a_pseudonym_key():
-    result = run(
-        ["-c", SETUP],
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="example.nl",
-        ALLOCATION_SECRET=STRONG_KEY[::-1],
-    )
+    without_key = {k: v for k, v in PRODUCTION.items() if k != "RESEARCH_PSEUDONYM_KEY"}
+    result = run(["-c", SETUP], **without_key)
     assert result.returncode != 0
     assert "RESEARCH_PSEUDONYM_KEY" in last_line(result.stderr)
 
@@ -110,10 +113,7 @@ def test_production_refuses_to_start_without_a_pseudonym_key():
 def test_production_starts_with_debug_off():
     result = run(
         ["-c", SETUP],
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="example.nl",
-        ALLOCATION_SECRET=STRONG_KEY[::-1],
-        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "False"
@@ -122,10 +122,7 @@ def test_production_starts_with_debug_off():
 def test_production_refuses_to_start_without_mfa():
     result = run(
         ["-c", SETUP],
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="example.nl",
-        ALLOCATION_SECRET=STRONG_KEY[::-1],
-        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        **PRODUCTION,
         MFA_REQUIRED="false",
     )
     assert result.returncode != 0
@@ -137,10 +134,7 @@ def test_production_refuses_to_start_without_mfa():
 def test_production_refuses_an_idle_timeout_beyond_the_absolute_limit():
     result = run(
         ["-c", SETUP],
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="example.nl",
-        ALLOCATION_SECRET=STRONG_KEY[::-1],
-        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        **PRODUCTION,
         SESSION_IDLE_TIMEOUT="7200",
         SESSION_ABSOLUTE_TIMEOUT="3600",
     )
@@ -153,18 +147,12 @@ def test_the_cache_comes_from_cache_url():
         "import django; django.setup(); from django.conf import settings; "
         "c = settings.CACHES['default']; print(c['BACKEND'], c['LOCATION'])"
     )
-    production = {
-        "SECRET_KEY": STRONG_KEY,
-        "ALLOWED_HOSTS": "example.nl",
-        "ALLOCATION_SECRET": STRONG_KEY[::-1],
-        "RESEARCH_PSEUDONYM_KEY": STRONG_KEY.upper(),
-    }
-    default = run(["-c", show], **production)
+    default = run(["-c", show], **PRODUCTION)
     assert default.returncode == 0, default.stderr
     assert last_line(default.stdout) == (
         "django.core.cache.backends.locmem.LocMemCache ketenkameleon"
     )
-    shared = run(["-c", show], CACHE_URL="dbcache://ketenkameleon_cache", **production)
+    shared = run(["-c", show], CACHE_URL="dbcache://ketenkameleon_cache", **PRODUCTION)
     assert shared.returncode == 0, shared.stderr
     assert last_line(shared.stdout) == (
         "django.core.cache.backends.db.DatabaseCache ketenkameleon_cache"
@@ -174,10 +162,7 @@ def test_the_cache_comes_from_cache_url():
 def test_production_passes_the_deploy_check():
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="example.nl",
-        ALLOCATION_SECRET=STRONG_KEY[::-1],
-        RESEARCH_PSEUDONYM_KEY=STRONG_KEY.upper(),
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
