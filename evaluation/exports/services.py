@@ -26,6 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -50,6 +51,9 @@ UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 # worker (`manage.py db_worker` not running, or killed mid-export). The slowest step seen, SPSS
 # writing a million rows after the last percent, takes about a minute.
 STALLED_AFTER = datetime.timedelta(minutes=10)
+# A running export silent for this long has certainly lost its worker: `purge_exports` marks it
+# failed, so the researcher is told to ask again instead of seeing "Bezig" for ever.
+ABANDONED_AFTER = datetime.timedelta(hours=1)
 
 
 class ExportUnavailable(Exception):
@@ -371,3 +375,35 @@ def export_purge(*, now: datetime.datetime | None = None) -> list[int]:
             )
         purged.append(export_id)
     return purged
+
+
+def export_fail_abandoned(*, now: datetime.datetime | None = None) -> list[int]:
+    """Mark running exports failed whose worker has been silent for ABANDONED_AFTER.
+
+    A worker that dies mid-export (killed, machine restarted) leaves its export "running", and
+    a task is not delivered twice. Its partial files are removed. Returns the ids. The update is
+    conditional on the export still being silent, so an export that moves on in the meantime
+    is left alone.
+    """
+    now = now or timezone.now()
+    cutoff = now - ABANDONED_AFTER
+    silent = Q(progress_at__lte=cutoff) | Q(progress_at__isnull=True, requested_at__lte=cutoff)
+    candidates = list(
+        ResearchExport.objects.filter(silent, status=ExportStatus.RUNNING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    failed = []
+    message = _(
+        "De export is afgebroken: de achtergrondtaak stopte tijdens het maken. Vraag een nieuwe "
+        "export aan."
+    )
+    for export_id in candidates:
+        updated = ResearchExport.objects.filter(
+            silent, pk=export_id, status=ExportStatus.RUNNING
+        ).update(status=ExportStatus.FAILED, error=message, finished_at=now)
+        if updated:
+            shutil.rmtree(export_directory(export_id), ignore_errors=True)
+            logger.warning("Research export %s had no worker for an hour; marked failed", export_id)
+            failed.append(export_id)
+    return failed

@@ -225,6 +225,35 @@ def test_download_after_expiry_is_gone_even_before_the_purge(researcher, cases):
     assert not export.events.filter(kind=ExportEventKind.DOWNLOADED).exists()
 
 
+def test_a_running_export_silent_for_an_hour_is_marked_failed(researcher):
+    with time_machine.travel(NOW, tick=False):
+        silent = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+        moving = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+        queued = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    hour = datetime.timedelta(hours=1)
+    ResearchExport.objects.filter(pk=silent.pk).update(
+        status=ExportStatus.RUNNING, progress=30, progress_at=NOW
+    )
+    ResearchExport.objects.filter(pk=moving.pk).update(
+        status=ExportStatus.RUNNING, progress=30, progress_at=NOW + hour
+    )
+    services.export_directory(silent.pk).mkdir(parents=True)
+    (services.export_directory(silent.pk) / "partial.csv.tmp").write_text("x")
+
+    assert services.export_fail_abandoned(now=NOW + hour - datetime.timedelta(seconds=1)) == []
+    assert services.export_fail_abandoned(now=NOW + hour) == [silent.pk]
+    assert services.export_fail_abandoned(now=NOW + hour) == []  # once
+
+    silent.refresh_from_db()
+    assert silent.status == ExportStatus.FAILED
+    assert silent.finished_at == NOW + hour
+    assert "Vraag een nieuwe export aan." in silent.error
+    assert not services.export_directory(silent.pk).exists()
+    assert ResearchExport.objects.get(pk=moving.pk).status == ExportStatus.RUNNING
+    # A queued export waits for a worker however long it takes: it is not abandoned.
+    assert ResearchExport.objects.get(pk=queued.pk).status == ExportStatus.QUEUED
+
+
 def test_purge_deletes_expired_files_once_and_logs_it(researcher, cases):
     old = finished_export(researcher)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):

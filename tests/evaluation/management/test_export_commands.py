@@ -83,3 +83,18 @@ def test_purge_exports_removes_expired_files(researcher, tmp_path, capsys):
     assert export.status == ExportStatus.EXPIRED
     assert export.events.filter(kind=ExportEventKind.DELETED).count() == 1
     assert zipfile.is_zipfile(tmp_path / "x.zip")  # the copy handed out is the researcher's
+
+
+def test_purge_exports_marks_an_abandoned_export_failed(researcher, capsys):
+    export = ResearchExport.objects.create(
+        requested_by=researcher,
+        dataset="zaken",
+        file_format="csv",
+        status=ExportStatus.RUNNING,
+        progress_at=timezone.now() - datetime.timedelta(hours=2),
+    )
+    call_command("purge_exports")
+    out = capsys.readouterr().out
+    assert f"1 vastgelopen export(s) op mislukt gezet: {export.pk}." in out
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
