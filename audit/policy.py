@@ -210,6 +210,8 @@ URL_POLICY: dict[str, Rule] = {
     "cases:plan_goal_create": CASE_READ_WRITE,
     "cases:plan_action_create": CASE_READ_WRITE,
     "cases:plan_action_done": CASE_READ_WRITE,
+    "cases:plan_goal_edit": CASE_READ_WRITE,
+    "cases:plan_action_edit": CASE_READ_WRITE,
     "cases:assign": CASE_READ_WRITE,
     "cases:allocation": CASE_READ_WRITE,
     # cases: CSV import. The preview shows the rows' names and BSNs.

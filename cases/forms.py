@@ -265,6 +265,14 @@ class PlanActionForm(forms.Form):
         self.fields["owner_professional"].queryset = professionals
 
 
+class PlanGoalEditForm(PlanGoalForm, VersionedForm):
+    """Change a goal's text; carries the plan version the user saw."""
+
+
+class PlanActionEditForm(PlanActionForm, VersionedForm):
+    """Change an action; carries the plan version the user saw."""
+
+
 class PlanActionDoneForm(forms.Form):
     done = forms.BooleanField(required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

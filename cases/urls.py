@@ -25,6 +25,12 @@ urlpatterns = [
     path("<int:pk>/heropenen/", views.case_reopen, name="reopen"),
     path("<int:pk>/plan/doel/", views.plan_goal_create, name="plan_goal_create"),
     path("<int:pk>/plan/actie/", views.plan_action_create, name="plan_action_create"),
+    path("<int:pk>/plan/doel/<int:goal_pk>/wijzigen/", views.plan_goal_edit, name="plan_goal_edit"),
+    path(
+        "<int:pk>/plan/actie/<int:action_pk>/wijzigen/",
+        views.plan_action_edit,
+        name="plan_action_edit",
+    ),
     path(
         "<int:pk>/plan/actie/<int:action_pk>/afgerond/",
         views.plan_action_done,

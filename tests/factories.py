@@ -31,6 +31,7 @@ from cases.models import (
     HouseholdPlan,
     Outcome,
     PlanAction,
+    PlanGoal,
     School,
     StageChange,
 )
@@ -268,6 +269,15 @@ class HouseholdPlanFactory(factory.django.DjangoModelFactory):
         model = HouseholdPlan
 
     household = factory.SubFactory(HouseholdFactory)
+
+
+class PlanGoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanGoal
+
+    plan = factory.SubFactory(HouseholdPlanFactory)
+    description = factory.Sequence(lambda n: f"Doel {n}")
+    position = factory.Sequence(lambda n: n + 1)
 
 
 class PlanActionFactory(factory.django.DjangoModelFactory):

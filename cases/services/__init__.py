@@ -7,7 +7,13 @@ domain errors of cases/exceptions.py with messages a user can read.
 from .assignments import case_assign
 from .contacts import contact_log
 from .numbers import case_numbers_reserve
-from .plans import plan_action_add, plan_action_set_done, plan_goal_add
+from .plans import (
+    plan_action_add,
+    plan_action_change,
+    plan_action_set_done,
+    plan_goal_add,
+    plan_goal_change,
+)
 from .referrals import child_register, household_register, referral_register
 from .stages import (
     case_close,
@@ -30,6 +36,8 @@ __all__ = [
     "referral_register",
     "contact_log",
     "plan_action_add",
+    "plan_action_change",
     "plan_action_set_done",
     "plan_goal_add",
+    "plan_goal_change",
 ]

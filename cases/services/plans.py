@@ -29,6 +29,25 @@ def _record(plan: HouseholdPlan, *, kind: str, description: str, actor) -> None:
     plan.save(update_fields=["version", "updated_at"])
 
 
+def _check_action(description: str, owner: str, owner_professional, due_on) -> None:
+    errors: dict[str, str] = {}
+    if not description:
+        errors["description"] = _("Beschrijf de actie.")
+    if owner not in PlanOwner.values:
+        errors["owner"] = _("Kies wie de actie uitvoert.")
+    if owner == PlanOwner.PROFESSIONAL and owner_professional is None:
+        errors["owner_professional"] = _("Kies welke professional de actie uitvoert.")
+    if due_on is None:
+        errors["due_on"] = _("Vul in wanneer de actie klaar moet zijn.")
+    if errors:
+        raise RuleViolation(errors=errors)
+
+
+def _check_goal(goal: PlanGoal | None, plan: HouseholdPlan) -> None:
+    if goal is not None and goal.plan_id != plan.pk:
+        raise RuleViolation(errors={"goal": _("Dit doel hoort niet bij dit gezinsplan.")})
+
+
 def plan_goal_add(*, case: Case, actor, description: str) -> PlanGoal:
     """Add a goal to the household plan of the case's child."""
     description = (description or "").strip()
@@ -54,21 +73,10 @@ def plan_action_add(
 ) -> PlanAction:
     """Add an action with an owner and a due date to the household plan."""
     description = (description or "").strip()
-    errors: dict[str, str] = {}
-    if not description:
-        errors["description"] = _("Beschrijf de actie.")
-    if owner not in PlanOwner.values:
-        errors["owner"] = _("Kies wie de actie uitvoert.")
-    if owner == PlanOwner.PROFESSIONAL and owner_professional is None:
-        errors["owner_professional"] = _("Kies welke professional de actie uitvoert.")
-    if due_on is None:
-        errors["due_on"] = _("Vul in wanneer de actie klaar moet zijn.")
-    if errors:
-        raise RuleViolation(errors=errors)
+    _check_action(description, owner, owner_professional, due_on)
     with transaction.atomic():
         plan = _locked_plan(case)
-        if goal is not None and goal.plan_id != plan.pk:
-            raise RuleViolation(errors={"goal": _("Dit doel hoort niet bij dit gezinsplan.")})
+        _check_goal(goal, plan)
         action = PlanAction.objects.create(
             plan=plan,
             goal=goal,
@@ -98,4 +106,63 @@ def plan_action_set_done(
             description=action.description,
             actor=actor,
         )
+        return action
+
+
+def plan_goal_change(
+    *, case: Case, actor, goal: PlanGoal, description: str, expected_version: int
+) -> PlanGoal:
+    """Change the text of a goal. Checks the plan version; an unchanged text records nothing."""
+    description = (description or "").strip()
+    if not description:
+        raise RuleViolation(errors={"description": _("Beschrijf het doel.")})
+    with transaction.atomic():
+        plan = _locked_plan(case, expected_version=expected_version)
+        goal = PlanGoal.objects.select_for_update().get(pk=goal.pk, plan=plan)
+        if goal.description == description:
+            return goal
+        goal.description = description
+        goal.save(update_fields=["description"])
+        _record(plan, kind=PlanChangeKind.GOAL_CHANGED, description=description, actor=actor)
+        return goal
+
+
+def plan_action_change(
+    *,
+    case: Case,
+    actor,
+    action: PlanAction,
+    description: str,
+    owner: str,
+    due_on: datetime.date | None,
+    expected_version: int,
+    goal: PlanGoal | None = None,
+    owner_professional: Professional | None = None,
+) -> PlanAction:
+    """Change an action's text, goal, owner or due date (not whether it is done: see
+    `plan_action_set_done`). Checks the plan version; no change records nothing."""
+    description = (description or "").strip()
+    _check_action(description, owner, owner_professional, due_on)
+    with transaction.atomic():
+        plan = _locked_plan(case, expected_version=expected_version)
+        _check_goal(goal, plan)
+        action = PlanAction.objects.select_for_update().get(pk=action.pk, plan=plan)
+        new_values = {
+            "description": description,
+            "goal_id": goal.pk if goal is not None else None,
+            "owner": owner,
+            "owner_professional_id": (
+                owner_professional.pk
+                if owner == PlanOwner.PROFESSIONAL and owner_professional is not None
+                else None
+            ),
+            "due_on": due_on,
+        }
+        changed = [name for name, value in new_values.items() if getattr(action, name) != value]
+        if not changed:
+            return action
+        for name in changed:
+            setattr(action, name, new_values[name])
+        action.save(update_fields=changed)
+        _record(plan, kind=PlanChangeKind.ACTION_CHANGED, description=description, actor=actor)
         return action

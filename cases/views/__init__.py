@@ -4,7 +4,13 @@ from .dashboard import dashboard
 from .detail import case_detail
 from .imports import import_cancel, import_confirm, import_preview, import_upload
 from .lists import case_list, my_cases
-from .plans import plan_action_create, plan_action_done, plan_goal_create
+from .plans import (
+    plan_action_create,
+    plan_action_done,
+    plan_action_edit,
+    plan_goal_create,
+    plan_goal_edit,
+)
 from .stages import (
     case_close,
     case_halt_result,
@@ -34,5 +40,7 @@ __all__ = [
     "my_cases",
     "plan_action_create",
     "plan_action_done",
+    "plan_action_edit",
     "plan_goal_create",
+    "plan_goal_edit",
 ]

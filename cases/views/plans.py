@@ -1,4 +1,4 @@
-"""The household plan on the case page: add goals and actions, mark actions done.
+"""The household plan on the case page: add and change goals and actions, mark actions done.
 
 The plan belongs to the household; it is reached through a case the user may change.
 """
@@ -14,8 +14,15 @@ from professionals.models import Professional
 
 from .. import access, selectors, services
 from ..exceptions import CaseError, ConcurrentEdit
-from ..forms import PlanActionDoneForm, PlanActionForm, PlanGoalForm, apply_service_errors
-from ..models import PlanAction
+from ..forms import (
+    PlanActionDoneForm,
+    PlanActionEditForm,
+    PlanActionForm,
+    PlanGoalEditForm,
+    PlanGoalForm,
+    apply_service_errors,
+)
+from ..models import HouseholdPlan, PlanAction, PlanGoal
 
 
 def _household_professionals(case):
@@ -87,6 +94,110 @@ def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
         "cases/plan_form.html",
         {"case": case, "form": form, "title": _("Actie toevoegen aan het gezinsplan")},
         status=status,
+    )
+
+
+def _plan_version(case) -> int:
+    return (
+        HouseholdPlan.objects.filter(household_id=case.child.household_id)
+        .values_list("version", flat=True)
+        .first()
+        or 1
+    )
+
+
+def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
+    """POST: validate and `apply(form)`; on a concurrent edit keep the input, take the new
+    version and say so. GET or errors: the form (422 after a failed POST)."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                apply(form)
+            except ConcurrentEdit as error:
+                form.refresh_version(_plan_version(case))
+                apply_service_errors(form, error.errors)
+            except CaseError as error:
+                apply_service_errors(form, error.errors)
+            else:
+                messages.success(request, success)
+                return redirect(f"{case.get_absolute_url()}#plan")
+        status = 422
+    return render(
+        request, "cases/plan_form.html", {"case": case, "form": form, "title": title}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    goal = get_object_or_404(PlanGoal, pk=goal_pk, plan__household_id=case.child.household_id)
+    form = PlanGoalEditForm(
+        request.POST if request.method == "POST" else None,
+        initial={"description": goal.description, "version": _plan_version(case)},
+    )
+
+    def apply(form):
+        services.plan_goal_change(
+            case=case,
+            actor=request.user,
+            goal=goal,
+            description=form.cleaned_data["description"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _plan_edit_page(
+        request,
+        case,
+        form,
+        title=_("Doel wijzigen"),
+        apply=apply,
+        success=_("Doel gewijzigd in het gezinsplan."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
+    case = access.get_case_for_user(request.user, pk, write=True)
+    action = get_object_or_404(
+        PlanAction.objects.select_related("plan"),
+        pk=action_pk,
+        plan__household_id=case.child.household_id,
+    )
+    form = PlanActionEditForm(
+        request.POST if request.method == "POST" else None,
+        plan=action.plan,
+        professionals=_household_professionals(case),
+        initial={
+            "description": action.description,
+            "goal": action.goal_id,
+            "owner": action.owner,
+            "owner_professional": action.owner_professional_id,
+            "due_on": action.due_on,
+            "version": action.plan.version,
+        },
+    )
+
+    def apply(form):
+        services.plan_action_change(
+            case=case,
+            actor=request.user,
+            action=action,
+            description=form.cleaned_data["description"],
+            goal=form.cleaned_data["goal"],
+            owner=form.cleaned_data["owner"],
+            owner_professional=form.cleaned_data["owner_professional"],
+            due_on=form.cleaned_data["due_on"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    return _plan_edit_page(
+        request,
+        case,
+        form,
+        title=_("Actie wijzigen"),
+        apply=apply,
+        success=_("Actie gewijzigd in het gezinsplan."),
     )
 
 

@@ -8,7 +8,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import ImportBatch
-from tests.factories import CaseFactory, PlanActionFactory, ProfessionalFactory, UserFactory
+from tests.factories import (
+    CaseFactory,
+    PlanActionFactory,
+    PlanGoalFactory,
+    ProfessionalFactory,
+    UserFactory,
+)
 
 # Reachable without login.
 PUBLIC_URLS = {"login", "set_language"}
@@ -80,6 +86,8 @@ RULES: dict[str, dict[str, int]] = {
             "cases:close",
             "cases:plan_goal_create",
             "cases:plan_action_create",
+            "cases:plan_goal_edit",
+            "cases:plan_action_edit",
         )
     },
     # The Halt result only exists for a case in the Halt step; the form itself is shown to
@@ -253,10 +261,12 @@ def world(db):
     other = ProfessionalFactory(user__username="ander")
     case = CaseFactory(professional=owner)
     coordinator = UserFactory(username="coord", coordinator=True)
+    action = PlanActionFactory(plan__household=case.child.household)
     return {
         "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
         "case": case,
-        "action": PlanActionFactory(plan__household=case.child.household),
+        "action": action,
+        "goal": PlanGoalFactory(plan=action.plan),
         "users": {
             "coordinator": coordinator,
             "professional": owner.user,
@@ -295,6 +305,8 @@ WRITE_RULES: dict[str, dict[str, int]] = {
         "cases:halt_result",
         "cases:plan_goal_create",
         "cases:plan_action_create",
+        "cases:plan_goal_edit",
+        "cases:plan_action_edit",
     )
 } | {
     "cases:contact_create": {
@@ -429,8 +441,10 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[token])
     if name in {"cases:import_preview", "cases:import_confirm", "cases:import_cancel"}:
         return reverse(name, args=[world["batch"].pk])
-    if name == "cases:plan_action_done":
+    if name in {"cases:plan_action_done", "cases:plan_action_edit"}:
         return reverse(name, args=[case.pk, world["action"].pk])
+    if name == "cases:plan_goal_edit":
+        return reverse(name, args=[case.pk, world["goal"].pk])
     if name.startswith("cases:") and name not in {
         "cases:case_list",
         "cases:my_cases",

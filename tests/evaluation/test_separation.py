@@ -15,6 +15,7 @@ from tests.factories import (
     CaseFactory,
     ContactFactory,
     PlanActionFactory,
+    PlanGoalFactory,
     ProfessionalFactory,
     UserFactory,
 )
@@ -59,13 +60,15 @@ def world():
     case = CaseFactory(professional=owner, child__last_name="Zwartjeszoon")
     ContactFactory(case=case, summary="Geheime samenvatting")
     coordinator = UserFactory(coordinator=True)
+    action = PlanActionFactory(plan__household=case.child.household)
     return {
         "case": case,
         "parameters": {
             "pk": case.pk,
             "child_pk": case.child.pk,
             "batch_pk": ImportBatch.objects.create(uploaded_by=coordinator, file_name="x.csv").pk,
-            "action_pk": PlanActionFactory(plan__household=case.child.household).pk,
+            "action_pk": action.pk,
+            "goal_pk": PlanGoalFactory(plan=action.plan).pk,
         },
     }
 

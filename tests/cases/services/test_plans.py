@@ -9,7 +9,13 @@ import time_machine
 from cases.constants import PlanChangeKind, PlanOwner
 from cases.exceptions import ConcurrentEdit, RuleViolation
 from cases.models import HouseholdPlan, PlanAction, PlanChange, PlanGoal
-from cases.services import plan_action_add, plan_action_set_done, plan_goal_add
+from cases.services import (
+    plan_action_add,
+    plan_action_change,
+    plan_action_set_done,
+    plan_goal_add,
+    plan_goal_change,
+)
 from tests.factories import CaseFactory, ChildFactory
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -292,3 +298,177 @@ def test_a_stale_plan_version_is_a_concurrent_edit(case, actor, action):
 
     action.refresh_from_db()
     assert action.done_on is None
+
+
+# --- Changing a goal or an action --------------------------------------------------------------
+
+
+def change_action(case, actor, action, **overrides):
+    values = {
+        "case": case,
+        "actor": actor,
+        "action": action,
+        "description": action.description,
+        "goal": action.goal,
+        "owner": action.owner,
+        "owner_professional": action.owner_professional,
+        "due_on": action.due_on,
+        "expected_version": plan_of(case).version,
+    } | overrides
+    return plan_action_change(**values)
+
+
+def test_changing_a_goal_records_the_new_text(case, actor):
+    goal = plan_goal_add(case=case, actor=actor, description="Naar school")
+    version = plan_of(case).version
+
+    changed = plan_goal_change(
+        case=case,
+        actor=actor,
+        goal=goal,
+        description="  Elke dag naar school  ",
+        expected_version=version,
+    )
+
+    goal.refresh_from_db()
+    assert goal.description == changed.description == "Elke dag naar school"
+    assert plan_of(case).version == version + 1
+    change = PlanChange.objects.get(kind=PlanChangeKind.GOAL_CHANGED)
+    assert (change.description, change.actor) == ("Elke dag naar school", actor)
+
+
+def test_an_unchanged_goal_records_nothing(case, actor):
+    goal = plan_goal_add(case=case, actor=actor, description="Naar school")
+    before = plan_state()
+    plan_goal_change(
+        case=case,
+        actor=actor,
+        goal=goal,
+        description="Naar school",
+        expected_version=plan_of(case).version,
+    )
+    assert plan_state() == before
+
+
+@pytest.mark.parametrize("description", ["", "   "])
+def test_a_changed_goal_needs_a_description(case, actor, description):
+    goal = plan_goal_add(case=case, actor=actor, description="Naar school")
+    error = refused(
+        RuleViolation,
+        plan_goal_change,
+        case=case,
+        actor=actor,
+        goal=goal,
+        description=description,
+        expected_version=plan_of(case).version,
+    )
+    assert set(error.errors) == {"description"}
+    goal.refresh_from_db()
+    assert goal.description == "Naar school"
+
+
+def test_a_goal_changed_on_a_stale_version_is_a_concurrent_edit(case, actor):
+    goal = plan_goal_add(case=case, actor=actor, description="Naar school")
+    stale = plan_of(case).version
+    plan_goal_add(case=case, actor=actor, description="Iemand anders voegde dit toe.")
+    refused(
+        ConcurrentEdit,
+        plan_goal_change,
+        case=case,
+        actor=actor,
+        goal=goal,
+        description="Nieuwe tekst",
+        expected_version=stale,
+    )
+
+
+def test_changing_an_action_saves_every_field_and_records_it(case, actor, action, professional):
+    goal = plan_goal_add(case=case, actor=actor, description="Naar school")
+    version = plan_of(case).version
+    new_due = TODAY + datetime.timedelta(days=30)
+
+    change_action(
+        case,
+        actor,
+        action,
+        description="Mentor belt de ouders.",
+        goal=goal,
+        owner=PlanOwner.PROFESSIONAL,
+        owner_professional=professional,
+        due_on=new_due,
+    )
+
+    action.refresh_from_db()
+    assert (action.description, action.goal, action.owner, action.owner_professional) == (
+        "Mentor belt de ouders.",
+        goal,
+        PlanOwner.PROFESSIONAL,
+        professional,
+    )
+    assert action.due_on == new_due
+    assert action.done_on is None  # done is not this service's business
+    assert plan_of(case).version == version + 1
+    change = PlanChange.objects.get(kind=PlanChangeKind.ACTION_CHANGED)
+    assert (change.description, change.actor) == ("Mentor belt de ouders.", actor)
+
+
+def test_an_owner_professional_is_dropped_when_the_owner_is_no_professional(
+    case, actor, action, professional
+):
+    change_action(
+        case, actor, action, owner=PlanOwner.PROFESSIONAL, owner_professional=professional
+    )
+    change_action(case, actor, action, owner=PlanOwner.PARENTS, owner_professional=professional)
+    action.refresh_from_db()
+    assert (action.owner, action.owner_professional) == (PlanOwner.PARENTS, None)
+
+
+def test_an_unchanged_action_records_nothing(case, actor, action):
+    before = plan_state()
+    change_action(case, actor, action, description=f"  {action.description} ")
+    assert plan_state() == before
+
+
+def test_a_changed_action_is_checked_like_a_new_one(case, actor, action):
+    error = refused(
+        RuleViolation,
+        change_action,
+        case=case,
+        actor=actor,
+        action=action,
+        description=" ",
+        owner=PlanOwner.PROFESSIONAL,
+        owner_professional=None,
+        due_on=None,
+    )
+    assert set(error.errors) == {"description", "owner_professional", "due_on"}
+
+
+def test_a_changed_action_cannot_take_a_goal_of_another_household(case, actor, action):
+    other = CaseFactory(professional=case.professional)
+    foreign_goal = plan_goal_add(case=other, actor=actor, description="Ander gezin")
+    error = refused(
+        RuleViolation,
+        change_action,
+        case=case,
+        actor=actor,
+        action=action,
+        goal=foreign_goal,
+    )
+    assert set(error.errors) == {"goal"}
+
+
+def test_an_action_changed_on_a_stale_version_is_a_concurrent_edit(case, actor, action):
+    stale = plan_of(case).version
+    plan_goal_add(case=case, actor=actor, description="Iemand anders voegde dit toe.")
+    refused(
+        ConcurrentEdit,
+        change_action,
+        case=case,
+        actor=actor,
+        action=action,
+        description="Nieuwe tekst",
+        expected_version=stale,
+    )
+    action.refresh_from_db()
+    assert action.description == "Ouders bellen school over het rooster."

@@ -19,6 +19,7 @@ from tests.factories import (
     ChildFactory,
     HouseholdPlanFactory,
     PlanActionFactory,
+    PlanGoalFactory,
     ProfessionalFactory,
 )
 
@@ -245,6 +246,152 @@ def test_action_of_another_household_is_404(client, professional, case, plan):
     assert response.status_code == 404
     elsewhere.refresh_from_db()
     assert elsewhere.done_on is None
+    assert not PlanChange.objects.exists()
+
+
+# Changing a goal or an action
+
+
+def goal_edit_url(case, goal) -> str:
+    return reverse("cases:plan_goal_edit", args=[case.pk, goal.pk])
+
+
+def action_edit_url(case, action) -> str:
+    return reverse("cases:plan_action_edit", args=[case.pk, action.pk])
+
+
+def test_the_plan_links_to_changing_each_goal_and_action(client, professional, case, action):
+    goal = PlanGoalFactory(plan=action.plan, description="Op tijd komen")
+    client.force_login(professional.user)
+    page = client.get(case.get_absolute_url()).text
+    assert f'href="{goal_edit_url(case, goal)}"' in page
+    assert f'href="{action_edit_url(case, action)}"' in page
+    # The link names its goal or action for a screen reader.
+    assert 'Wijzigen<span class="kk-visually-hidden">: Op tijd komen</span>' in page
+
+
+def test_change_goal_form_is_filled_and_saves_the_new_text(client, professional, case, plan):
+    goal = PlanGoalFactory(plan=plan, description="Op tijd komen")
+    client.force_login(professional.user)
+
+    form = client.get(goal_edit_url(case, goal))
+    assert form.status_code == 200
+    assert 'value="Op tijd komen"' in form.text
+    assert f'name="version" value="{plan.version}"' in form.text
+
+    response = client.post(
+        goal_edit_url(case, goal),
+        {"description": "Elke dag op tijd komen", "version": plan.version},
+    )
+    assert response.status_code == 302
+    assert response.url == f"{case.get_absolute_url()}#plan"
+    goal.refresh_from_db()
+    assert goal.description == "Elke dag op tijd komen"
+    change = PlanChange.objects.get()
+    assert (change.kind, change.actor) == (PlanChangeKind.GOAL_CHANGED, professional.user)
+    page = client.get(case.get_absolute_url()).text
+    assert "Doel gewijzigd in het gezinsplan." in page
+    assert "Gezinsplan: doel gewijzigd" in page
+
+
+def test_change_goal_on_a_stale_version_keeps_the_input_and_takes_the_new_version(
+    client, professional, case, plan
+):
+    goal = PlanGoalFactory(plan=plan, description="Op tijd komen")
+    stale = plan.version
+    HouseholdPlan.objects.filter(pk=plan.pk).update(version=stale + 1)  # someone else saved
+    client.force_login(professional.user)
+
+    response = client.post(
+        goal_edit_url(case, goal), {"description": "Mijn nieuwe tekst", "version": stale}
+    )
+    assert response.status_code == 422
+    assert CONFLICT in response.text
+    assert 'value="Mijn nieuwe tekst"' in response.text
+    assert f'name="version" value="{stale + 1}"' in response.text
+    goal.refresh_from_db()
+    assert goal.description == "Op tijd komen"
+
+    again = client.post(
+        goal_edit_url(case, goal), {"description": "Mijn nieuwe tekst", "version": stale + 1}
+    )
+    assert again.status_code == 302
+    goal.refresh_from_db()
+    assert goal.description == "Mijn nieuwe tekst"
+
+
+def test_change_goal_to_empty_is_refused(client, professional, case, plan):
+    goal = PlanGoalFactory(plan=plan, description="Op tijd komen")
+    client.force_login(professional.user)
+    response = client.post(goal_edit_url(case, goal), {"description": " ", "version": 1})
+    assert response.status_code == 422
+    assert "Dit veld is verplicht." in field_error(response, "description")
+    goal.refresh_from_db()
+    assert goal.description == "Op tijd komen"
+    assert not PlanChange.objects.exists()
+
+
+def test_change_action_form_is_filled_and_saves_every_field(client, professional, case, action):
+    goal = PlanGoalFactory(plan=action.plan, description="Op tijd komen")
+    client.force_login(professional.user)
+
+    form = client.get(action_edit_url(case, action))
+    assert form.status_code == 200
+    assert 'value="Wekker kopen"' in form.text
+    assert f'value="{action.due_on:%Y-%m-%d}"' in form.text
+    assert f'<option value="{PlanOwner.PARENTS}" selected>' in form.text
+
+    response = client.post(
+        action_edit_url(case, action),
+        action_data(
+            description="Mentor belt de ouders",
+            goal=goal.pk,
+            owner_professional=professional.pk,
+            version=action.plan.version,
+        ),
+    )
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert action.description == "Mentor belt de ouders"
+    assert (action.goal, action.owner, action.owner_professional) == (
+        goal,
+        PlanOwner.PROFESSIONAL,
+        professional,
+    )
+    assert action.due_on == datetime.date(2026, 3, 30)
+    assert PlanChange.objects.get().kind == PlanChangeKind.ACTION_CHANGED
+
+
+def test_change_action_with_errors_keeps_the_input(client, professional, case, action):
+    client.force_login(professional.user)
+    response = client.post(
+        action_edit_url(case, action),
+        action_data(description="Nieuwe tekst", due_on="2026-02-30", version=action.plan.version),
+    )
+    assert response.status_code == 422
+    assert field_error(response, "due_on")
+    assert 'value="Nieuwe tekst"' in response.text
+    action.refresh_from_db()
+    assert action.description == "Wekker kopen"
+    assert not PlanChange.objects.exists()
+
+
+def test_goal_or_action_of_another_household_cannot_be_changed(client, professional, case, plan):
+    elsewhere_action = PlanActionFactory(description="Van een ander gezin")
+    elsewhere_goal = PlanGoalFactory(plan=elsewhere_action.plan, description="Ander doel")
+    client.force_login(professional.user)
+    for url, data in (
+        (action_edit_url(case, elsewhere_action), action_data(version=1)),
+        (goal_edit_url(case, elsewhere_goal), {"description": "x", "version": 1}),
+    ):
+        assert client.get(url).status_code == 404
+        assert client.post(url, data).status_code == 404
+    elsewhere_action.refresh_from_db()
+    elsewhere_goal.refresh_from_db()
+    assert (elsewhere_action.description, elsewhere_goal.description) == (
+        "Van een ander gezin",
+        "Ander doel",
+    )
     assert not PlanChange.objects.exists()
 
 
