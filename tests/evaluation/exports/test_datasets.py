@@ -1,6 +1,7 @@
 """The dataset rows: what each variable holds, which rows are in, and what is left out."""
 
 import datetime
+import re
 
 import pytest
 
@@ -62,7 +63,10 @@ def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
     assert row["aantal_professionals"] == 1
     assert row["km_gebeurtenis"] is True
     assert row["versie_definities"] == 1
-    assert str(case.pk) not in row["zaak_pseudoniem"]
+    # A keyed hash, not the id: 16 hex characters. (Not "the id's digits do not occur in it":
+    # a hex string holds any short digit run by chance.)
+    assert re.fullmatch(r"[0-9a-f]{16}", row["zaak_pseudoniem"])
+    assert row["zaak_pseudoniem"] != str(case.pk)
 
 
 def test_unmeasured_case_has_empty_measures_and_unallocated_cases_are_left_out():
