@@ -1,6 +1,18 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ProfessionalFactory, UserFactory
+
+# Hypothesis explores new examples on every local run. In CI (CI=true) it runs a fixed,
+# derandomised set instead, so a merge is not decided by which examples came up; set
+# HYPOTHESIS_PROFILE=explore to fuzz randomly there too.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore")
+)
 
 
 @pytest.fixture
