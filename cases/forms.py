@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.constants import Arm
+from professionals.forms import ProfessionalChoiceField
 from professionals.models import Professional
 from roles.acts import kinds_for_role
 from roles.constants import ChainRole, Channel, ContactWith
@@ -62,11 +63,9 @@ class CaseFilterForm(forms.Form):
     melding_type = forms.ChoiceField(
         label=_("Soort melding"), choices=ANY + MeldingType.choices, required=False
     )
-    professional = forms.ModelChoiceField(
-        label=_("Professional"),
-        queryset=Professional.objects.select_related("user").filter(is_active=True),
-        required=False,
-        empty_label=_("Alle"),
+    # Thousands of professionals nationally: a field that renders them fast.
+    professional = ProfessionalChoiceField(
+        label=_("Professional"), required=False, empty_label=_("Alle")
     )
     # A BRIN rather than a list: nationally there are thousands of schools.
     school = forms.CharField(

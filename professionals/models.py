@@ -23,6 +23,11 @@ class Organisation(models.Model):
         return self.name
 
 
+def professional_label(first_name: str, last_name: str, username: str) -> str:
+    """How a professional is named in the app: the full name, else the user name."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class ProfessionalQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -70,7 +75,9 @@ class Professional(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return professional_label(
+            self.user.first_name, self.user.last_name, self.user.get_username()
+        )
 
 
 class QualificationQuerySet(models.QuerySet):
