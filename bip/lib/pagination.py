@@ -17,7 +17,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.count_limit + 1].count()
+        # Without the ordering: the count needs no sort, and the LIMIT can stop the scan early.
+        return self.object_list.order_by()[: self.count_limit + 1].count()
 
     @property
     def is_capped(self) -> bool:

@@ -30,6 +30,15 @@ def test_capped_count_is_limited_in_sql(schools, django_assert_num_queries):
     assert "LIMIT 4" in captured.captured_queries[0]["sql"].upper()
 
 
+def test_the_count_does_not_sort(schools, django_assert_num_queries):
+    paginator = CappedPaginator(schools.order_by("-name", "pk"), 2, count_limit=3)
+    with django_assert_num_queries(1) as captured:
+        assert paginator.count == 4
+    assert "ORDER BY" not in captured.captured_queries[0]["sql"].upper()
+    # The pages keep the ordering.
+    assert list(paginator.page(1)) == list(School.objects.order_by("-name", "pk")[:2])
+
+
 def test_capped_paginator_defaults_to_the_setting(schools, settings):
     settings.LIST_COUNT_LIMIT = 5
     paginator = CappedPaginator(schools, 2)
