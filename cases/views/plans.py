@@ -23,6 +23,7 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import HouseholdPlan, PlanAction, PlanGoal
+from .versioned_forms import versioned_form_page
 
 
 def _household_professionals(case):
@@ -98,6 +99,7 @@ def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
 
 
 def _plan_version(case) -> int:
+    """The household plan's current version (after a concurrent edit)."""
     return (
         HouseholdPlan.objects.filter(household_id=case.child.household_id)
         .values_list("version", flat=True)
@@ -107,34 +109,29 @@ def _plan_version(case) -> int:
 
 
 def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
-    """POST: validate and `apply(form)`; on a concurrent edit keep the input, take the new
-    version and say so. GET or errors: the form (422 after a failed POST)."""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                apply(form)
-            except ConcurrentEdit as error:
-                form.refresh_version(_plan_version(case))
-                apply_service_errors(form, error.errors)
-            except CaseError as error:
-                apply_service_errors(form, error.errors)
-            else:
-                messages.success(request, success)
-                return redirect(f"{case.get_absolute_url()}#plan")
-        status = 422
-    return render(
-        request, "cases/plan_form.html", {"case": case, "form": form, "title": title}, status=status
+    return versioned_form_page(
+        request,
+        form,
+        template="cases/plan_form.html",
+        context={"case": case, "title": title},
+        apply=apply,
+        success=success,
+        success_url=f"{case.get_absolute_url()}#plan",
+        current_version=lambda: _plan_version(case),
     )
 
 
 @require_http_methods(["GET", "POST"])
 def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
     case = access.get_case_for_user(request.user, pk, write=True)
-    goal = get_object_or_404(PlanGoal, pk=goal_pk, plan__household_id=case.child.household_id)
+    goal = get_object_or_404(
+        PlanGoal.objects.select_related("plan"),
+        pk=goal_pk,
+        plan__household_id=case.child.household_id,
+    )
     form = PlanGoalEditForm(
         request.POST if request.method == "POST" else None,
-        initial={"description": goal.description, "version": _plan_version(case)},
+        initial={"description": goal.description, "version": goal.plan.version},
     )
 
     def apply(form):

@@ -5,9 +5,7 @@ A refused step shows the service's message on the form with status 422; a concur
 keeps what the user typed and says so.
 """
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -17,9 +15,9 @@ from professionals.groups import is_coordinator
 
 from .. import access, services
 from ..constants import HALT_PARENT_CONSENT_BELOW_AGE
-from ..exceptions import CaseError, ConcurrentEdit
-from ..forms import CloseForm, HaltReferralForm, HaltResultForm, ReasonForm, apply_service_errors
+from ..forms import CloseForm, HaltReferralForm, HaltResultForm, ReasonForm
 from ..services.stages import halt_eligibility_problems
+from .versioned_forms import versioned_form_page
 
 
 def _stage_page(request, case, form_class, *, title: str, apply, success: str, template_extra=None):
@@ -27,23 +25,21 @@ def _stage_page(request, case, form_class, *, title: str, apply, success: str, t
     form = form_class(
         request.POST if request.method == "POST" else None, initial={"version": case.version}
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                apply(form)
-            except ConcurrentEdit as error:
-                case.refresh_from_db()
-                form.refresh_version(case.version)
-                apply_service_errors(form, error.errors)
-            except CaseError as error:
-                apply_service_errors(form, error.errors)
-            else:
-                messages.success(request, success)
-                return redirect("cases:case_detail", pk=case.pk)
-        status = 422
-    context = {"case": case, "form": form, "title": title, **(template_extra or {})}
-    return render(request, "cases/stage_form.html", context, status=status)
+
+    def current_version() -> int:
+        case.refresh_from_db()
+        return case.version
+
+    return versioned_form_page(
+        request,
+        form,
+        template="cases/stage_form.html",
+        context={"case": case, "title": title, **(template_extra or {})},
+        apply=apply,
+        success=success,
+        success_url=case.get_absolute_url(),
+        current_version=current_version,
+    )
 
 
 @require_http_methods(["GET", "POST"])

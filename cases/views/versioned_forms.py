@@ -1,0 +1,42 @@
+"""The page flow shared by every form that changes a versioned record (a case, a plan).
+
+GET shows the form. POST validates it and calls `apply(form)` (a service): on success a message
+and a redirect; a refused write puts the service's messages on the form (422); a concurrent edit
+keeps what the user typed, takes the record's current version for a resubmit, and says so.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from ..exceptions import CaseError, ConcurrentEdit
+from ..forms import apply_service_errors
+
+
+def versioned_form_page(
+    request,
+    form,
+    *,
+    template: str,
+    context: dict,
+    apply: Callable,
+    success: str,
+    success_url: str,
+    current_version: Callable[[], int],
+):
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                apply(form)
+            except ConcurrentEdit as error:
+                form.refresh_version(current_version())
+                apply_service_errors(form, error.errors)
+            except CaseError as error:
+                apply_service_errors(form, error.errors)
+            else:
+                messages.success(request, success)
+                return redirect(success_url)
+        status = 422
+    return render(request, template, {**context, "form": form}, status=status)
