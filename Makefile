@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The demo's configuration (DEBUG, MFA off) is for `make run` and the tests only; a server
+# gets its own environment (.env.example lists it) and never reads .env.demo.
+DEMO_ENV := ENV_FILE=.env.demo
 
 .PHONY: install run test lint migrate seed clean
 
@@ -11,16 +14,13 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-.env:
-	cp .env.example .env
-
-install: $(VENV)/.installed .env
+install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo
 
 run: seed
 	@echo ""
@@ -33,12 +33,12 @@ run: seed
 	@echo "  beheerder                   functioneel beheerder: /beheer/"
 	@echo "  (de achtergrondwerker voor exports draait mee: manage.py db_worker)"
 	@echo ""
-	$(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
+	$(DEMO_ENV) $(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver 127.0.0.1:8000
+	  $(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
-	$(VENV)/bin/pytest
+	$(DEMO_ENV) $(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

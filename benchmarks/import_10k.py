@@ -23,6 +23,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bip.settings")
+# A benchmark runs on the demo configuration (DEBUG, demo secrets), like `make run`.
+os.environ.setdefault("ENV_FILE", ".env.demo")
 
 import django  # noqa: E402
 

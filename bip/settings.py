@@ -5,6 +5,7 @@ start on an insecure SECRET_KEY or an empty ALLOWED_HOSTS.
 """
 
 import datetime
+import os
 from pathlib import Path
 
 import environ
@@ -15,7 +16,19 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Real environment variables always win. Besides them, one file is read: ENV_FILE when it is
+# set (`make run` and the test suite set ENV_FILE=.env.demo, the local demo's values), else an
+# operator's own `.env` if there is one. Nothing creates `.env`: a server that was given no
+# configuration starts with the production-safe defaults below and refuses to start without
+# its secrets, instead of silently running as the demo.
+_env_file = os.environ.get("ENV_FILE")
+if _env_file:
+    _env_path = Path(_env_file) if Path(_env_file).is_absolute() else BASE_DIR / _env_file
+    if not _env_path.is_file():
+        raise ImproperlyConfigured(f"ENV_FILE points to {_env_path}, which is not a file.")
+    environ.Env.read_env(_env_path, overwrite=False)
+else:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 INSECURE_SECRET_KEY = "django-insecure-ketenkameleon-local-demo-only"  # noqa: S105
 
@@ -104,6 +117,9 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default for the local demo; DATABASE_URL selects PostgreSQL.
+if not DEBUG and not env.str("DATABASE_URL", default=""):
+    # A server without DATABASE_URL would quietly keep children's files in a local SQLite file.
+    raise ImproperlyConfigured("DATABASE_URL is required when DEBUG is off.")
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }

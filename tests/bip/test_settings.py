@@ -21,15 +21,17 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "example.nl",
     "ALLOCATION_SECRET": STRONG_KEY[::-1],
     "RESEARCH_PSEUDONYM_KEY": STRONG_KEY.upper(),
+    "DATABASE_URL": "postgres://kk@db.example.nl:5432/ketenkameleon",
 }
+EMPTY_ENV_FILE = Path(__file__).with_name("empty.env")
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 
 
-def run(args, **env_vars):
-    """Run Python in the project root with DEBUG=false and only the given SECRET_KEY/HOSTS.
+def run(args, *, env_file: str | None = None, **env_vars):
+    """Run Python in the project root with DEBUG=false and only the given variables.
 
-    bip/settings.py reads .env with overwrite=False, so DEBUG=false here wins over the
-    DEBUG=true in a local .env.
+    The subprocess reads `env_file` as its ENV_FILE, by default an empty file: neither the
+    suite's .env.demo nor a developer's own .env leaks into what is tested here.
     """
     env = {
         key: value
@@ -46,12 +48,16 @@ def run(args, **env_vars):
             "RESEARCH_PSEUDONYM_KEY",
             "MFA_REQUIRED",
             "CACHE_URL",
+            "ENV_FILE",
         }
     }
+    env["ENV_FILE"] = env_file or str(EMPTY_ENV_FILE)
     # MFA on unless a test says otherwise: a local .env copied from .env.example turns it off
     # for the demo, and production refuses that.
     env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="bip.settings", MFA_REQUIRED="true")
     env.update(env_vars)
+    # A value of None removes the variable altogether.
+    env = {key: value for key, value in env.items() if value is not None}
     return subprocess.run(  # noqa: S603 - our own interpreter with fixed arguments
         [sys.executable, *args],
         cwd=PROJECT_ROOT,
@@ -98,7 +104,8 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
 
 def test_production_refuses_to_start_without_an_allocation_secret():
-    result = run(["-c", SETUP], SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="example.nl")
+    without_secret = {k: v for k, v in PRODUCTION.items() if k != "ALLOCATION_SECRET"}
+    result = run(["-c", SETUP], **without_secret)
     assert result.returncode != 0
     assert "ALLOCATION_SECRET" in last_line(result.stderr)
 
@@ -108,6 +115,32 @@ def test_production_refuses_to_start_without_a_pseudonym_key():
     result = run(["-c", SETUP], **without_key)
     assert result.returncode != 0
     assert "RESEARCH_PSEUDONYM_KEY" in last_line(result.stderr)
+
+
+def test_production_refuses_to_start_without_a_database_url():
+    without_database = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
+    result = run(["-c", SETUP], **without_database)
+    assert result.returncode != 0
+    assert "DATABASE_URL" in last_line(result.stderr), result.stderr
+
+
+def test_without_configuration_the_settings_default_to_production_and_refuse_to_start():
+    """No DEBUG anywhere: the default is production, which needs its secrets (not the demo)."""
+    result = run(["-c", SETUP], DEBUG=None)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in last_line(result.stderr), result.stderr
+
+
+def test_the_demo_configuration_is_read_only_when_asked_for():
+    demo = run(["-c", SETUP], env_file=".env.demo", DEBUG=None, MFA_REQUIRED=None)
+    assert demo.returncode == 0, demo.stderr
+    assert last_line(demo.stdout) == "True"
+
+
+def test_a_missing_env_file_is_refused():
+    result = run(["-c", SETUP], env_file="does-not-exist.env", **PRODUCTION)
+    assert result.returncode != 0
+    assert "ENV_FILE" in last_line(result.stderr), result.stderr
 
 
 def test_production_starts_with_debug_off():
