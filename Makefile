@@ -6,15 +6,25 @@ PY := $(VENV)/bin/python
 # gets its own environment (.env.example lists it) and never reads .env.demo.
 DEMO_ENV := ENV_FILE=.env.demo
 
-.PHONY: install run test lint migrate seed clean
+.PHONY: install install-dev run test lint migrate seed clean
 
-$(VENV)/.installed: requirements.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# Production dependencies (requirements.lock) for `make run`; the test tools come on top
+# (requirements-dev.lock) for `make test`. Both are pinned with hashes.
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.lock | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
+$(VENV)/.installed-dev: requirements-dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	touch $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
@@ -37,10 +47,10 @@ run: seed
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install-dev
 	$(DEMO_ENV) $(VENV)/bin/pytest
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
