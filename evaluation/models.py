@@ -225,6 +225,10 @@ class ResearchExport(models.Model):
     # When the worker last reported (claim, row count, each percent): a running export that
     # stays silent for long has lost its worker (services.is_stalled).
     progress_at = models.DateTimeField(_("laatste voortgang"), null=True, blank=True)
+    # The worker's sign of life while the export runs, stamped every few seconds by a thread
+    # next to the work (bip.lib.heartbeat): a running export whose stamp is older than
+    # ORPHANED_AFTER has lost its worker and is marked failed (services.export_fail_orphaned).
+    heartbeat_at = models.DateTimeField(_("laatste teken van leven"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("aantal rijen"), null=True, blank=True)
     file_name = models.CharField(_("bestand"), max_length=255, blank=True)
     requested_at = models.DateTimeField(_("aangevraagd op"), default=timezone.now)

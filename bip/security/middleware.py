@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from bip.lib.polling import is_background_poll
+
 from . import mfa
-from .sessions import Expiry, now_timestamp, session_expiry, session_touch
+from .sessions import LOGIN_AT, Expiry, now_timestamp, session_expiry, session_touch
 
 
 def _is_htmx(request) -> bool:
@@ -28,7 +30,9 @@ class SessionTimeoutMiddleware:
     """Log out a session that was idle too long or is older than the absolute limit.
 
     The user lands on the login page with a message; an htmx request gets HX-Redirect, so the
-    whole page goes there instead of a fragment being swapped in.
+    whole page goes there instead of a fragment being swapped in. A background poll
+    (`bip.lib.polling.is_background_poll`) is checked like any request but is not activity: a
+    page that polls while nobody uses it does not keep the session alive.
     """
 
     def __init__(self, get_response):
@@ -40,7 +44,9 @@ class SessionTimeoutMiddleware:
             expiry = session_expiry(request.session, now)
             if expiry is not None:
                 return self._expired(request, expiry)
-            session_touch(request.session, now)
+            # A session without clocks yet is stamped whatever the request is.
+            if not is_background_poll(request) or LOGIN_AT not in request.session:
+                session_touch(request.session, now)
         return self.get_response(request)
 
     def _expired(self, request, expiry: str):

@@ -1,9 +1,12 @@
 """Research exports: request, run (as a background task), download and purge.
 
 Lifecycle of a ResearchExport: queued -> running -> done | failed; done -> expired when the
-file is deleted after EXPORT_RETENTION_DAYS. Every step a person or the system takes is an
-append-only ExportEvent: requested (who, dataset), completed (rows), downloaded (who, rows),
-deleted.
+file is deleted after EXPORT_RETENTION_DAYS. While it runs, a heartbeat thread stamps
+`heartbeat_at` every few seconds (bip.lib.heartbeat); a running export without a beat for
+ORPHANED_AFTER lost its worker and is marked failed (`export_fail_orphaned`) by the next look
+at it: the export's page, its poll, the list, the next export task or `purge_exports`. Every
+step a person or the system takes is an append-only ExportEvent: requested (who, dataset),
+completed (rows), downloaded (who, rows), deleted.
 
 Files live in EXPORT_ROOT/<export id>/<random name>.zip: a ZIP with the data file, codebook.csv
 and codebook.txt. The random name keeps the file unguessable on disk; the app serves it only
@@ -30,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from bip.lib.heartbeat import ORPHANED_AFTER, Heartbeat, orphaned_before, stamp
 from cases.exceptions import RuleViolation
 from professionals.groups import is_researcher
 
@@ -51,9 +55,16 @@ UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 # worker (`manage.py db_worker` not running, or killed mid-export). The slowest step seen, SPSS
 # writing a million rows after the last percent, takes about a minute.
 STALLED_AFTER = datetime.timedelta(minutes=10)
-# A running export silent for this long has certainly lost its worker: `purge_exports` marks it
-# failed, so the researcher is told to ask again instead of seeing "Bezig" for ever.
+# A running export claimed before heartbeats existed (heartbeat_at empty) is judged by its last
+# progress report instead, with this much longer margin.
 ABANDONED_AFTER = datetime.timedelta(hours=1)
+# How often the progress page asks for news: every second at first (a small export is done in
+# seconds), then less often, so a page left open for hours costs little.
+POLL_INTERVALS = (
+    (datetime.timedelta(seconds=30), 1),
+    (datetime.timedelta(minutes=3), 5),
+)
+POLL_INTERVAL_LATER = 15
 
 
 class ExportUnavailable(Exception):
@@ -80,14 +91,46 @@ def download_name(export: ResearchExport) -> str:
 
 
 def is_stalled(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
-    """True when an unfinished export has shown no progress for STALLED_AFTER: queued and
-    never picked up, or running without a report from its worker."""
+    """True when an unfinished export has shown no sign for STALLED_AFTER: queued and never
+    picked up, or running without a report (progress or heartbeat) from its worker."""
     if export.status not in UNFINISHED:
         return False
     last_sign = export.requested_at
-    if export.status == ExportStatus.RUNNING and export.progress_at is not None:
-        last_sign = export.progress_at
+    if export.status == ExportStatus.RUNNING:
+        signs = [sign for sign in (export.progress_at, export.heartbeat_at) if sign is not None]
+        if signs:
+            last_sign = max(signs)
     return (now or timezone.now()) - last_sign >= STALLED_AFTER
+
+
+def _orphaned_filter(now: datetime.datetime) -> Q:
+    """Running exports without a worker: no heartbeat for ORPHANED_AFTER, or (claimed before
+    heartbeats existed) no progress report for ABANDONED_AFTER."""
+    legacy_cutoff = now - ABANDONED_AFTER
+    return Q(status=ExportStatus.RUNNING) & (
+        Q(heartbeat_at__lte=orphaned_before(now))
+        | Q(heartbeat_at__isnull=True, progress_at__lte=legacy_cutoff)
+        | Q(heartbeat_at__isnull=True, progress_at__isnull=True, requested_at__lte=legacy_cutoff)
+    )
+
+
+def is_orphaned(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
+    """True when a running export has lost its worker (the same rule as `_orphaned_filter`)."""
+    if export.status != ExportStatus.RUNNING:
+        return False
+    now = now or timezone.now()
+    if export.heartbeat_at is not None:
+        return export.heartbeat_at <= orphaned_before(now)
+    return (export.progress_at or export.requested_at) <= now - ABANDONED_AFTER
+
+
+def poll_interval(export: ResearchExport, now: datetime.datetime | None = None) -> int:
+    """Seconds until the progress page asks again, growing with the export's age."""
+    age = (now or timezone.now()) - export.requested_at
+    for younger_than, seconds in POLL_INTERVALS:
+        if age < younger_than:
+            return seconds
+    return POLL_INTERVAL_LATER
 
 
 def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> bool:
@@ -240,27 +283,49 @@ def write_export_zip(
     return WrittenExport(path=zip_path, row_count=rows)
 
 
+def _abort_message() -> str:
+    # Stored with the export and shown as is: in the site's language, not the language of
+    # whoever happened to trigger the check.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "De export is afgebroken: de achtergrondtaak stopte tijdens het maken. Vraag een "
+            "nieuwe export aan."
+        )
+
+
 def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ResearchExport | None:
     """Write the export's file. The body of the background task; safe to deliver twice.
 
     Only a queued export runs (it is claimed with a conditional update), so a task that is
-    delivered again does nothing. On success: status done, row count, the expiry date and a
-    `completed` event. On any error: status failed with a Dutch message for the researcher; the
-    traceback goes to the server log only, and partial files are removed.
+    delivered again does nothing. While it runs, a heartbeat thread stamps `heartbeat_at` every
+    HEARTBEAT_INTERVAL, however long one step takes. On success: status done, row count, the
+    expiry date and a `completed` event. On any error: status failed with a Dutch message for
+    the researcher; the traceback goes to the server log only, and partial files are removed.
+    A worker stopped mid-export (SystemExit, KeyboardInterrupt) marks it failed and re-raises.
+    An export marked failed meanwhile (orphaned, see `export_fail_orphaned`) stays failed: its
+    file is removed and no `completed` event is written.
     """
+    now = timezone.now()
     claimed = ResearchExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, progress=0, progress_at=timezone.now()
+        status=ExportStatus.RUNNING, progress=0, progress_at=now, heartbeat_at=now
     )
     if not claimed:
         return ResearchExport.objects.filter(pk=export_id).first()
     export = ResearchExport.objects.get(pk=export_id)
+    running = ResearchExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING)
+    with Heartbeat(stamp(running, "heartbeat_at"), name=f"export-{export_id}-heartbeat"):
+        return _export_write(export, chunk_size=chunk_size)
+
+
+def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
     directory = export_directory(export.pk)
+    running = ResearchExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING)
     try:
         with translation.override("nl"):
             pseudonymise = Pseudonymiser()
             dataset = get_dataset(export.dataset)
             expected_rows = dataset.expected_rows()
-            ResearchExport.objects.filter(pk=export.pk).update(
+            running.update(
                 parameters={**export.parameters, "expected_rows": expected_rows},
                 progress_at=timezone.now(),
             )
@@ -290,14 +355,20 @@ def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Resea
                 "De export is mislukt door een fout op de server. Probeer het later opnieuw; "
                 "blijft het misgaan, meld dan het exportnummer %(number)s aan de beheerder."
             ) % {"number": export.pk}
-        ResearchExport.objects.filter(pk=export.pk).update(
-            status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now()
-        )
+        running.update(status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now())
         export.refresh_from_db()
         return export
+    except BaseException:
+        # The worker is being stopped (a second Ctrl+C or SIGTERM ends the task with
+        # SystemExit): say so now rather than after ORPHANED_AFTER.
+        shutil.rmtree(directory, ignore_errors=True)
+        running.update(
+            status=ExportStatus.FAILED, error=_abort_message(), finished_at=timezone.now()
+        )
+        raise
     now = timezone.now()
     with transaction.atomic():
-        ResearchExport.objects.filter(pk=export.pk).update(
+        completed = running.update(
             status=ExportStatus.DONE,
             progress=100,
             row_count=written.row_count,
@@ -305,9 +376,15 @@ def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Resea
             finished_at=now,
             expires_at=now + datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS),
         )
-        ExportEvent.objects.create(
-            export=export, kind=ExportEventKind.COMPLETED, row_count=written.row_count
-        )
+        if completed:
+            ExportEvent.objects.create(
+                export=export, kind=ExportEventKind.COMPLETED, row_count=written.row_count
+            )
+    if not completed:
+        # Declared orphaned while it was still writing (its heartbeat was held up for
+        # ORPHANED_AFTER): the researcher has been told it failed, so it stays failed.
+        logger.warning("Research export %s finished after it was marked failed", export.pk)
+        shutil.rmtree(directory, ignore_errors=True)
     export.refresh_from_db()
     return export
 
@@ -377,33 +454,42 @@ def export_purge(*, now: datetime.datetime | None = None) -> list[int]:
     return purged
 
 
-def export_fail_abandoned(*, now: datetime.datetime | None = None) -> list[int]:
-    """Mark running exports failed whose worker has been silent for ABANDONED_AFTER.
+def export_fail_orphaned(
+    *,
+    now: datetime.datetime | None = None,
+    export_ids: Iterable[int] | None = None,
+    requested_by=None,
+) -> list[int]:
+    """Mark failed the running exports that lost their worker; returns their ids.
 
-    A worker that dies mid-export (killed, machine restarted) leaves its export "running", and
-    a task is not delivered twice. Its partial files are removed. Returns the ids. The update is
-    conditional on the export still being silent, so an export that moves on in the meantime
-    is left alone.
+    Orphaned: no heartbeat for ORPHANED_AFTER (or, claimed before heartbeats existed, no
+    progress for ABANDONED_AFTER). A worker killed mid-export (SIGKILL, out of memory, a reboot)
+    leaves its export "running", and a task is not delivered twice, so the export is not resumed
+    either: one that killed its worker (out of memory) would kill the next one too. The
+    researcher reads that it failed and asks again. Partial files are removed. `export_ids` or
+    `requested_by` narrow the search (the export's page, the researcher's list); without them
+    every export is checked. Each update is conditional on the export still being orphaned, so
+    an export whose worker beats in the meantime is left alone, and a second call finds
+    nothing.
     """
     now = now or timezone.now()
-    cutoff = now - ABANDONED_AFTER
-    silent = Q(progress_at__lte=cutoff) | Q(progress_at__isnull=True, requested_at__lte=cutoff)
-    candidates = list(
-        ResearchExport.objects.filter(silent, status=ExportStatus.RUNNING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    orphaned = _orphaned_filter(now)
+    candidates = ResearchExport.objects.filter(orphaned)
+    if export_ids is not None:
+        candidates = candidates.filter(pk__in=list(export_ids))
+    if requested_by is not None:
+        candidates = candidates.filter(requested_by=requested_by)
     failed = []
-    message = _(
-        "De export is afgebroken: de achtergrondtaak stopte tijdens het maken. Vraag een nieuwe "
-        "export aan."
-    )
-    for export_id in candidates:
-        updated = ResearchExport.objects.filter(
-            silent, pk=export_id, status=ExportStatus.RUNNING
-        ).update(status=ExportStatus.FAILED, error=message, finished_at=now)
+    for export_id in candidates.order_by("pk").values_list("pk", flat=True):
+        updated = ResearchExport.objects.filter(orphaned, pk=export_id).update(
+            status=ExportStatus.FAILED, error=_abort_message(), finished_at=now
+        )
         if updated:
             shutil.rmtree(export_directory(export_id), ignore_errors=True)
-            logger.warning("Research export %s had no worker for an hour; marked failed", export_id)
+            logger.warning(
+                "Research export %s lost its worker (no heartbeat for %s); marked failed",
+                export_id,
+                ORPHANED_AFTER,
+            )
             failed.append(export_id)
     return failed

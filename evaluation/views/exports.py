@@ -1,9 +1,12 @@
 """Research exports for the researcher: ask for one, follow its progress, download it.
 
 The list page holds the request form and the researcher's own exports. An export's page shows
-a progress bar that htmx refreshes every second while the export runs (the partial stops
-polling once it is finished); without JavaScript a "Vernieuwen" link reloads the page. The
-download is served only to the researcher who asked for it, while it has not expired.
+a progress bar that htmx refreshes while the export runs: every second at first, less often as
+the export gets older (`services.poll_interval`), and not at all once it is finished; without
+JavaScript a "Vernieuwen" link reloads the page. The poll carries bip.lib.polling's header, so
+it does not count as activity for the session's idle timeout. Both pages first mark failed an export
+whose worker died (`services.export_fail_orphaned`), so the researcher is told within minutes.
+The download is served only to the researcher who asked for it, while it has not expired.
 """
 
 from django import forms
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
+from bip.lib.polling import poll_headers_json
 from cases.exceptions import CaseError
 
 from .. import access
@@ -73,6 +77,7 @@ def export_list(request: AuthenticatedHttpRequest):
         status = 422
     else:
         form = ExportRequestForm()
+    services.export_fail_orphaned(requested_by=request.user)
     page = paginate(
         request, access.exports_visible_to(request.user).order_by("-requested_at", "-id")
     )
@@ -83,6 +88,9 @@ def export_list(request: AuthenticatedHttpRequest):
 def _detail_context(export) -> dict:
     stalled = services.is_stalled(export)
     return {
+        "poll_seconds": services.poll_interval(export),
+        # Sent by the polling element only: the poll does not count as activity.
+        "poll_headers": poll_headers_json(),
         "export": export,
         "finished": export.status not in services.UNFINISHED,
         "expired": services.is_expired(export),
@@ -98,6 +106,9 @@ def _detail_context(export) -> dict:
 def export_detail(request: AuthenticatedHttpRequest, pk: int):
     """One export: its facts, its log and its progress. htmx polls the progress partial."""
     export = access.get_export_for_user(request.user, pk)
+    if services.is_orphaned(export):
+        services.export_fail_orphaned(export_ids=[export.pk])
+        export.refresh_from_db()
     context = _detail_context(export)
     if request.htmx:
         html = render_to_string(f"{DETAIL_TEMPLATE}#progress", context, request=request)

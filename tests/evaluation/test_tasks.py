@@ -1,7 +1,10 @@
 """The export task, through the immediate backend and through django-tasks-db's worker."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from evaluation.constants import Arm, ExportStatus
 from evaluation.exports import services
@@ -43,3 +46,17 @@ def test_database_backend_queues_the_export_until_the_worker_runs_it(researcher,
 
 def test_a_task_for_a_missing_export_does_nothing(db):
     assert run_export.enqueue(999_999).return_value is None
+
+
+def test_the_task_first_marks_failed_the_exports_whose_worker_died(researcher):
+    """A worker restarted after a kill clears up after its predecessor with its first export."""
+    orphan = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    long_ago = timezone.now() - datetime.timedelta(minutes=3)
+    ResearchExport.objects.filter(pk=orphan.pk).update(
+        status=ExportStatus.RUNNING, progress_at=long_ago, heartbeat_at=long_ago
+    )
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    assert run_export.enqueue(export.pk).return_value == 0
+    orphan.refresh_from_db()
+    assert orphan.status == ExportStatus.FAILED
+    assert "Vraag een nieuwe export aan." in orphan.error

@@ -156,3 +156,45 @@ def test_no_message_without_expiry(logged_in):
         response = logged_in.get(PAGE)
         assert response.status_code == 200
     assert not list(get_messages(response.wsgi_request))
+
+
+POLL = {"HX-Request": "true", "X-KK-Poll": "1"}
+MINUTES_20 = datetime.timedelta(minutes=20)
+
+
+def test_background_polls_are_not_activity(logged_in):
+    """A page that polls by itself (htmx, X-KK-Poll) does not keep an idle session alive."""
+    for seconds in range(60, 30 * 60 + 1, 60):
+        with at(seconds=seconds):
+            response = logged_in.get(PAGE, headers=POLL)
+            assert response.status_code == 200 and "HX-Redirect" not in response, seconds
+            assert logged_in.session["kk_seen_at"] == START.timestamp()
+    with at(minutes=31):
+        response = logged_in.get(PAGE, headers=POLL)
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == reverse("login")
+        assert "_auth_user_id" not in logged_in.session
+    page = logged_in.get(reverse("login"))
+    assert "30 minuten niet actief" in page.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HX-Request": "true"},  # an ordinary htmx request (a click, a search as you type)
+        {"X-KK-Poll": "1"},  # the marker without htmx: a full page load
+        {"HX-Request": "true", "X-KK-Poll": "0"},
+    ],
+)
+def test_requests_that_are_not_background_polls_are_activity(logged_in, headers):
+    with at(minutes=20):
+        assert logged_in.get(PAGE, headers=headers).status_code == 200
+    with at(minutes=31):
+        assert logged_in.get(PAGE, headers=POLL).status_code == 200
+        assert logged_in.session["kk_seen_at"] == (START + MINUTES_20).timestamp()
+
+
+def test_a_post_marked_as_a_poll_is_still_activity(logged_in):
+    with at(minutes=20):
+        logged_in.post(reverse("cases:intake"), {}, headers=POLL)
+        assert logged_in.session["kk_seen_at"] == (START + MINUTES_20).timestamp()

@@ -1,13 +1,15 @@
 """The export service: request, background run, progress, failure, download, purge."""
 
 import datetime
+import time
 import zipfile
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from bip.lib import heartbeat
 from cases.exceptions import RuleViolation
 from evaluation.constants import Arm, ExportEventKind, ExportStatus
 from evaluation.exports import services, writers
@@ -225,7 +227,8 @@ def test_download_after_expiry_is_gone_even_before_the_purge(researcher, cases):
     assert not export.events.filter(kind=ExportEventKind.DOWNLOADED).exists()
 
 
-def test_a_running_export_silent_for_an_hour_is_marked_failed(researcher):
+def test_a_running_export_from_before_heartbeats_is_failed_after_an_hour_of_silence(researcher):
+    """heartbeat_at empty: claimed by a worker that did not beat yet; judged by its progress."""
     with time_machine.travel(NOW, tick=False):
         silent = services.export_create(user=researcher, dataset="zaken", file_format="csv")
         moving = services.export_create(user=researcher, dataset="zaken", file_format="csv")
@@ -240,9 +243,9 @@ def test_a_running_export_silent_for_an_hour_is_marked_failed(researcher):
     services.export_directory(silent.pk).mkdir(parents=True)
     (services.export_directory(silent.pk) / "partial.csv.tmp").write_text("x")
 
-    assert services.export_fail_abandoned(now=NOW + hour - datetime.timedelta(seconds=1)) == []
-    assert services.export_fail_abandoned(now=NOW + hour) == [silent.pk]
-    assert services.export_fail_abandoned(now=NOW + hour) == []  # once
+    assert services.export_fail_orphaned(now=NOW + hour - datetime.timedelta(seconds=1)) == []
+    assert services.export_fail_orphaned(now=NOW + hour) == [silent.pk]
+    assert services.export_fail_orphaned(now=NOW + hour) == []  # once
 
     silent.refresh_from_db()
     assert silent.status == ExportStatus.FAILED
@@ -274,3 +277,182 @@ def test_purge_deletes_expired_files_once_and_logs_it(researcher, cases):
     with pytest.raises(services.ExportUnavailable):
         services.export_download(export=old, user=researcher)
     assert ExportEvent.objects.filter(kind=ExportEventKind.DELETED).count() == 1
+
+
+# --------------------------------------------------------------------------------------------
+# A worker killed mid-export: heartbeat and orphan detection
+# --------------------------------------------------------------------------------------------
+
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def running_export(user, *, heartbeat_at, **fields):
+    export = services.export_create(user=user, dataset="zaken", file_format="csv")
+    ResearchExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING,
+        progress=30,
+        progress_at=heartbeat_at,
+        heartbeat_at=heartbeat_at,
+        **fields,
+    )
+    export.refresh_from_db()
+    return export
+
+
+def test_a_running_export_without_a_heartbeat_for_two_minutes_is_marked_failed(researcher):
+    with time_machine.travel(NOW, tick=False):
+        orphan = running_export(researcher, heartbeat_at=NOW)
+        alive = running_export(researcher, heartbeat_at=NOW + 2 * MINUTE)
+        queued = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    services.export_directory(orphan.pk).mkdir(parents=True)
+    (services.export_directory(orphan.pk) / "partial.csv.tmp").write_text("x")
+
+    assert not services.is_orphaned(orphan, NOW + 2 * MINUTE - datetime.timedelta(seconds=1))
+    assert services.export_fail_orphaned(now=NOW + 2 * MINUTE - datetime.timedelta(seconds=1)) == []
+    assert services.is_orphaned(orphan, NOW + 2 * MINUTE)
+    assert services.export_fail_orphaned(now=NOW + 2 * MINUTE) == [orphan.pk]
+    assert services.export_fail_orphaned(now=NOW + 2 * MINUTE) == []  # once
+
+    orphan.refresh_from_db()
+    assert orphan.status == ExportStatus.FAILED
+    assert orphan.finished_at == NOW + 2 * MINUTE
+    assert orphan.error == (
+        "De export is afgebroken: de achtergrondtaak stopte tijdens het maken. Vraag een nieuwe "
+        "export aan."
+    )
+    assert not services.export_directory(orphan.pk).exists()
+    assert not services.is_orphaned(orphan, NOW + 60 * MINUTE)  # failed is final
+    assert ResearchExport.objects.get(pk=alive.pk).status == ExportStatus.RUNNING
+    assert ResearchExport.objects.get(pk=queued.pk).status == ExportStatus.QUEUED
+    assert kinds(orphan) == [ExportEventKind.REQUESTED]
+
+
+def test_the_orphan_search_can_be_narrowed_to_one_export_or_one_researcher(researcher):
+    other = UserFactory(researcher=True)
+    with time_machine.travel(NOW, tick=False):
+        mine = running_export(researcher, heartbeat_at=NOW)
+        theirs = running_export(other, heartbeat_at=NOW)
+    later = NOW + 3 * MINUTE
+    assert services.export_fail_orphaned(now=later, export_ids=[theirs.pk + 1000]) == []
+    assert services.export_fail_orphaned(now=later, requested_by=researcher) == [mine.pk]
+    assert ResearchExport.objects.get(pk=theirs.pk).status == ExportStatus.RUNNING
+    assert services.export_fail_orphaned(now=later, export_ids=[theirs.pk]) == [theirs.pk]
+
+
+def test_the_message_is_stored_in_dutch_whoever_triggers_the_check(researcher):
+    with time_machine.travel(NOW, tick=False):
+        orphan = running_export(researcher, heartbeat_at=NOW)
+    with translation.override("en"):
+        services.export_fail_orphaned(now=NOW + 3 * MINUTE)
+    orphan.refresh_from_db()
+    assert orphan.error.startswith("De export is afgebroken")
+
+
+# The heartbeat thread has its own database connection, so this test commits for real.
+@pytest.mark.django_db(transaction=True)
+def test_a_live_worker_keeps_its_export_alive_while_one_step_blocks_for_minutes(
+    researcher, cases, monkeypatch
+):
+    """Writing the file takes five minutes without a progress report; the heartbeat keeps
+    the export from being taken for an orphan, and it completes."""
+    monkeypatch.setattr(heartbeat, "HEARTBEAT_INTERVAL", datetime.timedelta(milliseconds=10))
+    real_write_csv = writers.write_csv
+    checks = {}
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+
+        def slow_write_csv(path, variables, chunks):
+            rows = real_write_csv(path, variables, chunks)
+            traveller.shift(5 * MINUTE)  # one step that blocks for five minutes
+            deadline = time.monotonic() + 5
+            while ResearchExport.objects.get(pk=export.pk).heartbeat_at < NOW + 5 * MINUTE:
+                assert time.monotonic() < deadline, "no heartbeat while the step blocked"
+                time.sleep(0.01)
+            checks["progress_at"] = ResearchExport.objects.get(pk=export.pk).progress_at
+            checks["orphaned"] = services.export_fail_orphaned()
+            return rows
+
+        monkeypatch.setattr(writers, "write_csv", slow_write_csv)
+        export = services.export_run(export_id=export.pk)
+
+    assert checks["progress_at"] <= NOW  # no progress report in those five minutes
+    assert checks["orphaned"] == []
+    assert export.status == ExportStatus.DONE
+    assert export.heartbeat_at >= NOW + 5 * MINUTE
+    assert kinds(export) == [ExportEventKind.REQUESTED, ExportEventKind.COMPLETED]
+
+
+def test_the_claim_is_the_first_heartbeat(researcher, cases, monkeypatch):
+    seen = []
+    real_write_csv = writers.write_csv
+
+    def spying_write_csv(path, variables, chunks):
+        seen.append(ResearchExport.objects.get(pk=export.pk).heartbeat_at)
+        return real_write_csv(path, variables, chunks)
+
+    monkeypatch.setattr(writers, "write_csv", spying_write_csv)
+    with time_machine.travel(NOW, tick=False):
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+        assert export.heartbeat_at is None
+        services.export_run(export_id=export.pk)
+    assert seen == [NOW]
+
+
+def test_an_export_declared_orphaned_while_still_writing_stays_failed(
+    researcher, cases, monkeypatch
+):
+    """If the heartbeat was held up so long that the export was marked failed, the researcher
+    has been told so: a late finish does not turn it into a download."""
+    real_write_csv = writers.write_csv
+
+    def write_then_be_declared_orphaned(path, variables, chunks):
+        rows = real_write_csv(path, variables, chunks)
+        assert services.export_fail_orphaned(now=timezone.now() + 10 * MINUTE) == [export.pk]
+        return rows
+
+    monkeypatch.setattr(writers, "write_csv", write_then_be_declared_orphaned)
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    export = services.export_run(export_id=export.pk)
+    assert export.status == ExportStatus.FAILED
+    assert export.file_name == "" and export.row_count is None
+    assert not services.export_directory(export.pk).exists()
+    assert kinds(export) == [ExportEventKind.REQUESTED]
+
+
+def test_a_worker_stopped_mid_export_marks_it_failed_at_once(researcher, cases, monkeypatch):
+    def stopped(*args, **kwargs):
+        raise SystemExit(1)  # what django-tasks-db's worker raises on a second SIGTERM
+
+    monkeypatch.setattr(writers, "write_csv", stopped)
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    with pytest.raises(SystemExit):
+        services.export_run(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert "Vraag een nieuwe export aan." in export.error
+    assert not services.export_directory(export.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("age", "seconds"),
+    [
+        (datetime.timedelta(seconds=0), 1),
+        (datetime.timedelta(seconds=29), 1),
+        (datetime.timedelta(seconds=30), 5),
+        (datetime.timedelta(minutes=2, seconds=59), 5),
+        (datetime.timedelta(minutes=3), 15),
+        (datetime.timedelta(hours=5), 15),
+    ],
+)
+def test_the_poll_interval_grows_with_the_exports_age(researcher, age, seconds):
+    with time_machine.travel(NOW, tick=False):
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    assert services.poll_interval(export, NOW + age) == seconds
+
+
+def test_a_live_heartbeat_means_a_running_export_is_not_stalled(researcher):
+    with time_machine.travel(NOW, tick=False):
+        export = running_export(researcher, heartbeat_at=NOW)
+    export.heartbeat_at = NOW + 30 * MINUTE
+    assert not services.is_stalled(export, NOW + 31 * MINUTE)

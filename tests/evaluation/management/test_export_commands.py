@@ -98,3 +98,19 @@ def test_purge_exports_marks_an_abandoned_export_failed(researcher, capsys):
     assert f"1 vastgelopen export(s) op mislukt gezet: {export.pk}." in out
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED
+
+
+def test_purge_exports_marks_an_export_without_a_heartbeat_for_minutes_failed(researcher, capsys):
+    three_minutes_ago = timezone.now() - datetime.timedelta(minutes=3)
+    export = ResearchExport.objects.create(
+        requested_by=researcher,
+        dataset="zaken",
+        file_format="csv",
+        status=ExportStatus.RUNNING,
+        progress_at=three_minutes_ago,
+        heartbeat_at=three_minutes_ago,
+    )
+    call_command("purge_exports")
+    assert f"1 vastgelopen export(s) op mislukt gezet: {export.pk}." in capsys.readouterr().out
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED

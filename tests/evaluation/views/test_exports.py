@@ -232,3 +232,121 @@ def test_wrong_methods(client_for, researcher, cases):
     assert client.post(detail_url(export)).status_code == 405
     assert client.post(download_url(export)).status_code == 405
     assert client.put(LIST_URL).status_code == 405
+
+
+# --------------------------------------------------------------------------------------------
+# A worker killed mid-export; the poll's back-off; polls are not activity
+# --------------------------------------------------------------------------------------------
+
+START = datetime.datetime(2026, 3, 16, 9, 0, tzinfo=datetime.UTC)
+POLL = {"HX-Request": "true", "X-KK-Poll": "1"}
+
+
+def at(**delta):
+    return time_machine.travel(START + datetime.timedelta(**delta), tick=False)
+
+
+@pytest.fixture
+def running(researcher):
+    """An export whose worker beat last at START and then was killed (SIGKILL)."""
+    with at():
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    ResearchExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, progress=40, progress_at=START, heartbeat_at=START
+    )
+    services.export_directory(export.pk).mkdir(parents=True)
+    (services.export_directory(export.pk) / "partial.csv.tmp").write_text("x")
+    return export
+
+
+def test_the_poll_tells_the_researcher_within_minutes_that_a_killed_export_failed(
+    client, researcher, running
+):
+    with at():
+        client.force_login(researcher)
+    with at(minutes=1, seconds=50):
+        html = client.get(detail_url(running), {"gezien": "bezig"}, headers=POLL).text
+        assert "hx-trigger" in html and 'id="export-status"' not in html
+        assert ResearchExport.objects.get(pk=running.pk).status == ExportStatus.RUNNING
+    with at(minutes=2, seconds=5):
+        html = client.get(detail_url(running), {"gezien": "bezig"}, headers=POLL).text
+    assert 'id="export-status"' in html and 'hx-swap-oob="true"' in html  # announced
+    assert "De export is mislukt." in html and "Vraag een nieuwe export aan." in html
+    assert "hx-trigger" not in html  # polling stops
+    running.refresh_from_db()
+    assert running.status == ExportStatus.FAILED
+    assert running.finished_at == START + datetime.timedelta(minutes=2, seconds=5)
+    assert not services.export_directory(running.pk).exists()
+
+
+def test_the_page_and_the_list_show_a_killed_export_as_failed(client, researcher, running):
+    with at(minutes=3):
+        client.force_login(researcher)
+        row = client.get(LIST_URL).text.split(f'id="export-{running.pk}"')[1].split("</tr>")[0]
+        assert "Mislukt" in row and "Bezig" not in row
+        assert ResearchExport.objects.get(pk=running.pk).status == ExportStatus.FAILED
+        page = client.get(detail_url(running)).text
+    assert "De export is mislukt." in page and "hx-trigger" not in page
+
+
+def test_an_export_with_a_live_worker_keeps_running_however_long_it_takes(
+    client, researcher, running
+):
+    ResearchExport.objects.filter(pk=running.pk).update(
+        heartbeat_at=START + datetime.timedelta(hours=2)
+    )
+    with at(hours=2, minutes=1):
+        client.force_login(researcher)
+        page = client.get(detail_url(running)).text
+    assert "De export van" in page or "De export wordt gemaakt." in page
+    assert ResearchExport.objects.get(pk=running.pk).status == ExportStatus.RUNNING
+    assert "geen voortgang" not in page  # not stalled: the worker is alive
+
+
+@pytest.mark.parametrize(
+    ("age", "trigger"),
+    [
+        ({"seconds": 5}, "every 1s"),
+        ({"minutes": 1}, "every 5s"),
+        ({"minutes": 10}, "every 15s"),
+    ],
+)
+def test_the_poll_backs_off_as_the_export_gets_older(client, researcher, age, trigger):
+    with at():
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    with at(**age):
+        client.force_login(researcher)
+        page = client.get(detail_url(export)).text
+        polled = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL).text
+    for html in (page, polled):
+        assert f'hx-trigger="{trigger}"' in html
+        assert "hx-headers='{&quot;X-KK-Poll&quot;: &quot;1&quot;}'" in html
+    assert "Vernieuwen" in page  # the link that works without JavaScript
+
+
+def test_a_page_left_polling_does_not_keep_the_session_alive(client, researcher):
+    """Polls every 30 s for 31 minutes: the session still ends 30 minutes after the last
+    real request, and the next poll sends the whole page to the login page."""
+    with at():
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+        client.force_login(researcher)
+        assert client.get(detail_url(export)).status_code == 200
+    for seconds in range(30, 30 * 60 + 1, 30):
+        with at(seconds=seconds):
+            response = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL)
+            assert response.status_code == 200 and "HX-Redirect" not in response, seconds
+    with at(minutes=31):
+        response = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL)
+        assert response["HX-Redirect"] == reverse("login")
+        assert "_auth_user_id" not in client.session
+
+
+def test_a_click_on_the_page_does_keep_the_session_alive(client, researcher):
+    with at():
+        export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+        client.force_login(researcher)
+    with at(minutes=20):
+        assert client.get(detail_url(export)).status_code == 200  # "Vernieuwen"
+    with at(minutes=31):
+        response = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL)
+        assert response.status_code == 200 and "HX-Redirect" not in response
