@@ -1,6 +1,8 @@
 """Who may see or change which case. Views fetch cases, children and households only here.
 
-- A professional sees the cases currently assigned to them.
+- A professional sees the cases currently assigned to them, while they work: a deactivated
+  professional (their Professional record or their account) sees and changes no case. The rule
+  is CaseQuerySet.assigned_to, and this module asks it rather than restating it.
 - The coordinator sees all cases.
 - The researcher and the functional administrator see no case data in the app.
 
@@ -9,9 +11,10 @@ cannot be probed. A case they may see but not change raises PermissionDenied (40
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
-from professionals.groups import is_coordinator, is_professional
+from professionals.groups import is_coordinator
 
 from .models import Case, CaseQuerySet
 
@@ -25,15 +28,28 @@ def can_view_case_lists(user) -> bool:
     return is_coordinator(user)
 
 
+def is_assigned_to(user, case: Case) -> bool:
+    """Whether `case` is assigned to `user` as a working professional, by the one rule:
+    CaseQuerySet.assigned_to.
+
+    get_case_for_user answers this inside the case's own query and remembers the answer on
+    the case, for that user and that professional; any other case costs one query.
+    """
+    key = (user.pk, case.professional_id)
+    remembered = getattr(case, "_assigned_to", None)
+    if remembered is not None and remembered[0] == key:
+        return remembered[1]
+    assigned = Case.objects.assigned_to(user).filter(pk=case.pk).exists()
+    case._assigned_to = (key, assigned)
+    return assigned
+
+
 def can_change_case(user, case: Case) -> bool:
-    """The coordinator changes any case; a professional only a case assigned to them."""
-    if is_coordinator(user):
-        return True
-    return (
-        is_professional(user)
-        and case.professional_id is not None
-        and case.professional.user_id == user.pk
-    )
+    """The coordinator changes any case; a professional only a case assigned to them (see
+    is_assigned_to). A deactivated account changes nothing."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_coordinator(user) or is_assigned_to(user, case)
 
 
 def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
@@ -51,11 +67,14 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
             "professional__user",
             "professional__organisation",
         )
+        .annotate(assigned_to_user=Exists(Case.objects.assigned_to(user).filter(pk=OuterRef("pk"))))
         .filter(pk=pk)
         .first()
     )
     if case is None:
         raise Http404("No case found")
+    # Remembered for is_assigned_to: the case page asks it three times, at no extra query.
+    case._assigned_to = ((user.pk, case.professional_id), case.assigned_to_user)
     if write and not can_change_case(user, case):
         raise PermissionDenied
     return case
@@ -91,9 +110,4 @@ def case_actions(user, case: Case) -> list[dict]:
 
 def can_log_contact(user, case: Case) -> bool:
     """Only the professional who holds an open case logs contacts on it."""
-    return (
-        case.is_open
-        and is_professional(user)
-        and case.professional_id is not None
-        and case.professional.user_id == user.pk
-    )
+    return case.is_open and is_assigned_to(user, case)

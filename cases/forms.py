@@ -408,7 +408,8 @@ class NewChildForm(forms.Form):
 class AssignForm(VersionedForm):
     professional = forms.ModelChoiceField(
         label=_("Professional"),
-        queryset=Professional.objects.filter(is_active=True),
+        # Only working professionals (record and account active), as in the suggestions.
+        queryset=Professional.objects.active(),
         error_messages={"required": _("Kies een professional.")},
     )
     reason = forms.ChoiceField(label=_("Reden"), choices=AssignmentReason.choices)

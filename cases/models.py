@@ -221,6 +221,21 @@ class CaseQuerySet(models.QuerySet):
     def closed(self):
         return self.filter(status=CaseStatus.CLOSED)
 
+    def assigned_to(self, user):
+        """The ownership rule, written only here: the cases assigned to `user` while they work
+        as a professional (in the Professional group, account and Professional record active).
+
+        cases/access.py asks this QuerySet for single cases too, so that a deactivated
+        professional loses every case at once: lists, pages and writes.
+        """
+        if not user.is_authenticated or not user.is_active or not is_professional(user):
+            return self.none()
+        return self.filter(professional__in=Professional.objects.active().filter(user=user))
+
+    def needing_new_professional(self):
+        """Open cases whose professional no longer works: the coordinator must reassign them."""
+        return self.open().filter(professional__in=Professional.objects.inactive())
+
     def visible_to(self, user):
         """Cases `user` may see: the coordinator all, a professional those assigned to them."""
         if not user.is_authenticated or not user.is_active:
@@ -229,9 +244,7 @@ class CaseQuerySet(models.QuerySet):
         # remains only for the evaluation's aggregates.
         if is_coordinator(user):
             return self.filter(anonymised_at__isnull=True)
-        if is_professional(user):
-            return self.filter(professional__user=user, anonymised_at__isnull=True)
-        return self.none()
+        return self.assigned_to(user).filter(anonymised_at__isnull=True)
 
     def with_list_columns(self):
         return self.select_related("child", "child__school", "professional__user")

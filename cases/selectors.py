@@ -183,9 +183,21 @@ QUEUE_SIZE = 20
 
 
 def coordinator_queue(today: datetime.date) -> dict:
-    """The coordinator's work queue: three short lists, each one indexed query."""
+    """The coordinator's work queue: four short lists, each one indexed query.
+
+    `orphaned` holds the open cases of professionals who no longer work (deactivated record or
+    account), longest waiting first; `orphaned_more` says there are more than QUEUE_SIZE. One
+    row beyond the list answers that, so no count runs over the whole table.
+    """
     open_cases = Case.objects.open().select_related("child", "professional__user")
+    orphaned = list(
+        Case.objects.needing_new_professional()
+        .select_related("child", "professional__user")
+        .order_by("date_received", "id")[: QUEUE_SIZE + 1]
+    )
     return {
+        "orphaned": orphaned[:QUEUE_SIZE],
+        "orphaned_more": len(orphaned) > QUEUE_SIZE,
         "unassigned": list(
             open_cases.filter(professional__isnull=True).order_by("date_received", "id")[
                 :QUEUE_SIZE

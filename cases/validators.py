@@ -2,12 +2,20 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import brin, bsn, onderwijsnummer, postcode
+
+# A BSN or onderwijsnummer is 9 digits; with the spaces, dots and dashes people type it stays
+# well under this. Longer input is refused before stdnum sees it: stdnum converts the digits
+# with int(), which raises ValueError (a 500) beyond Python's 4,300-digit limit.
+MAX_IDENTIFIER_LENGTH = 20
 
 
 def validate_bsn(value: str) -> None:
     try:
+        if len(value) > MAX_IDENTIFIER_LENGTH:
+            raise InvalidLength
         bsn.validate(value)
     except StdnumError:
         raise ValidationError(
@@ -18,6 +26,8 @@ def validate_bsn(value: str) -> None:
 
 def validate_onderwijsnummer(value: str) -> None:
     try:
+        if len(value) > MAX_IDENTIFIER_LENGTH:
+            raise InvalidLength
         onderwijsnummer.validate(value)
     except StdnumError:
         raise ValidationError(
@@ -52,6 +62,10 @@ def normalise_bsn(value: str) -> str:
 
 def normalise_brin(value: str) -> str:
     return brin.compact(value) if value else value
+
+
+def is_valid_postcode(value: str) -> bool:
+    return postcode.is_valid(value)
 
 
 def normalise_postcode(value: str) -> str:

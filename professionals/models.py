@@ -29,8 +29,20 @@ def professional_label(first_name: str, last_name: str, username: str) -> str:
 
 
 class ProfessionalQuerySet(models.QuerySet):
+    """`active()` is the one definition of a working professional; cases, assignment and the
+    workload table all ask it."""
+
     def active(self):
-        return self.filter(is_active=True)
+        """Professionals who work now: the record and its login account are both active.
+
+        A deactivated account (User.is_active) counts too: it can no longer log in, so its
+        cases need someone else just as much as when the record itself is switched off.
+        """
+        return self.filter(is_active=True, user__is_active=True)
+
+    def inactive(self):
+        """Everyone `active()` leaves out: their open cases need a new professional."""
+        return self.filter(Q(is_active=False) | Q(user__is_active=False))
 
 
 class Professional(models.Model):

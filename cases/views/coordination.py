@@ -24,12 +24,13 @@ from ..forms import (
     apply_service_errors,
 )
 from ..models import Child, Household
-from ..validators import normalise_postcode
+from ..validators import is_valid_postcode, normalise_postcode
 
 
 @require_GET
 def queue(request: AuthenticatedHttpRequest):
-    """Unassigned referrals by waiting time, deadlines within 14 days, handovers waiting."""
+    """Unassigned referrals by waiting time, cases of deactivated professionals, handovers
+    waiting, deadlines within 14 days. Each list is capped, one query each."""
     access.require_coordinator(request.user)
     today = timezone.localdate()
     return render(
@@ -43,13 +44,36 @@ def queue(request: AuthenticatedHttpRequest):
     )
 
 
+# Database ids fit in a signed 64-bit integer (19 digits); 18 digits stay clear of overflow.
+MAX_ID_DIGITS = 18
+
+
+def _child_id(value) -> int | None:
+    """The `kind` parameter as a child id: a plain positive number of ASCII digits, else None.
+
+    Anything else (5,000 digits, '-1', Arabic-Indic digits, a NUL byte) counts as no child
+    chosen: int() would raise on more than 4,300 digits, and the database on an overflow.
+    """
+    value = str(value or "")
+    if not (0 < len(value) <= MAX_ID_DIGITS and value.isascii() and value.isdigit()):
+        return None
+    return int(value) or None
+
+
 def _address_matches(data) -> list[Household]:
-    if not (data.get("postcode") and data.get("street")):
+    """Households at the posted address, looked up before the form is validated (its choices
+    depend on them). Only a well-formed address is looked up: PostgreSQL refuses a NUL byte,
+    and the form reports every other problem with the address itself."""
+    street = (data.get("street") or "").strip()
+    postcode = normalise_postcode(data.get("postcode") or "")
+    if not street or len(street) > NewChildForm.base_fields["street"].max_length:
+        return []
+    if "\x00" in street or not is_valid_postcode(postcode):
         return []
     return list(
-        Household.objects.filter(
-            postcode=normalise_postcode(data["postcode"]), street__iexact=data["street"].strip()
-        ).prefetch_related("children")[:5]
+        Household.objects.filter(postcode=postcode, street__iexact=street).prefetch_related(
+            "children"
+        )[:5]
     )
 
 
@@ -100,12 +124,9 @@ def intake(request: AuthenticatedHttpRequest):
     search = IntakeSearchForm(request.GET if "zoek" in request.GET else None)
     matches = selectors.children_matching(**search.cleaned_data) if search.is_valid() else []
     child = None
-    if params.get("kind"):
-        child = (
-            Child.objects.select_related("household", "school").filter(pk=params["kind"]).first()
-            if str(params["kind"]).isdigit()
-            else None
-        )
+    child_id = _child_id(params.get("kind"))
+    if child_id is not None:
+        child = Child.objects.select_related("household", "school").filter(pk=child_id).first()
     new_child = params.get("nieuw") == "1"
     referral_form = child_form = None
     status = 200

@@ -186,6 +186,18 @@ RULES |= {
 }
 
 
+# Password recovery (bip/security/views.py): public pages; the confirm page with a bad link
+# says the link does not work.
+PASSWORD_RESET_URLS = {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+PUBLIC_URLS |= PASSWORD_RESET_URLS
+RULES |= {name: dict.fromkeys(ROLES, 200) for name in PASSWORD_RESET_URLS}
+
+
 # Research exports (evaluation/views/exports.py): researchers only. url_for gives the export of
 # "researcher"; "researcher_other" asks for it too and gets 404, like a missing export. That
 # export is still queued, so its download answers 404 ("not ready") even to its owner; the
@@ -454,6 +466,8 @@ def url_for(name: str, world) -> str:
         "cases:dashboard",
     }:
         return reverse(name, args=[case.pk])
+    if name == "password_reset_confirm":
+        return reverse(name, args=["MQ", "bad-token"])
     return reverse(name)
 
 
@@ -507,3 +521,58 @@ def test_admin_open_to_administrator(client, world):
     assert client.get(reverse("admin:cases_school_changelist")).status_code == 200
     # History tables are read-only for everyone.
     assert client.get(reverse("admin:cases_stagechange_add")).status_code == 403
+
+
+# A deactivated professional (issue 10): the world's case stays assigned to its owner, who is
+# then switched off. With the Professional record off they still log in, and get what a
+# professional without the case gets: 404 for the case and every write on it (403 for the
+# coordinator's pages, refused before any case is fetched), and no case in any list. With the
+# login account off the session no longer counts: they are answered as anonymous.
+DEACTIVATED_CASE_URLS = sorted(
+    name
+    for name, rules in RULES.items()
+    if name.startswith("cases:") and "professional_other" in rules
+)
+DEACTIVATED_LIST_URLS = ["cases:case_list", "cases:my_cases", "cases:queue", "cases:dashboard"]
+DEACTIVATED_WRITE_URLS = sorted(
+    name for name, rules in WRITE_RULES.items() if "professional_other" in rules
+)
+
+
+def deactivate_owner(world, how: str):
+    owner = world["case"].professional
+    if how == "record":
+        owner.is_active = False
+        owner.save()
+    else:
+        owner.user.is_active = False
+        owner.user.save()
+    return owner.user
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+@pytest.mark.parametrize("name", DEACTIVATED_CASE_URLS + DEACTIVATED_LIST_URLS)
+def test_deactivated_professional_reads_nothing(client, world, name, how):
+    client.force_login(deactivate_owner(world, how))
+
+    response = client.get(url_for(name, world))
+
+    rules = RULES[name]
+    expected = rules["anonymous"] if how == "account" else rules.get("professional_other", 403)
+    assert response.status_code == expected, (name, how)
+    assert world["case"].number not in response.content.decode()
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+@pytest.mark.parametrize("name", DEACTIVATED_WRITE_URLS)
+def test_deactivated_professional_writes_nothing(client, world, name, how):
+    client.force_login(deactivate_owner(world, how))
+    version = world["case"].version
+
+    response = client.post(url_for(name, world), {})
+
+    rules = WRITE_RULES[name]
+    expected = rules["anonymous"] if how == "account" else rules["professional_other"]
+    assert response.status_code == expected, (name, how)
+    world["case"].refresh_from_db()
+    assert world["case"].version == version

@@ -518,6 +518,49 @@ def test_anonymous_user_sees_no_cases(three_cases):
     assert not Case.objects.visible_to(AnonymousUser()).exists()
 
 
+def test_deactivated_professional_sees_none_of_their_cases(professional, three_cases):
+    # Professional.is_active, not the login account: they can still log in.
+    professional.is_active = False
+    professional.save()
+    assert professional.user.is_active
+
+    assert not Case.objects.visible_to(professional.user).exists()
+    assert not Case.objects.assigned_to(professional.user).exists()
+
+
+def test_reactivated_professional_sees_their_cases_again(professional, three_cases):
+    professional.is_active = False
+    professional.save()
+    professional.is_active = True
+    professional.save()
+
+    assert list(Case.objects.visible_to(professional.user)) == [three_cases["mine"]]
+
+
+def test_assigned_to_is_the_professionals_own_cases_only(
+    professional, other_professional, three_cases
+):
+    assert list(Case.objects.assigned_to(professional.user)) == [three_cases["mine"]]
+    assert list(Case.objects.assigned_to(other_professional.user)) == [three_cases["theirs"]]
+    # Without the Professional group a user holds no case, whatever the foreign key says.
+    professional.user.groups.clear()
+    professional.user._kk_groups = None
+    assert not Case.objects.assigned_to(professional.user).exists()
+
+
+def test_cases_needing_a_new_professional_are_the_open_cases_of_inactive_ones():
+    left = ProfessionalFactory(inactive=True)
+    locked_out = ProfessionalFactory(user__is_active=False)
+    working = ProfessionalFactory()
+    of_left = CaseFactory(professional=left)
+    of_locked_out = CaseFactory(professional=locked_out)
+    CaseFactory(professional=left, closed=True)
+    CaseFactory(professional=working)
+    CaseFactory()  # unassigned: the queue's other list
+
+    assert set(Case.objects.needing_new_professional()) == {of_left, of_locked_out}
+
+
 # --- case_numbers_reserve ---------------------------------------------------------------------
 
 

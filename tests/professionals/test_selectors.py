@@ -9,6 +9,7 @@ import time_machine
 from cases.constants import AssignmentReason, Stage
 from cases.services import case_assign
 from evaluation.constants import Arm
+from professionals.models import Professional
 from professionals.selectors import assignment_suggestions, workload
 from roles.constants import ChainRole
 from tests.factories import (
@@ -207,3 +208,29 @@ def test_a_closed_case_in_the_household_gives_no_continuity(household):
 
     assert [p.pk for p in suggestions] == [fit.pk, former.pk]
     assert suggestions[1].continuity is False
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+def test_a_deactivated_professional_is_in_neither_workload_nor_suggestions(household, how):
+    """Issue 10: a professional whose record or login account is switched off works no more;
+    the workload table and the suggestions leave them out, even with a sibling's case."""
+    working = leerplicht_professional()
+    gone = (
+        leerplicht_professional(inactive=True)
+        if how == "record"
+        else leerplicht_professional(user__is_active=False)
+    )
+    CaseFactory(professional=gone, child=ChildFactory(household=household))
+    case = control_case(household)
+
+    assert set(by_pk(workload())) == {working.pk}
+    assert [p.pk for p in assignment_suggestions(case)] == [working.pk]
+
+
+def test_active_and_inactive_professionals_split_everyone():
+    working = ProfessionalFactory()
+    record_off = ProfessionalFactory(inactive=True)
+    account_off = ProfessionalFactory(user__is_active=False)
+
+    assert set(Professional.objects.active()) == {working}
+    assert set(Professional.objects.inactive()) == {record_off, account_off}

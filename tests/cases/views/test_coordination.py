@@ -235,6 +235,132 @@ def test_queue_query_count_does_not_grow_with_the_lists(coordinator_client):
     assert count_queries(coordinator_client, url) == small
 
 
+# Cases of deactivated professionals (issue 10) ---------------------------------------------
+
+
+def deactivated(how: str):
+    """A professional who no longer works: the record switched off, or the login account."""
+    if how == "record":
+        return ProfessionalFactory(inactive=True)
+    return ProfessionalFactory(user__is_active=False)
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+def test_queue_lists_cases_needing_a_new_professional_longest_waiting_first(
+    coordinator_client, how
+):
+    gone = deactivated(how)
+    newer = CaseFactory(professional=gone, date_received=days_ago(3))
+    older = CaseFactory(professional=gone, date_received=days_ago(20))
+    CaseFactory(professional=gone, closed=True)
+    CaseFactory(assigned=True)  # a working professional's case needs nothing
+    CaseFactory()  # unassigned: its own list
+
+    response = coordinator_client.get(reverse("cases:queue"))
+
+    assert response.status_code == 200
+    assert response.context["orphaned"] == [older, newer]
+    assert response.context["orphaned_more"] is False
+    orphaned = section(response.content.decode(), "orphaned-heading")
+    assert "Nieuwe professional nodig" in orphaned
+    assert numbers_in(orphaned) == [older.number, newer.number]
+    assert str(gone) in orphaned
+    assert "niet meer actief" in orphaned
+    # The reassign link: the assign page, where the case is handed over with a note.
+    assert reverse("cases:assign", args=[older.pk]) in orphaned
+    assert "Overdragen" in orphaned
+
+
+def test_queue_has_an_empty_state_for_cases_needing_a_new_professional(coordinator_client):
+    CaseFactory(assigned=True)
+
+    response = coordinator_client.get(reverse("cases:queue"))
+
+    assert response.context["orphaned"] == []
+    assert "Geen zaken van professionals die niet meer actief zijn." in response.content.decode()
+
+
+def test_queue_of_cases_needing_a_new_professional_is_capped_in_constant_queries(
+    coordinator_client,
+):
+    url = reverse("cases:queue")
+    gone = [deactivated("record"), deactivated("account")]
+    for n in range(2):
+        CaseFactory(professional=gone[n % 2], date_received=days_ago(n + 1))
+    small = count_queries(coordinator_client, url)
+    assert "Er zijn nog meer zaken" not in coordinator_client.get(url).content.decode()
+
+    for n in range(2, 25):
+        CaseFactory(professional=gone[n % 2], date_received=days_ago(n + 1))
+    response = coordinator_client.get(url)
+
+    assert len(response.context["orphaned"]) == 20
+    assert response.context["orphaned_more"] is True
+    assert "Er zijn nog meer zaken die een nieuwe professional nodig hebben." in (
+        response.content.decode()
+    )
+    # Longest waiting first: the oldest 20 of the 25.
+    assert response.context["orphaned"][0].date_received == days_ago(25)
+    assert count_queries(coordinator_client, url) == small
+
+
+def test_reassigning_a_case_of_a_deactivated_professional_takes_it_off_the_queue(
+    coordinator_client, leerplicht, mailoutbox, django_capture_on_commit_callbacks
+):
+    gone = deactivated("record")
+    case = CaseFactory(professional=gone, stage=Stage.LEERPLICHT)
+    successor = professional_named("Bram", "Mulder", organisation=leerplicht)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(
+            reverse("cases:assign", args=[case.pk]),
+            assign_data(
+                case,
+                successor,
+                reason=AssignmentReason.ABSENCE,
+                note="Vorige professional is uit dienst.",
+            ),
+        )
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.professional == successor
+    handover = Assignment.objects.get(case=case, ended_at__isnull=True)
+    assert (handover.professional, handover.is_handover) == (successor, True)
+    assert [m.to for m in mailoutbox] == [["bram@example.nl"]]
+    assert coordinator_client.get(reverse("cases:queue")).context["orphaned"] == []
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+def test_assign_page_does_not_offer_a_deactivated_professional(
+    coordinator_client, case, leerplicht, how
+):
+    working = professional_named("Anouk", "Visser", organisation=leerplicht)
+    gone = deactivated(how)
+    gone.organisation = leerplicht
+    gone.save()
+
+    response = coordinator_client.get(reverse("cases:assign", args=[case.pk]))
+
+    assert [p.pk for p in response.context["suggestions"]] == [working.pk]
+    assert f'value="{gone.pk}"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("how", ["record", "account"])
+def test_assigning_a_deactivated_professional_is_refused(coordinator_client, case, how):
+    gone = deactivated(how)
+
+    response = coordinator_client.post(
+        reverse("cases:assign", args=[case.pk]), assign_data(case, gone)
+    )
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["professional"]
+    case.refresh_from_db()
+    assert (case.professional, case.version) == (None, 1)
+    assert not Assignment.objects.filter(case=case).exists()
+
+
 # Intake ------------------------------------------------------------------------------------
 
 
