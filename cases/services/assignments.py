@@ -35,7 +35,8 @@ def case_assign(
         errors: dict[str, str] = {}
         if not case.is_open:
             errors[None] = _("Een gesloten zaak wordt niet toegewezen.")
-        if not professional.is_active:
+        # The same rule as the assign form: the record and the login account both active.
+        if not Professional.objects.active().filter(pk=professional.pk).exists():
             errors["professional"] = _("Deze professional is niet actief.")
         if case.professional_id == professional.pk:
             errors["professional"] = _("Deze professional heeft de zaak al.")

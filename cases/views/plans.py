@@ -29,9 +29,8 @@ from .versioned_forms import versioned_form_page
 def _household_professionals(case):
     """Professionals who work with this household now: the owners an action can have."""
     return (
-        Professional.objects.filter(
-            cases__child__household_id=case.child.household_id, cases__status="open"
-        )
+        Professional.objects.active()
+        .filter(cases__child__household_id=case.child.household_id, cases__status="open")
         .select_related("user")
         .distinct()
     )

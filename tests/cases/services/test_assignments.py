@@ -158,6 +158,16 @@ def test_an_inactive_professional_is_refused(coordinator):
 
 
 @pytest.mark.django_db
+def test_a_professional_whose_account_is_off_is_refused(coordinator):
+    case = CaseFactory()
+    account_off = ProfessionalFactory(user__is_active=False)
+
+    error = refused(case, RuleViolation, case=case, professional=account_off, actor=coordinator)
+
+    assert set(error.errors) == {"professional"}
+
+
+@pytest.mark.django_db
 def test_a_closed_case_is_not_assigned(coordinator, professional, other_professional):
     case = CaseFactory(professional=professional, closed=True)
 

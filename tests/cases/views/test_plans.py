@@ -179,6 +179,25 @@ def test_action_owner_must_work_with_the_household(client, professional, case):
     assert not PlanAction.objects.exists()
 
 
+def test_a_deactivated_sibling_professional_is_no_owner(client, professional, case):
+    """A professional who no longer works cannot be given an action, even on a sibling's case."""
+    sibling = ChildFactory(household=case.child.household)
+    gone = ProfessionalFactory(user__username="vertrokken", inactive=True)
+    CaseFactory(child=sibling, professional=gone)
+    client.force_login(professional.user)
+
+    form_page = client.get(reverse("cases:plan_action_create", args=[case.pk]))
+    response = client.post(
+        reverse("cases:plan_action_create", args=[case.pk]),
+        action_data(owner_professional=gone.pk),
+    )
+
+    assert f'value="{gone.pk}"' not in form_page.text
+    assert response.status_code == 422
+    assert field_error(response, "owner_professional")
+    assert not PlanAction.objects.exists()
+
+
 # Marking an action done
 
 
