@@ -174,6 +174,11 @@ URL_POLICY: dict[str, Rule] = {
     "login": not_audited("Inlogpogingen logt django-axes."),
     "logout": not_audited("Uitloggen toont geen gegevens."),
     "set_language": not_audited("Taalkeuze."),
+    # Password recovery (bip.security): public pages about the user's own account.
+    "password_reset": not_audited("Aanvraag van een wachtwoordlink, geen gegevens."),
+    "password_reset_done": not_audited("Bevestiging zonder gegevens."),
+    "password_reset_confirm": not_audited("Eigen wachtwoord instellen."),
+    "password_reset_complete": not_audited("Bevestiging zonder gegevens."),
     # cases: lists and searches
     "cases:case_list": Rule(ObjectType.CASE_LIST, get=Action.SEARCH, safe_params=CASE_LIST_PARAMS),
     "cases:my_cases": Rule(ObjectType.CASE_LIST, get=Action.SEARCH, safe_params=MY_CASES_PARAMS),

@@ -5,10 +5,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from . import views
+from .security import views as security_views
 from .security.decorators import mfa_not_required
+from .security.forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "Ketenkameleon – beheer"
 admin.site.site_title = "Ketenkameleon"
+# The admin's own login page refuses over-long user names like the app's (no 500 in axes).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,9 +20,28 @@ urlpatterns = [
     path(
         "inloggen/",
         auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
+            template_name="registration/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
         ),
         name="login",
+    ),
+    # Password recovery by e-mail (public; see bip/security/views.py).
+    path("wachtwoord-vergeten/", security_views.password_reset_request, name="password_reset"),
+    path(
+        "wachtwoord-vergeten/verstuurd/",
+        security_views.password_reset_done,
+        name="password_reset_done",
+    ),
+    path(
+        "wachtwoord-instellen/<uidb64>/<token>/",
+        security_views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path(
+        "wachtwoord-instellen/klaar/",
+        security_views.password_reset_complete,
+        name="password_reset_complete",
     ),
     path("uitloggen/", mfa_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("tweestapsverificatie/", include("bip.security.urls")),

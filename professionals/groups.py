@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group, Permission
 from .constants import StaffGroup
 
 # The functional administrator manages reference data in the admin and reads history tables.
+# add_user/change_user open the user admin, which limits them to ordinary accounts and the
+# Professional group (professionals.accounts, professionals.admin.AccountAdmin).
 ADMINISTRATOR_PERMISSIONS = {
     "auth": ["view_user", "add_user", "change_user"],
     "professionals": [
@@ -32,26 +34,45 @@ ADMINISTRATOR_PERMISSIONS = {
     "auditlog": ["view_logentry"],
     "evaluation": ["view_allocation", "view_researchexport", "view_exportevent"],
     # Login security (bip/security): the login records read-only; lifting a lockout (deleting
-    # its counter); resetting someone's second factor by deleting their app and recovery codes.
+    # its counter). Second factors are only viewed: a reset is the user admin's MFA reset
+    # action (with a reason, logged, the user mailed), never a bare delete.
     "axes": [
         "view_accesslog",
         "view_accessfailurelog",
         "view_accessattempt",
         "delete_accessattempt",
     ],
-    "otp_totp": ["view_totpdevice", "delete_totpdevice"],
-    "otp_static": ["view_staticdevice", "delete_staticdevice"],
+    "otp_totp": ["view_totpdevice"],
+    "otp_static": ["view_staticdevice"],
+}
+# Rights the administrator had in earlier versions and must lose on existing installations:
+# deleting someone's devices let an administrator take over that account unrecorded.
+REVOKED_ADMINISTRATOR_PERMISSIONS = {
+    "otp_totp": ["add_totpdevice", "change_totpdevice", "delete_totpdevice"],
+    "otp_static": [
+        "add_staticdevice",
+        "change_staticdevice",
+        "delete_staticdevice",
+        "add_statictoken",
+        "change_statictoken",
+        "delete_statictoken",
+    ],
+    "auth": ["delete_user", "add_group", "change_group", "delete_group", "change_permission"],
 }
 
 
 def grant_group_permissions(**kwargs) -> None:
-    """Create the four groups (if missing) and give the administrator its admin rights."""
+    """Create the four groups (if missing), give the administrator its admin rights and take
+    away the ones it must not have (REVOKED_ADMINISTRATOR_PERMISSIONS)."""
     for group_name in StaffGroup.values:
         Group.objects.get_or_create(name=group_name)
     admin_group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
     for app_label, codenames in ADMINISTRATOR_PERMISSIONS.items():
         perms = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         admin_group.permissions.add(*perms)
+    for app_label, codenames in REVOKED_ADMINISTRATOR_PERMISSIONS.items():
+        perms = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        admin_group.permissions.remove(*perms)
 
 
 def user_groups(user) -> frozenset[str]:

@@ -1,5 +1,9 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .mfa import RECOVERY_CODE, TOTP_CODE, normalise_code
 
@@ -43,3 +47,79 @@ class VerificationForm(forms.Form):
                 _("Vul de 6 cijfers uit de app in, of een herstelcode van 10 tekens.")
             )
         return code
+
+
+class LoginForm(AuthenticationForm):
+    """The login form, refusing an over-long user name before anything is looked up.
+
+    Django's AuthenticationForm does not validate the user name's length, so any text reached
+    authenticate() and django-axes' failure log, whose column holds 255 characters: on
+    PostgreSQL the INSERT failed and the login page answered 500.
+    """
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        limit = User._meta.get_field(User.USERNAME_FIELD).max_length
+        if len(username) > limit:
+            raise forms.ValidationError(
+                _("Een gebruikersnaam heeft hoogstens %(limit)s tekens.") % {"limit": limit},
+                code="max_length",
+            )
+        return username
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's own login page, with the same length check as LoginForm."""
+
+    clean_username = LoginForm.clean_username
+
+
+class PasswordResetRequestForm(forms.Form):
+    """The e-mail address to send a password link to."""
+
+    email = forms.EmailField(
+        label=_("E-mailadres"),
+        help_text=_("Het e-mailadres dat bij je account hoort."),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class MFAResetForm(forms.Form):
+    """Why someone's second factor is reset: required, kept in the change history."""
+
+    reason = forms.CharField(
+        label=_("Reden"),
+        help_text=_(
+            "Bijvoorbeeld: telefoon kwijt, gemeld door de gebruiker zelf op 3 maart. Dit komt "
+            "in de wijzigingsgeschiedenis; noem geen gegevens van kinderen."
+        ),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Geef een reden op.")},
+    )
+
+
+class PasswordSetForm(SetPasswordForm):
+    """Django's form for a new password (the reset link), with a Dutch "too short" message.
+
+    Django 6.1 changed that message's text and its Dutch translation has not caught up, so the
+    user would read English on an otherwise Dutch page.
+    """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        errors = self._errors.get("new_password2") if self._errors else None
+        for index, error in enumerate(errors.data if errors else []):
+            if getattr(error, "code", None) == "password_too_short":
+                minimum = (error.params or {}).get("min_length", 0)
+                errors.data[index] = forms.ValidationError(
+                    ngettext(
+                        "Dit wachtwoord is te kort: gebruik minstens %(minimum)s teken.",
+                        "Dit wachtwoord is te kort: gebruik minstens %(minimum)s tekens.",
+                        minimum,
+                    )
+                    % {"minimum": minimum},
+                    code="password_too_short",
+                )
+        return cleaned_data

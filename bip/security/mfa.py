@@ -10,15 +10,21 @@ does not give away anyone's second factor. The codes themselves are shown to the
 Rotating SECRET_KEY invalidates them; users then ask for new ones (a verified session can).
 """
 
+import datetime
 import logging
 import math
 import re
 import secrets
 from base64 import b32encode
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
@@ -37,6 +43,11 @@ RECOVERY_CODE_LENGTH = 10
 TOTP_CODE = re.compile(r"\d{6}")
 RECOVERY_CODE = re.compile(rf"[a-z2-7]{{{RECOVERY_CODE_LENGTH}}}")
 _DIGEST_SALT = "ketenkameleon.security.recovery-code"
+# An enrolment (QR code shown, first code not yet typed) must be confirmed within this time.
+ENROLMENT_MINUTES = 30
+ENROLMENT_LIFETIME = datetime.timedelta(minutes=ENROLMENT_MINUTES)
+# The session key holding the id of the session's own unconfirmed TOTP device.
+ENROLMENT_DEVICE = "kk_mfa_enrolment_device"
 
 
 class MFAError(Exception):
@@ -119,16 +130,47 @@ def totp_qr_svg(device: TOTPDevice, *, title: str) -> SafeString:
     )
 
 
-def totp_enrolment_device(*, user: User) -> TOTPDevice:
-    """The unconfirmed TOTP device that the enrolment page shows (created on first view).
+def totp_enrolment_device(*, user: User, session: MutableMapping[str, Any]) -> TOTPDevice:
+    """The unconfirmed TOTP device this session's enrolment page shows (created on first view).
 
-    Reloading the page shows the same secret, so a code from an app that already scanned it
-    keeps working.
+    The device belongs to the session, not to the user: its id is kept in `session`, so a
+    reload shows the same secret (a code from an app that already scanned it keeps working),
+    while another session (someone else who knows the password) gets a secret of its own and
+    never sees this one. A device older than ENROLMENT_LIFETIME is not shown again: expired
+    devices of the user are deleted and a fresh one is made.
     """
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
+    device_id = session.get(ENROLMENT_DEVICE)
+    if device_id is not None:
+        device = _unexpired_enrolment_devices(user).filter(pk=device_id).first()
+        if device is not None:
+            return device
+    with transaction.atomic():
+        _expired_enrolment_devices(user).delete()
         device = TOTPDevice.objects.create(user=user, name=_("Authenticator-app"), confirmed=False)
+    session[ENROLMENT_DEVICE] = device.pk
     return device
+
+
+def totp_enrolment_forget(session: MutableMapping[str, Any]) -> None:
+    """Drop the session's enrolment device id (after confirming, or at a reset)."""
+    session.pop(ENROLMENT_DEVICE, None)
+
+
+def _enrolment_cutoff():
+    return timezone.now() - ENROLMENT_LIFETIME
+
+
+def _unexpired_enrolment_devices(user: User):
+    return TOTPDevice.objects.filter(
+        user=user, confirmed=False, created_at__gte=_enrolment_cutoff()
+    )
+
+
+def _expired_enrolment_devices(user: User):
+    # created_at is NULL only for devices made before django-otp recorded it: expired too.
+    return TOTPDevice.objects.filter(user=user, confirmed=False).exclude(
+        created_at__gte=_enrolment_cutoff()
+    )
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -163,26 +205,42 @@ def _verify(device: Device, token: str) -> str | None:
     return None
 
 
-def totp_enrolment_confirm(*, user: User, code: str, replace: bool = False) -> Enrolment:
-    """Confirm the user's new TOTP device with a code from the app and issue recovery codes.
+def totp_enrolment_confirm(
+    *, user: User, device_id: int | None, code: str, replace: bool = False
+) -> Enrolment:
+    """Confirm this session's new TOTP device (`device_id`) with a code from the app.
 
-    With `replace` (a verified user linking a new phone) the previous app stops working;
-    without it a user who already has an app is refused, so nobody adds an app without
-    passing the second factor first.
-    Raises MFAError when the code is wrong (or throttled) or there is nothing to confirm.
-    A wrong code still counts for the device's throttling: the failure is committed.
+    On success the device is confirmed, every other TOTP device of the user is deleted (the
+    unconfirmed ones of other sessions, and with `replace` the previous app) and ten recovery
+    codes are issued. With `replace` (a verified user linking a new phone) the previous app
+    stops working; without it a user who already has an app is refused, so nobody adds an app
+    without passing the second factor first.
+    Raises MFAError when the code is wrong (or throttled), when the session has no device to
+    confirm, or when the device is older than ENROLMENT_LIFETIME (it is deleted then, and the
+    page shows a new secret). A wrong code still counts for the device's throttling: the
+    failure is committed.
     """
     code = normalise_code(code)
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("pk")
+            .filter(user=user, confirmed=False, pk=device_id)
             .first()
+            if device_id is not None
+            else None
         )
         has_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         if device is None or (has_app and not replace):
             problem = _("Er is geen app om te bevestigen. Open de pagina opnieuw.")
+        elif device.created_at is None or device.created_at < _enrolment_cutoff():
+            device.delete()
+            problem = ngettext(
+                "Deze QR-code is verlopen: een koppeling moet binnen %(minutes)s minuut "
+                "bevestigd zijn. Verwijder het account in je app en scan de nieuwe QR-code.",
+                "Deze QR-code is verlopen: een koppeling moet binnen %(minutes)s minuten "
+                "bevestigd zijn. Verwijder het account in je app en scan de nieuwe QR-code.",
+                ENROLMENT_MINUTES,
+            ) % {"minutes": ENROLMENT_MINUTES}
         else:
             problem = _verify(device, code)
         if problem is None:
@@ -229,3 +287,79 @@ def recovery_codes_replace(*, user: User) -> list[str]:
         codes = _new_recovery_codes(user)
     logger.info("MFA recovery codes replaced for user %s", user.pk)
     return codes
+
+
+@dataclass(frozen=True)
+class MFAReset:
+    devices_deleted: int
+    sessions_ended: int
+
+
+def mfa_reset(
+    *, user: User, actor: User, reason: str, request: HttpRequest | None = None
+) -> MFAReset:
+    """Reset `user`'s second factor because they lost it (an administrator's action).
+
+    Deletes the user's authenticator apps and recovery codes and ends all their sessions, so
+    they log in with their password again and then link a new app. Writes a change-history
+    entry with the reason, and sends `mfa_reset_done` (the access log records it) in the same
+    transaction; the user gets an e-mail on commit.
+    Raises MFAError when the reason is empty or `actor` may not reset this account
+    (professionals.accounts.why_no_mfa_reset).
+    """
+    from professionals.accounts import account_history_record, why_no_mfa_reset
+
+    from .notifications import send_mfa_reset_mail
+    from .signals import mfa_reset_done
+
+    reason = reason.strip()
+    if not reason:
+        raise MFAError(_("Geef een reden op."))
+    problem = why_no_mfa_reset(actor, user)
+    if problem is not None:
+        raise MFAError(problem)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        apps = TOTPDevice.objects.filter(user=locked)
+        code_sets = StaticDevice.objects.filter(user=locked)
+        had = {"apps": apps.count(), "recovery_code_sets": code_sets.count()}
+        apps.delete()
+        code_sets.delete()
+        sessions = _end_sessions(locked)
+        account_history_record(
+            user=locked,
+            actor=actor,
+            event="mfa_reset",
+            changes={
+                "second_factor": [
+                    f"{had['apps']} app(s), {had['recovery_code_sets']} recovery code set(s)",
+                    "reset",
+                ]
+            },
+            reason=reason,
+            extra={"sessions_ended": sessions},
+        )
+        mfa_reset_done.send(sender=User, user=locked, actor=actor, request=request)
+        transaction.on_commit(partial(send_mfa_reset_mail, locked.pk))
+    logger.info("MFA reset for user %s by user %s", locked.pk, actor.pk)
+    return MFAReset(
+        devices_deleted=had["apps"] + had["recovery_code_sets"], sessions_ended=sessions
+    )
+
+
+def _end_sessions(user: User) -> int:
+    """Delete every stored session of the user; the number deleted.
+
+    The database session store keeps no index by user, so the unexpired sessions are decoded
+    one by one; sessions last at most SESSION_ABSOLUTE_TIMEOUT, which keeps that number small.
+    """
+    from django.contrib.sessions.models import Session
+
+    user_id = str(user.pk)
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == user_id
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)

@@ -67,3 +67,30 @@ def test_other_groups_get_no_admin_rights():
     user = UserFactory(group=StaffGroup.COORDINATOR)
     assert not user.has_perm("cases.change_school")
     assert not user.has_perm("cases.view_stagechange")
+
+
+def test_administrator_group_may_not_delete_second_factors_or_accounts(admin_perms):
+    """Finding: deleting someone's devices let the administrator take over their account."""
+    for perm in (
+        "otp_totp.delete_totpdevice",
+        "otp_static.delete_staticdevice",
+        "otp_totp.change_totpdevice",
+        "auth.delete_user",
+        "auth.change_group",
+    ):
+        assert perm not in admin_perms
+    assert "otp_totp.view_totpdevice" in admin_perms
+    assert "auth.change_user" in admin_perms
+
+
+def test_granting_again_takes_away_rights_an_earlier_version_gave():
+    from django.contrib.auth.models import Permission
+
+    from professionals.groups import grant_group_permissions
+
+    group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
+    old = Permission.objects.get(content_type__app_label="otp_totp", codename="delete_totpdevice")
+    group.permissions.add(old)
+    grant_group_permissions()
+    assert not group.permissions.filter(pk=old.pk).exists()
+    assert group.permissions.filter(codename="change_school").exists()

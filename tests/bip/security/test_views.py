@@ -1,14 +1,18 @@
 """bip/security/views.py: enrolment at first login, verification, recovery codes."""
 
 import base64
+import datetime
 import re
 
 import pytest
+import time_machine
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bip.security import mfa
+from bip.security import mfa, sessions
 from tests.bip.security.conftest import code_for
 from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UserFactory
 
@@ -83,6 +87,52 @@ def test_a_wrong_enrolment_code_shows_a_dutch_error_and_keeps_the_input(client):
     assert not device.confirmed
     # The same secret is shown again, so the app the user already set up keeps working.
     assert mfa.totp_secret(device) in response.text
+
+
+def shown_secret(page) -> str:
+    return re.search(r'id="mfa-secret">([A-Z2-7 ]+)<', page.text).group(1)
+
+
+def test_the_enrolment_secret_belongs_to_the_session_not_the_user(client):
+    """Finding: whoever logged in first with the password saw the secret the real user got."""
+    user = UserFactory(username="c", coordinator=True)
+    intruder = Client()
+    password_login(intruder, user)
+    intruder_secret = shown_secret(intruder.get(reverse("security:mfa_enrol")))
+    password_login(client, user)
+    secret = shown_secret(client.get(reverse("security:mfa_enrol")))
+    assert secret != intruder_secret
+    # A reload in the same session shows the same secret, so a scanned app keeps working.
+    assert shown_secret(client.get(reverse("security:mfa_enrol"))) == secret
+    assert shown_secret(intruder.get(reverse("security:mfa_enrol"))) == intruder_secret
+    # The real user's app confirms their own device; the intruder's device is gone.
+    device = TOTPDevice.objects.get(pk=client.session[mfa.ENROLMENT_DEVICE])
+    response = client.post(reverse("security:mfa_enrol"), {"code": code_for(device)})
+    assert response.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=user)) == [device]
+    assert base64.b32decode(secret.replace(" ", "")) == device.bin_key
+    assert mfa.ENROLMENT_DEVICE not in client.session
+
+
+def test_an_expired_enrolment_is_refused_with_a_message_and_a_new_secret(client):
+    user = UserFactory(username="c", coordinator=True)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        password_login(client, user)
+        old_secret = shown_secret(client.get(reverse("security:mfa_enrol")))
+        old = TOTPDevice.objects.get(user=user)
+    with time_machine.travel(start + datetime.timedelta(minutes=31), tick=False):
+        # Keep the session alive: the idle timeout is not what this test is about.
+        session = client.session
+        session[sessions.SEEN_AT] = timezone.now().timestamp()
+        session.save()
+        response = client.post(reverse("security:mfa_enrol"), {"code": code_for(old)})
+    assert response.status_code == 422
+    assert "verlopen" in response.text
+    assert shown_secret(response) != old_secret
+    new = TOTPDevice.objects.get(user=user)
+    assert new.pk != old.pk and not new.confirmed
+    assert not mfa.has_second_factor(user)
 
 
 @pytest.mark.parametrize("typed", ["", "12345", "abcdef", "1234567"])
