@@ -10,6 +10,11 @@ from .constants import Action
 
 ANY = [("", _("Alle"))]
 CASE_NUMBER = re.compile(r"\d{4}-\d{6}")
+# The period filter's bounds. The log starts with the pilot and is kept seven years; a date far
+# outside (0001-01-01, 9999-12-31) is a typing error, and would overflow the conversion to
+# UTC and the "day after" of the end date.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE = datetime.date(2099, 12, 31)
 
 
 def _date_input():
@@ -47,12 +52,30 @@ class AccessLogFilterForm(forms.Form):
             )
         return number
 
+    def clean_van(self) -> datetime.date | None:
+        return _within_bounds(self.cleaned_data["van"])
+
+    def clean_tot(self) -> datetime.date | None:
+        return _within_bounds(self.cleaned_data["tot"])
+
     def clean(self):
         data = super().clean()
         start, end = data.get("van"), data.get("tot")
         if start and end and end < start:
             self.add_error("tot", _("De einddatum ligt vóór de begindatum."))
         return data
+
+
+def _within_bounds(day: datetime.date | None) -> datetime.date | None:
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise forms.ValidationError(
+            _("Kies een datum tussen %(earliest)s en %(latest)s."),
+            params={
+                "earliest": EARLIEST_DATE.strftime("%d-%m-%Y"),
+                "latest": LATEST_DATE.strftime("%d-%m-%Y"),
+            },
+        )
+    return day
 
 
 class FindChildForm(forms.Form):

@@ -9,7 +9,8 @@ assignments, contacts (with summaries), outcomes, study-arm allocations, survey 
 (never the token, not even its hash) and answers, and the three-month measurement; the
 household plan with goals, actions and changes; the change history (django-auditlog) of all
 of these; and the access log: entries about the child's own file, and views of a sibling's
-file, whose household panel shows this child as well.
+file, whose household panel shows this child as well, both by logged-in users only (an old
+entry for a request that was not logged in saw nothing; see audit.selectors.looks_at_child).
 
 Left out on purpose: the siblings' own data (their own inzage covers it), the staff's IP
 addresses and browsers in the access log (personal data of staff, not of the child), the
@@ -52,6 +53,7 @@ from evaluation.models import (
 )
 
 from .models import AccessLogEntry
+from .selectors import looks_at_child, looks_via_household
 
 FORMAT_VERSION = 1
 
@@ -232,13 +234,13 @@ def child_file(child_id: int) -> dict[str, Any] | None:
         "change_history": _change_history(child, guardians, cases, plan),
         "access_log": [
             _access_record(entry)
-            for entry in AccessLogEntry.objects.for_child(child.pk)
+            for entry in looks_at_child(child.pk)
             .select_related("actor")
             .order_by("occurred_at", "id")
         ],
         "access_log_via_household": [
             _access_record(entry)
-            for entry in AccessLogEntry.objects.via_household(household.pk, child_id=child.pk)
+            for entry in looks_via_household(household.pk, child_id=child.pk)
             .select_related("actor")
             .order_by("occurred_at", "id")
         ],

@@ -1,27 +1,44 @@
-"""One access log entry per audited request, written after the response is ready.
+"""One access log entry per audited request by a logged-in user.
 
 Which requests are audited, and how their record is found, is decided by audit.policy from
 the resolved URL alone: unaudited pages cost nothing, audited ones one INSERT.
 
-Failing closed: when the entry cannot be written, the response is replaced by the 500 page.
-A page of a child's file that cannot be logged is not shown ("every look at a child's file is
-logged"). For a write the change has been saved by then, and it is traceable through its own
-history row (stage change, assignment, plan change); the user sees an error and reloads.
+Not logged in: no entry at all. LoginRequiredMiddleware has sent the request to the login page
+before any view ran, so nothing was shown or changed; an entry would only let anyone on the
+internet write rows naming a child's case into a log that is kept for seven years. Login
+attempts themselves are logged by django-axes, and every request by the web server.
+
+Reads (GET) fail closed: when the entry cannot be written, the response is replaced by the 500
+page. A page of a child's file that cannot be logged is not shown ("every look at a child's
+file is logged").
+
+Writes (POST) are atomic with their entry: the view and the INSERT run in one transaction. When
+the entry cannot be written, or the view fails with a 5xx, the change is rolled back and the
+user gets a 500 page saying that nothing was saved, so sending the form again is right and
+never duplicates the change. Effects scheduled with transaction.on_commit run after that
+transaction, so only for a change that was kept. The views that deliberately commit something
+on a failure (the login, the second factor: django-axes' counters) are not audited.
 """
 
 import logging
 
 from django.core.exceptions import SuspiciousOperation
-from django.db import DatabaseError
-from django.http import QueryDict
+from django.db import DatabaseError, transaction
+from django.http import HttpResponseServerError, QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.template import loader
+from django.urls import Resolver404, resolve
 from django.views.defaults import server_error
 
 from . import policy
-from .constants import MASK, Result
+from .constants import MASK
 from .services import access_log_record
 
 logger = logging.getLogger(__name__)
+
+# Methods the middleware logs without wrapping the view in a transaction: they change nothing.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+NOT_SAVED_TEMPLATE = "audit/500_not_saved.html"
 
 
 class AccessLogMiddleware:
@@ -29,26 +46,77 @@ class AccessLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method in READ_METHODS:
+            return self.read(request)
+        return self.write(request)
+
+    def read(self, request):
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        rule = policy.rule_for(match)
-        if rule is None:
-            return response
-        action = rule.action_for(request.method)
-        # 405: the view refused the method before reading anything.
-        if action is None or response.status_code == 405:
+        rule, action = self.audited(request, getattr(request, "resolver_match", None))
+        if rule is None or response.status_code == 405:
             return response
         try:
             self.record(request, response, rule, action)
         except DatabaseError as error:
-            # No personal data in the message: the URL name and the error class only.
-            logger.error(
-                "Access log entry could not be written for %s (%s); the response is withheld.",
-                match.view_name,
-                type(error).__name__,
-            )
+            self.log_failure(request, error)
             return server_error(request)
         return response
+
+    def write(self, request):
+        """The view and its entry in one transaction: both are saved, or neither."""
+        # The rule must be known before the view runs, so resolve the URL here (Django does
+        # it again for the view; an in-memory lookup).
+        try:
+            match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        rule, action = self.audited(request, match)
+        if rule is None:
+            return self.get_response(request)
+        view_failed = False
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                view_failed = response.status_code >= 500
+                if view_failed:
+                    # The view crashed half-way: keep none of it, like the failed INSERT.
+                    transaction.set_rollback(True)
+                elif response.status_code != 405:
+                    self.record(request, response, rule, action)
+            if view_failed:
+                # The attempt is still logged, outside the transaction that was rolled back.
+                self.record(request, response, rule, action)
+        except DatabaseError as error:
+            self.log_failure(request, error)
+            return self.not_saved(request)
+        return self.not_saved(request) if view_failed else response
+
+    @staticmethod
+    def audited(request, match) -> tuple[policy.Rule | None, str | None]:
+        """The rule and action for this request, or (None, None) when it is not logged."""
+        rule = policy.rule_for(match)
+        if rule is None:
+            return None, None
+        action = rule.action_for(request.method)
+        user = getattr(request, "user", None)
+        if action is None or user is None or not user.is_authenticated:
+            return None, None
+        return rule, action
+
+    @staticmethod
+    def log_failure(request, error: Exception) -> None:
+        match = getattr(request, "resolver_match", None)
+        # No personal data in the message: the URL name and the error class only.
+        logger.error(
+            "Access log entry could not be written for %s (%s); the response is withheld.",
+            match.view_name if match else "?",
+            type(error).__name__,
+        )
+
+    @staticmethod
+    def not_saved(request):
+        """The 500 page for a write that was rolled back: nothing was saved, try again."""
+        return HttpResponseServerError(loader.render_to_string(NOT_SAVED_TEMPLATE))
 
     def record(self, request, response, rule: policy.Rule, action: str) -> None:
         details = dict(rule.details)
@@ -62,8 +130,6 @@ class AccessLogMiddleware:
         summary = policy.summarise_params(params, rule.safe_params)
         if summary:
             details["params"] = summary
-        user = getattr(request, "user", None)
-        logged_in = user is not None and user.is_authenticated
         access_log_record(
             request,
             action=action,
@@ -71,8 +137,7 @@ class AccessLogMiddleware:
             object_id=record_id,
             case_id=record_id if rule.subject == policy.Subject.CASE else None,
             child_id=record_id if rule.subject == policy.Subject.CHILD else None,
-            # Not logged in: LoginRequiredMiddleware sent them to the login page instead.
-            result=None if logged_in else Result.REFUSED,
+            result=None,
             http_status=response.status_code,
             details=details,
         )
@@ -85,8 +150,9 @@ class AccessLogMiddleware:
         be a BSN typed into the address bar: it is recorded as "***".
         """
         value = None
-        if rule.id_kwarg:
-            value = request.resolver_match.kwargs.get(rule.id_kwarg)
+        match = getattr(request, "resolver_match", None)
+        if rule.id_kwarg and match is not None:
+            value = match.kwargs.get(rule.id_kwarg)
         elif rule.id_param:
             value = params.get(rule.id_param) or request.GET.get(rule.id_param)
         if value in (None, ""):

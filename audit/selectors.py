@@ -17,6 +17,23 @@ from .models import AccessLogEntry
 SUMMARY_LIMIT = 200
 
 
+def looks_at_child(child_id: int) -> QuerySet[AccessLogEntry]:
+    """The entries about a child's own file, by logged-in users only.
+
+    An entry without an actor was written (before this rule) for a request that was not
+    logged in: it was sent to the login page and saw nothing, and anyone could have caused it.
+    It is not a look at the file, so the child's access page and inzage leave it out.
+    """
+    return AccessLogEntry.objects.for_child(child_id).filter(actor__isnull=False)
+
+
+def looks_via_household(household_id: int, *, child_id: int) -> QuerySet[AccessLogEntry]:
+    """Logged-in views of a sibling's file, whose household panel shows this child as well."""
+    return AccessLogEntry.objects.via_household(household_id, child_id=child_id).filter(
+        actor__isnull=False
+    )
+
+
 def access_log_search(filters: dict) -> QuerySet[AccessLogEntry]:
     """The log, newest first, filtered by the valid fields of AccessLogFilterForm."""
     entries = AccessLogEntry.objects.all()
@@ -52,7 +69,7 @@ def access_summary(entries: QuerySet[AccessLogEntry]) -> list[dict]:
 def household_of_logged_child(child_id: int) -> int | None:
     """The household recorded with the child's latest entry (for a child no longer stored)."""
     return (
-        AccessLogEntry.objects.for_child(child_id)
+        looks_at_child(child_id)
         .filter(household_id__isnull=False)
         .order_by("-occurred_at", "-id")
         .values_list("household_id", flat=True)

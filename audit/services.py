@@ -120,6 +120,11 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
+def mask_bsn_like(text: str) -> str:
+    """`text` with every run of eight or nine digits (a BSN, an onderwijsnummer) as "***"."""
+    return BSN_LIKE.sub(MASK, text)
+
+
 def _as_id(value) -> int | None:
     try:
         number = int(value)
@@ -159,8 +164,9 @@ def _origin_fields(request: HttpRequest | None) -> dict[str, Any]:
         "ip_address": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
         "method": request.method[:7] if request.method else "",
-        # path, never get_full_path(): a query string may hold a BSN or a name.
-        "path": request.path[:300],
+        # path, never get_full_path(): a query string may hold a BSN or a name. A BSN typed
+        # into the path itself (/zaken/111222333/) is masked too.
+        "path": mask_bsn_like(request.path)[:300],
         "url_name": (match.view_name if match else "")[:100],
     }
 
@@ -213,7 +219,7 @@ def _record_exists(fields: dict[str, Any], object_id) -> Exists | None:
 def _scrub(value: Any) -> Any:
     """Replace anything that looks like a BSN in the details by "***" (a safety net)."""
     if isinstance(value, str):
-        return BSN_LIKE.sub(MASK, value)
+        return mask_bsn_like(value)
     if isinstance(value, Mapping):
         return {_scrub(str(key)): _scrub(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -79,13 +79,13 @@ def child_access(request: AuthenticatedHttpRequest, child_pk: int):
     """Who has looked at this child's file: per person, and every entry, newest first."""
     access.require_functional_admin(request.user)
     child = Child.objects.filter(pk=child_pk).first()
-    entries = AccessLogEntry.objects.for_child(child_pk)
+    entries = selectors.looks_at_child(child_pk)
     # A child removed by retention keeps its log: the page works from the entries then.
     household_id = child.household_id if child else selectors.household_of_logged_child(child_pk)
     if child is None and household_id is None and not entries.exists():
         raise Http404
     via_household = (
-        AccessLogEntry.objects.via_household(household_id, child_id=child_pk)
+        selectors.looks_via_household(household_id, child_id=child_pk)
         if household_id
         else AccessLogEntry.objects.none()
     )

@@ -70,10 +70,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Security headers first, so they reach every response, also those made by an inner
+    # middleware: static files (WhiteNoise), the 400 page for a bad Host (bip/security/headers.py).
+    "bip.security.headers.SecurityHeadersMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bip.security.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages (not static files): Cache-Control no-store unless the view sets one; Vary: HX-Request.
+    "bip.security.headers.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "bip.lib.middleware.DutchFirstLocaleMiddleware",
+    # A NUL byte in the URL: a Dutch 400 instead of a database error.
+    "bip.lib.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -82,10 +92,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "bip.security.middleware.PermissionsPolicyMiddleware",
     "bip.security.middleware.SessionTimeoutMiddleware",
     "bip.security.middleware.MFARequiredMiddleware",
     # One access log entry per audited request (audit/policy.py), after login and MFA.

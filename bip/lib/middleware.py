@@ -1,6 +1,11 @@
+from urllib.parse import unquote_plus
+
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
+from django.template import loader
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class DutchFirstLocaleMiddleware(LocaleMiddleware):
@@ -16,3 +21,26 @@ class DutchFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 with a Dutch page to a request with a NUL byte in its path or query string.
+
+    No view has a use for one, and PostgreSQL cannot store or even compare it: a NUL in an
+    admin list filter (?action=%00) or a search field would otherwise end in a 500. Form fields
+    refuse it on their own (Django's ProhibitNullCharactersValidator); this covers the URL.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query_string = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "\x00" in unquote_plus(query_string):
+            return HttpResponseBadRequest(
+                loader.render_to_string(
+                    "400.html",
+                    {"reason": _("Het adres bevat een ongeldig teken (een NUL-byte).")},
+                )
+            )
+        return self.get_response(request)

@@ -254,3 +254,40 @@ def test_a_child_without_school_or_plan(admin_client):
     assert response.status_code == 200
     assert "Niet ingeschreven op een school." in response.text
     assert "Er is geen gezinsplan." in response.text
+
+
+def test_only_logged_in_looks_are_in_the_file(client, professional):
+    """Entries without an actor (written for requests that were not logged in, before they
+    were refused a row) are no looks at the file: the login page was all they saw."""
+    child = ChildFactory()
+    sibling = ChildFactory(household=child.household)
+    case = CaseFactory(child=child, professional=professional)
+    # An old row from `curl -A anything /zaken/<id>/`, and one via the sibling.
+    AccessLogEntry.objects.create(
+        action=Action.READ,
+        object_type="case",
+        result="refused",
+        case_id=case.pk,
+        child_id=child.pk,
+        household_id=child.household_id,
+        user_agent="anything",
+    )
+    AccessLogEntry.objects.create(
+        action=Action.READ,
+        object_type="child",
+        result="refused",
+        child_id=sibling.pk,
+        household_id=child.household_id,
+        user_agent="anything",
+    )
+    # Real looks, logged by the middleware.
+    client.force_login(professional.user)
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 200
+    client.force_login(UserFactory(username="coord", coordinator=True))
+    sibling_case = CaseFactory(child=sibling)
+    assert client.get(reverse("cases:case_detail", args=[sibling_case.pk])).status_code == 200
+
+    child_file = inzage.child_file(child.pk)
+    assert [entry["role"] for entry in child_file["access_log"]] == ["Professional"]
+    assert [entry["role"] for entry in child_file["access_log_via_household"]] == ["Coördinator"]
+    assert all(entry["user"] for entry in child_file["access_log"])

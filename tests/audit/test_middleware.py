@@ -206,12 +206,44 @@ def test_404_on_a_case_that_does_not_exist_is_not_found(client, professional):
     assert (entry.result, entry.case_id, entry.child_id) == (Result.NOT_FOUND, 987654, None)
 
 
-def test_anonymous_request_for_a_case_is_refused_without_actor(client, case):
-    response = client.get(reverse("cases:case_detail", args=[case.pk]))
-    assert response.status_code == 302
+@pytest.mark.parametrize(
+    ("method", "url_name", "params"),
+    [
+        ("get", "cases:case_detail", {}),
+        ("post", "cases:contact_create", {"summary": SUMMARY}),
+        ("get", "cases:intake", {"kind": "CHILD"}),
+        ("get", "audit:inzage", {}),
+        ("get", "audit:child_access", {}),
+    ],
+)
+def test_requests_that_are_not_logged_in_write_nothing(client, case, method, url_name, params):
+    """Anyone on the internet could otherwise fill the 7-year log with rows about a child."""
+    pk = case.child_id if url_name.startswith("audit:") else case.pk
+    args = [] if url_name == "cases:intake" else [pk]
+    params = {name: case.child_id if value == "CHILD" else value for name, value in params.items()}
+    for _ in range(3):
+        response = getattr(client, method)(
+            reverse(url_name, args=args), params, headers={"user-agent": "anything"}
+        )
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    assert not AccessLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["111222333", "12345678"])
+def test_a_bsn_typed_into_the_path_is_masked(client, professional, number):
+    client.force_login(professional.user)
+    response = client.get(f"/zaken/{number}/")
+    assert response.status_code == 404
     entry = only_entry()
-    assert entry.actor is None and entry.actor_username == ""
-    assert (entry.result, entry.http_status, entry.case_id) == (Result.REFUSED, 302, case.pk)
+    assert entry.path == "/zaken/***/"
+    assert number not in row_text(entry)
+
+
+def test_short_ids_in_the_path_are_kept(client, professional, case):
+    client.force_login(professional.user)
+    client.get(reverse("cases:case_detail", args=[case.pk]) + "?q=111222333")
+    assert only_entry().path == f"/zaken/{case.pk}/"
 
 
 def test_inzage_request_is_logged(client, administrator, case):

@@ -199,3 +199,61 @@ def test_child_access_query_count_does_not_grow(
     # 32 people, and the administrator: looking at a child's access log is logged as well.
     people = {row["actor_username"] for row in response.context["summary"]}
     assert len(people) == 33 and "beheer" in people
+
+
+def test_child_access_shows_only_logged_in_looks(admin_client, make_entry, professional):
+    child = ChildFactory()
+    sibling = ChildFactory(household=child.household)
+    make_entry(actor=professional.user, child_id=child.pk, household_id=child.household_id)
+    # Old entries from requests that were not logged in: on the child and via the sibling.
+    make_entry(child_id=child.pk, household_id=child.household_id, user_agent="anything")
+    make_entry(child_id=sibling.pk, household_id=child.household_id, user_agent="anything")
+    response = admin_client.get(reverse("audit:child_access", args=[child.pk]))
+    assert response.status_code == 200
+    assert [row["actor_username"] for row in response.context["summary"]] == ["bip"]
+    assert response.context["household_summary"] == []
+    assert [entry.actor for entry in response.context["page"].object_list] == [professional.user]
+
+
+def test_child_access_with_only_anonymous_entries_is_404(admin_client, make_entry):
+    make_entry(child_id=626262, household_id=88)
+    response = admin_client.get(reverse("audit:child_access", args=[626262]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tot": "9999-12-31"},
+        {"van": "0001-01-01"},
+        {"van": "9999-12-31"},
+        {"tot": "0001-01-01"},
+        {"van": "0001-01-01", "tot": "9999-12-31"},
+        {"van": "1899-12-31"},
+        {"tot": "2100-01-01"},
+    ],
+)
+def test_far_dates_are_a_form_error_not_a_500(admin_client, params):
+    response = admin_client.get(LOG, params)
+    assert response.status_code == 422
+    assert "Kies een datum tussen 01-01-2000 en 31-12-2099." in response.text
+
+
+@pytest.mark.parametrize(
+    "params", [{"van": "10000-01-01"}, {"tot": "9" * 5000}, {"kind": "9" * 5000}]
+)
+def test_unreadable_filters_are_a_form_error(admin_client, params):
+    response = admin_client.get(LOG, params)
+    assert response.status_code == 422
+
+
+def test_dates_within_the_bounds_still_filter(admin_client, make_entry, professional):
+    with time_machine.travel(datetime.datetime(2099, 12, 31, 12, 0, tzinfo=datetime.UTC)):
+        late = make_entry(actor=professional.user)
+    with time_machine.travel(datetime.datetime(2000, 1, 1, 12, 0, tzinfo=datetime.UTC)):
+        early = make_entry(actor=professional.user)
+    response = admin_client.get(LOG, {"van": "2099-12-31", "tot": "2099-12-31"})
+    assert response.status_code == 200
+    assert late.pk in listed(response) and early.pk not in listed(response)
+    response = admin_client.get(LOG, {"van": "2000-01-01", "tot": "2000-01-01"})
+    assert early.pk in listed(response) and late.pk not in listed(response)
