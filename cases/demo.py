@@ -12,7 +12,7 @@ Two parts:
 
 Everything comes from one `random.Random(seed)` and today's date, so one seed on one day gives
 one world. (The study arms are drawn exactly as evaluation.services draws them, so they also
-follow ALLOCATION_SECRET and ALLOCATION_BLOCK_SIZE, and the randomisation sequences continue
+follow ALLOCATION_SECRET and ALLOCATION_BLOCK_SIZES, and the randomisation sequences continue
 from where the demo world stops.) Referrals are generated in date order, so case numbers and
 randomisation positions run with the calendar, and written in chunks with primary keys
 assigned here: COPY on PostgreSQL, executemany elsewhere. Bulk writes skip `save()`, so every
@@ -33,7 +33,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -52,12 +51,13 @@ from evaluation.constants import (
 )
 from evaluation.models import (
     Allocation,
+    AllocationDraw,
     AllocationSequence,
     SurveyAnswer,
     SurveyInvitation,
     SurveyResponse,
 )
-from evaluation.services import block_order
+from evaluation.services import SequenceCursor, sequence_cursors_load, sequence_cursors_save
 from professionals.constants import StaffGroup
 from professionals.models import Organisation, Professional, Qualification
 from roles.acts import MIN_AGE_PUPIL_HEARD
@@ -680,8 +680,13 @@ TABLE_COLUMNS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     ),
     (
         Allocation,
-        ("id", "case_id", "arm", "method", "stratum", "block_number", "sequence_position", "seed",
-         "reason", "supersedes_id", "actor_id", "created_at"),
+        ("id", "case_id", "arm", "method", "reason", "supersedes_id", "after_measurement",
+         "actor_id", "created_at"),
+    ),
+    (
+        AllocationDraw,
+        ("id", "allocation_id", "stratum", "sequence_position", "block_number", "block_size",
+         "seed"),
     ),
     (
         StageChange,
@@ -1171,9 +1176,7 @@ class _WorldBuilder:
         self.reservoir: list[_Household] = []
         self.households_seen = 0
         # Study-arm allocation continues the app's own randomisation sequences.
-        self.block_size = settings.ALLOCATION_BLOCK_SIZE
-        self.sequences = dict(AllocationSequence.objects.values_list("stratum", "next_position"))
-        self.current_blocks: dict[str, tuple[int, list[str]]] = {}
+        self.sequences: dict[str, SequenceCursor] = sequence_cursors_load()
         self.case_numbers: dict[int, int] = {}
         self.cases_written = 0
         self.cases_generated = 0
@@ -1207,6 +1210,7 @@ class _WorldBuilder:
         self.guardians = sink.rows(Guardian)
         self.cases = sink.rows(Case)
         self.allocations = sink.rows(Allocation)
+        self.allocation_draws = sink.rows(AllocationDraw)
         self.stage_changes = sink.rows(StageChange)
         self.assignments = sink.rows(Assignment)
         self.contacts = sink.rows(Contact)
@@ -1437,31 +1441,17 @@ class _WorldBuilder:
 
     # -- the referral and its course -----------------------------------------------------------
 
-    def _allocate(self, stratum: str) -> tuple[str, int, int, str]:
-        """The next position of the stratum's sequence, as evaluation.services draws it:
-        (arm, block number, position, seed)."""
-        position = self.sequences.get(stratum, 0)
-        self.sequences[stratum] = position + 1
-        block_number, index = divmod(position, self.block_size)
-        current = self.current_blocks.get(stratum)
-        if current is None or current[0] != block_number:
-            current = (block_number, block_order(stratum, block_number, block_size=self.block_size))
-            self.current_blocks[stratum] = current
-        seed = f"hmac-sha256:{stratum}:{block_number}:{self.block_size}"
-        return current[1][index], block_number, position, seed
+    def _allocate(self, stratum: str):
+        """The next draw of the stratum's sequence, by evaluation.services' own cursor."""
+        cursor = self.sequences.get(stratum)
+        if cursor is None:
+            cursor = self.sequences[stratum] = SequenceCursor(stratum=stratum)
+        return cursor.draw()
 
     def save_sequences(self) -> None:
         """Advance the randomisation sequences past the positions used here, so allocations
         made in the app continue where the demo world stopped."""
-        AllocationSequence.objects.bulk_create(
-            [
-                AllocationSequence(stratum=stratum, next_position=position)
-                for stratum, position in self.sequences.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["stratum"],
-            update_fields=["next_position"],
-        )
+        sequence_cursors_save(list(self.sequences.values()))
 
     def _absence(self, melding: str, day: datetime.date):
         days = datetime.timedelta
@@ -1504,11 +1494,16 @@ class _WorldBuilder:
         )
         arm = ""
         if allocated:
-            arm, block_number, position, seed = self._allocate(stratum)
+            draw = self._allocate(stratum)
+            arm = draw.arm
+            allocation_id = sink.new_id(Allocation)
             self.allocations.append(
-                (sink.new_id(Allocation), case_id, arm, AllocationMethod.BLOCK_RANDOM, stratum,
-                 block_number, position, seed, "", None, coordinator,
-                 registered_at + datetime.timedelta(minutes=self.randint(1, 30)))
+                (allocation_id, case_id, arm, AllocationMethod.BLOCK_RANDOM, "", None, False,
+                 coordinator, registered_at + datetime.timedelta(minutes=self.randint(1, 30)))
+            )  # fmt: skip
+            self.allocation_draws.append(
+                (sink.new_id(AllocationDraw), allocation_id, stratum, draw.position,
+                 draw.block_number, draw.block_size, draw.seed)
             )  # fmt: skip
         self.stage_changes.append(
             (sink.new_id(StageChange), case_id, "", _L, "", CaseStatus.OPEN, REGISTERED_REASON,

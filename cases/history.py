@@ -13,9 +13,9 @@ history in the admin (auditlog's LogEntryAdmin, read-only).
 
 Not logged on purpose:
 - `version` and `updated_at`: bumped by every service write, they carry no information.
-- `Case.arm`: set by evaluation.services with `QuerySet.update()`; its history is the
-  append-only `evaluation.Allocation` log (one row per allocation and correction, with actor
-  and reason), which the administrator sees in the admin as well.
+- `Case.arm` (the as-treated arm): written only by `evaluation.services._case_arm_write`, which
+  bumps the version and writes its own "arm: before -> after" entry with the actor; the
+  append-only `evaluation.Allocation` log holds every allocation and correction with reason.
 - StageChange and PlanChange: they are history rows themselves, written once and never changed.
 - The demo seed (`seed_demo`) writes with COPY/executemany: generated data, not changes.
 - `manage.py apply_retention` disables the history while it anonymises and then deletes the

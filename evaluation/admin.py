@@ -2,25 +2,39 @@ from django.contrib import admin
 
 from bip.lib.admin import ReadOnlyAdmin
 
-from .models import Allocation, ExportEvent, ResearchExport
+from .models import Allocation, AllocationDraw, ExportEvent, ResearchExport
 
 
 @admin.register(Allocation)
 class AllocationAdmin(ReadOnlyAdmin):
-    list_display = [
-        "case",
-        "arm",
-        "method",
-        "stratum",
-        "block_number",
-        "sequence_position",
-        "actor",
-        "created_at",
-    ]
-    list_filter = ["arm", "method"]
+    """The allocation log as the functional administrator sees it: arm, method, who and why.
+
+    Where a draw sits in its stratum's sequence is not here: it is in AllocationDraw, which
+    only a superuser may open (with the earlier arms it would tell the next one).
+    """
+
+    list_display = ["case", "arm", "method", "after_measurement", "actor", "created_at"]
+    fields = ["case", "arm", "method", "reason", "supersedes", "after_measurement", "actor",
+              "created_at"]  # fmt: skip
+    list_filter = ["arm", "method", "after_measurement"]
     list_select_related = ["case", "actor"]
     search_fields = ["case__number"]
     show_full_result_count = False
+
+
+@admin.register(AllocationDraw)
+class AllocationDrawAdmin(ReadOnlyAdmin):
+    """The concealed randomisation sequence: for a superuser (an audit) only."""
+
+    list_display = ["allocation", "stratum", "block_number", "block_size", "sequence_position"]
+    list_select_related = ["allocation__case"]
+    show_full_result_count = False
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
 
 class ExportEventInline(admin.TabularInline):

@@ -80,3 +80,7 @@ class ExportEventKind(models.TextChoices):
     COMPLETED = "gereed", _("Gereed")
     DOWNLOADED = "gedownload", _("Gedownload")
     DELETED = "verwijderd", _("Verwijderd")
+
+
+# The first allocation of a case: the arm it keeps for the intention-to-treat analysis.
+INITIAL_ALLOCATION_METHODS = (AllocationMethod.BLOCK_RANDOM, AllocationMethod.MANUAL)

@@ -26,6 +26,8 @@ from cases.constants import SUITABLE_OUTCOMES, CaseStatus, Stage
 from cases.models import Assignment, Case, Contact, Outcome, StageChange
 from roles.constants import ContactWith
 
+from .constants import INITIAL_ALLOCATION_METHODS
+
 # Bumped whenever a definition below changes; stored with every snapshot.
 DEFINITIONS_VERSION = 1
 
@@ -144,7 +146,7 @@ def outcome_in_force(
 
 
 def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> list[CaseMeasure]:
-    """Measure a chunk of cases with four grouped queries, whatever the chunk's size.
+    """Measure a chunk of cases with five grouped queries, whatever the chunk's size.
 
     `cases` need `id`, `arm`, `date_received`, `three_month_deadline` and `stage`. A case whose
     measurement date is after `study_end` is censored at `study_end`.
@@ -200,6 +202,15 @@ def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> l
         if from_status == CaseStatus.CLOSED and to_status == CaseStatus.OPEN:
             reopened[case_id].append(day)
 
+    # Intention-to-treat: the arm of the case's first allocation, whatever corrections came
+    # after (Case.arm is the arm it is treated in). A case without an allocation row (data
+    # from before the log) keeps Case.arm.
+    allocated = dict(
+        Case.objects.filter(pk__in=ids, allocations__method__in=INITIAL_ALLOCATION_METHODS)
+        .values_list("pk", "allocations__arm")
+        .order_by()
+    )
+
     outcomes: dict[int, list[tuple[str, datetime.date]]] = defaultdict(list)
     for case_id, category, achieved_on in Outcome.objects.filter(case_id__in=ids).values_list(
         "case_id", "category", "achieved_on"
@@ -216,6 +227,7 @@ def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> l
             handovers[case.pk],
             stages[case.pk],
             outcome_in_force(outcomes[case.pk], reopened[case.pk], window[case.pk]),
+            arm=allocated.get(case.pk, case.arm),
         )
         for case in cases
     ]
@@ -236,6 +248,8 @@ def _measure_one(
     handovers: int,
     stages_seen: set[str],
     in_force: tuple[str, datetime.date] | None,
+    *,
+    arm: str,
 ) -> CaseMeasure:
     censored = horizon < case.three_month_deadline
     category = in_force[0] if in_force else ""
@@ -246,7 +260,7 @@ def _measure_one(
     furthest = max(seen, key=lambda s: STAGE_ORDER.get(s, 0))
     return CaseMeasure(
         case_id=case.pk,
-        arm=case.arm,
+        arm=arm,
         date_received=case.date_received,
         measured_on=case.three_month_deadline,
         status=MeasurementStatus.CENSORED if censored else MeasurementStatus.MEASURED,

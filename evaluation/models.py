@@ -23,22 +23,20 @@ from .definitions import MeasurementStatus
 
 
 class Allocation(AppendOnlyModel):
-    """One allocation of a case to a study arm. Never changed: a correction is a new entry."""
+    """One allocation of a case to a study arm. Never changed: a correction is a new entry.
+
+    The first entry of a case (drawn by block randomisation, or by hand with a reason) is the
+    arm the case keeps for the intention-to-treat analysis; at most one per case. Every later
+    entry is a correction with a reason that supersedes the one before; the newest entry is
+    the arm the case is treated in (`Case.arm`). How a draw was made (stratum, block and
+    position) is kept apart in `AllocationDraw`, which only the allocation service reads.
+    """
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("zaak")
     )
     arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
     method = models.CharField(_("methode"), max_length=20, choices=AllocationMethod.choices)
-    stratum = models.CharField(
-        _("stratum"),
-        max_length=40,
-        blank=True,
-        help_text=_("Soort melding en onderwijssoort, bijvoorbeeld 16_uur/vo."),
-    )
-    block_number = models.PositiveIntegerField(_("bloknummer"), null=True, blank=True)
-    sequence_position = models.PositiveIntegerField(_("positie in de reeks"), null=True, blank=True)
-    seed = models.CharField(_("seed"), max_length=64, blank=True)
     reason = models.TextField(_("reden"), blank=True)
     supersedes = models.OneToOneField(
         "self",
@@ -48,6 +46,9 @@ class Allocation(AppendOnlyModel):
         related_name="superseded_by",
         verbose_name=_("vervangt"),
     )
+    # A correction made after the case's measurement date (three_month_deadline): a protocol
+    # deviation, counted in the report's flow. Decided when the row is written.
+    after_measurement = models.BooleanField(_("na de meetdatum"), default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("door")
     )
@@ -65,15 +66,15 @@ class Allocation(AppendOnlyModel):
                     "Een handmatige toewijzing of correctie vraagt een reden."
                 ),
             ),
-            models.CheckConstraint(
-                condition=~Q(method=AllocationMethod.BLOCK_RANDOM)
-                | Q(block_number__isnull=False, sequence_position__isnull=False),
-                name="allocation_random_has_position",
-            ),
             models.UniqueConstraint(
-                fields=["stratum", "block_number", "sequence_position"],
-                condition=Q(method="blokrandomisatie"),
-                name="allocation_unique_position",
+                fields=["case"],
+                condition=~Q(method="correctie"),
+                name="allocation_one_initial_per_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(method="correctie", supersedes__isnull=False)
+                | (~Q(method="correctie") & Q(supersedes__isnull=True, after_measurement=False)),
+                name="allocation_correction_supersedes",
             ),
         ]
         indexes = [models.Index(fields=["case", "-created_at"], name="allocation_case_idx")]
@@ -82,18 +83,56 @@ class Allocation(AppendOnlyModel):
         return f"{self.case} → {self.get_arm_display()}"
 
 
+class AllocationDraw(AppendOnlyModel):
+    """Where a drawn allocation sits in its stratum's sequence. Read only by the allocation
+    service (and a superuser in the admin): with the earlier arms of a stratum, the block and
+    position would tell which arm comes next. Never exported or shown to a coordinator."""
+
+    allocation = models.OneToOneField(
+        Allocation,
+        on_delete=models.PROTECT,
+        related_name="draw",
+        verbose_name=_("toewijzing"),
+    )
+    stratum = models.CharField(_("stratum"), max_length=40)
+    sequence_position = models.PositiveIntegerField(_("positie in de reeks"))
+    block_number = models.PositiveIntegerField(_("bloknummer"))
+    # Empty for draws made before the block sizes were random (then always 4).
+    block_size = models.PositiveSmallIntegerField(_("blokgrootte"), null=True, blank=True)
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("loting in de randomisatiereeks")
+        verbose_name_plural = _("lotingen in de randomisatiereeksen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stratum", "sequence_position"], name="allocationdraw_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stratum} #{self.sequence_position}"
+
+
 class AllocationSequence(models.Model):
-    """The next randomisation position per stratum; locked while an allocation is drawn."""
+    """Per stratum: the next position and the block it falls in; locked while drawing.
+
+    `block_number` -1 means no block yet (or the sequence predates random block sizes): the
+    next draw starts a new block at `next_position`.
+    """
 
     stratum = models.CharField(_("stratum"), max_length=40, primary_key=True)
     next_position = models.PositiveIntegerField(_("volgende positie"), default=0)
+    block_number = models.IntegerField(_("huidig blok"), default=-1)
+    block_start = models.PositiveIntegerField(_("begin van het blok"), default=0)
+    block_size = models.PositiveSmallIntegerField(_("blokgrootte"), default=0)
 
     class Meta:
         verbose_name = _("randomisatiereeks")
         verbose_name_plural = _("randomisatiereeksen")
 
     def __str__(self) -> str:
-        return f"{self.stratum}: {self.next_position}"
+        return self.stratum
 
 
 class SurveyInvitation(models.Model):

@@ -10,7 +10,9 @@ the same `Measurement` rows with the same `definitions`).
 All `Measurement` figures filter on `Measurement.date_received` in the period.
 
 - referred, allocated, not yet measured: `Case` rows with date_received in the period, by
-  `Case.arm` (not yet measured: no Measurement row yet);
+  the allocated (intention-to-treat) arm: the arm of the case's first `Allocation`, never
+  `Case.arm` after a correction (not yet measured: no Measurement row yet);
+- deviations: cases whose arm was corrected after their measurement date, by allocated arm;
 - measured at three months / censored: `Measurement.arm`, `status` (gemeten / gecensureerd);
 - % suitable outcome with the Wilson 95 % CI: `suitable` over the rows with status gemeten;
 - Kaplan-Meier curve: `km_days`, `km_event` of all rows (gemeten and gecensureerd);
@@ -24,7 +26,7 @@ All `Measurement` figures filter on `Measurement.date_received` in the period.
   `SurveyAnswer.score` by `respondent_type` and `SurveyResponse.arm`; client surveys of
   referrals in the period, staff surveys whose survey period overlaps it;
 - response rate: `SurveyInvitation` rows in the same scope with and without a response, by
-  the case's arm (staff: the professional's, BIP or not).
+  the case's allocated arm (staff: the professional's, BIP or not).
 
 Censored cases (the study ended before their measurement date) count only in the
 Kaplan-Meier curve; the means and percentages use the measured cases, whose three months were
@@ -42,7 +44,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import BigIntegerField, Count, F, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Count, Q, Sum, Value, When
 from django.db.models import Case as Conditional
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +52,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Case
 
 from . import statistics
+from .arms import allocated_arm, has_deviation
 from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
 from .definitions import MeasurementStatus
 from .models import Measurement, SurveyAnswer, SurveyInvitation, SurveyResponse
@@ -193,6 +196,7 @@ class ArmReport:
     arm: Arm
     allocated: CountCell
     not_yet_measured: CountCell
+    deviations: CountCell  # arm corrected after the measurement date
     measured: CountCell
     censored: CountCell
     surveyed: CountCell
@@ -280,14 +284,23 @@ def _int(value) -> int:
 
 
 def _case_flow(period: ReportPeriod) -> dict:
+    """Referred, allocated and not yet measured per arm, by the allocated (intention-to-treat)
+    arm, as the measurements are; and per arm the cases whose arm was corrected after their
+    measurement date (protocol deviations)."""
     aggregates = {
         "referred": Count("pk"),
-        "unallocated": Count("pk", filter=Q(arm="")),
+        "unallocated": Count("pk", filter=Q(itt_arm="")),
     }
     for arm in ARMS:
-        aggregates[f"allocated_{arm}"] = Count("pk", filter=Q(arm=arm))
-        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(arm=arm, measurement__isnull=True))
-    return Case.objects.filter(period.q("date_received")).order_by().aggregate(**aggregates)
+        aggregates[f"allocated_{arm}"] = Count("pk", filter=Q(itt_arm=arm))
+        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(itt_arm=arm, measurement__isnull=True))
+        aggregates[f"deviation_{arm}"] = Count("pk", filter=Q(itt_arm=arm, deviation=True))
+    return (
+        Case.objects.filter(period.q("date_received"))
+        .annotate(itt_arm=allocated_arm(), deviation=has_deviation())
+        .order_by()
+        .aggregate(**aggregates)
+    )
 
 
 def _measurement_totals(period: ReportPeriod) -> dict:
@@ -392,7 +405,7 @@ def _invitations(period: ReportPeriod) -> dict[tuple[str, str], dict]:
     arm = Conditional(
         When(respondent_type=RespondentType.STAFF, professional__is_bip=True, then=Value(Arm.BIP)),
         When(respondent_type=RespondentType.STAFF, then=Value(Arm.CONTROL)),
-        default=F("case__arm"),
+        default=allocated_arm("case"),
     )
     rows = (
         SurveyInvitation.objects.filter(_survey_scope(period))
@@ -448,6 +461,7 @@ def evaluation_report(period: ReportPeriod) -> EvaluationReport:
                 arm=arm,
                 allocated=count_cell(flow[f"allocated_{arm}"]),
                 not_yet_measured=count_cell(flow[f"pending_{arm}"]),
+                deviations=count_cell(flow[f"deviation_{arm}"]),
                 measured=count_cell(measured),
                 censored=count_cell(totals[f"censored_{arm}"]),
                 surveyed=count_cell(surveyed.get(arm, 0)),

@@ -66,7 +66,7 @@ def measurements_snapshot(
     that has none yet. Existing rows are never changed.
 
     Bounded memory: the cases are read with a cursor and measured and written `chunk_size` at
-    a time (`definitions.measure_live` runs four grouped queries per chunk), each chunk in its
+    a time (`definitions.measure_live` runs five grouped queries per chunk), each chunk in its
     own transaction, so an interrupted run keeps what it wrote and the next run goes on from
     there. `ignore_conflicts` makes a concurrent run harmless: a row another run wrote first
     is skipped, not overwritten.

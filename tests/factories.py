@@ -300,10 +300,6 @@ class AllocationFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     arm = Arm.BIP
     method = AllocationMethod.BLOCK_RANDOM
-    stratum = "16_uur/vo"
-    block_number = 1
-    sequence_position = factory.Sequence(lambda n: n + 1)
-    seed = "test"
     actor = factory.SubFactory(UserFactory, coordinator=True)
 
 

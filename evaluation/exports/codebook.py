@@ -117,6 +117,15 @@ def codebook_text(
                 "SPSS staat een categorie als getal met een waardelabel."
             )
         ),
+        _wrapped(
+            _(
+                "Onderzoeksarm: elke dataset telt een zaak in de arm van de eerste toewijzing "
+                "(intention-to-treat), ook als de arm later is gecorrigeerd; de variabele "
+                "arm_zoals_behandeld geeft de arm na de laatste correctie. De zaken en de "
+                "contacten van dezelfde zaak hebben dus altijd dezelfde arm. Hoe de "
+                "randomisatiereeks is opgebouwd (stratum, blok, positie) staat niet in de export."
+            )
+        ),
         "",
         _("Variabelen"),
         "",

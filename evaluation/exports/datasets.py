@@ -24,8 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -35,7 +34,15 @@ from cases.constants import CaseSource, CaseStatus, MeldingType, OutcomeCategory
 from cases.models import Case, Contact, age_on
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
-from ..constants import CLIENT_ITEMS, CLIENT_RESPONDENTS, ExportDataset, RespondentType, SurveyItem
+from ..arms import allocated_arm, allocation_method, has_deviation, was_corrected
+from ..constants import (
+    CLIENT_ITEMS,
+    CLIENT_RESPONDENTS,
+    INITIAL_ALLOCATION_METHODS,
+    ExportDataset,
+    RespondentType,
+    SurveyItem,
+)
 from ..constants import Arm as ArmChoice
 from ..definitions import DEFINITIONS, MeasurementStatus
 from ..models import SurveyAnswer, SurveyResponse
@@ -170,9 +177,45 @@ ARM = _category(
     _("Onderzoeksarm"),
     ArmChoice.choices,
     _(
-        "De onderzoeksarm waaraan de zaak is toegewezen. Bij een gemeten zaak de arm zoals die "
-        "in de driemaandsmeting is vastgelegd, net als in het rapport."
+        "De arm van de eerste toewijzing van de zaak: door loting (blokrandomisatie) of, met "
+        "een reden, handmatig. Verandert nooit, ook niet na een correctie; het rapport en elke "
+        "dataset tellen de zaak in deze arm."
     ),
+)
+AS_TREATED_ARM = _category(
+    "arm_zoals_behandeld",
+    _("Onderzoeksarm zoals behandeld"),
+    ArmChoice.choices,
+    _(
+        "De arm na de laatste correctie: de arm waarin de zaak werkelijk is behandeld. Gelijk "
+        "aan arm als de toewijzing nooit is gecorrigeerd."
+    ),
+)
+ALLOCATION_VARIABLES = (
+    _category(
+        "toewijzing",
+        _("Hoe de arm is toegewezen"),
+        [(method.value, method.label) for method in INITIAL_ALLOCATION_METHODS],
+        _(
+            "blokrandomisatie: gerandomiseerd (verborgen permuterende blokken van wisselende "
+            "grootte per stratum); handmatig: door de coördinator gekozen, met een reden, dus "
+            "niet gerandomiseerd."
+        ),
+    ),
+    _boolean(
+        "arm_gecorrigeerd",
+        _("Arm gecorrigeerd"),
+        _("Waar als de arm na de eerste toewijzing ooit is gecorrigeerd (met een reden)."),
+    ),
+    _boolean(
+        "afwijking_na_meetdatum",
+        _("Arm gecorrigeerd na de meetdatum"),
+        _(
+            "Waar als een correctie van de arm is gedaan na de meetdatum van de zaak: een "
+            "afwijking van het protocol, per arm geteld in het stroomschema van het rapport."
+        ),
+    ),
+    AS_TREATED_ARM,
 )
 
 
@@ -184,6 +227,7 @@ CASE_VARIABLES = (
     CASE_PSEUDONYM,
     CHILD_PSEUDONYM,
     ARM,
+    *ALLOCATION_VARIABLES,
     _integer("melding_jaar", _("Jaar van de melding"), _("jaartal")),
     _integer("melding_maand", _("Maand van de melding"), _("1 tot en met 12")),
     _integer(
@@ -295,12 +339,21 @@ def cases_queryset() -> QuerySet:
 def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE):
     rows = (
         cases_queryset()
-        .annotate(export_arm=Coalesce(F("measurement__arm"), F("arm")))
+        .annotate(
+            itt_arm=allocated_arm(),
+            itt_method=allocation_method(),
+            corrected=was_corrected(),
+            deviation=has_deviation(),
+        )
         .order_by("pk")
         .values_list(
             "pk",
             "child_id",
-            "export_arm",
+            "itt_arm",
+            "itt_method",
+            "corrected",
+            "deviation",
+            "arm",
             "date_received",
             "child__date_of_birth",
             "melding_type",
@@ -317,17 +370,19 @@ def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZ
     for batch in _batched(rows, chunk_size):
         chunk = []
         for row in batch:
-            case_id, child_id, arm, received, born = row[:5]
-            case_categories = row[5:10]  # melding type, school level, source, stage, status
-            measurement_status = row[10]
-            measures = row[11:] if measurement_status else no_measures
+            case_id, child_id = row[:2]
+            allocation = row[2:7]  # arm, method, corrected, deviation, as-treated arm
+            received, born = row[7:9]
+            case_categories = row[9:14]  # melding type, school level, source, stage, status
+            measurement_status = row[14]
+            measures = row[15:] if measurement_status else no_measures
             if measures[1] == "":  # no outcome in force on the measurement date
                 measures = (measures[0], None, *measures[2:])
             chunk.append(
                 (
                     pseudonymise(pseudonyms.CASE, case_id),
                     pseudonymise(pseudonyms.CHILD, child_id),
-                    arm,
+                    *allocation,
                     received.year,
                     received.month,
                     age_on(born, received),
@@ -346,9 +401,8 @@ def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZ
 CONTACT_VARIABLES = (
     CASE_PSEUDONYM,
     PROFESSIONAL_PSEUDONYM,
-    _category(
-        "arm", _("Onderzoeksarm van de zaak"), ArmChoice.choices, _("De huidige arm van de zaak.")
-    ),
+    ARM,
+    AS_TREATED_ARM,
     _category(
         "thuisorganisatie",
         _("Thuisorganisatie van de professional"),
@@ -382,10 +436,12 @@ def contacts_queryset() -> QuerySet:
 def contact_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE):
     rows = (
         contacts_queryset()
+        .annotate(itt_arm=allocated_arm("case"))
         .order_by("pk")
         .values_list(
             "case_id",
             "professional_id",
+            "itt_arm",
             "case__arm",
             "professional__organisation__kind",
             "role",
@@ -405,6 +461,7 @@ def contact_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_
                 pseudonymise(pseudonyms.CASE, case_id),
                 pseudonymise(pseudonyms.PROFESSIONAL, professional_id),
                 arm,
+                as_treated,
                 organisation,
                 role,
                 kind,
@@ -418,6 +475,7 @@ def contact_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_
                 case_id,
                 professional_id,
                 arm,
+                as_treated,
                 organisation,
                 role,
                 kind,

@@ -149,9 +149,13 @@ def test_registering_a_referral_records_the_new_household_child_and_case(coordin
     case_changes = entries(case, LogEntry.Action.CREATE).get().changes_dict
     assert case_changes["number"] == ["None", case.number]
     assert case_changes["status"] == ["None", "open"]
-    # The arm is drawn with QuerySet.update(); its history is the Allocation log.
     assert "arm" not in case_changes and "version" not in case_changes
-    assert entries(case).count() == 1
+    # The drawn arm is written by evaluation.services._case_arm_write: its own history entry.
+    case.refresh_from_db()
+    arm_entry = entries(case, LogEntry.Action.UPDATE).get()
+    assert arm_entry.changes_dict == {"arm": ["None", case.arm]}
+    assert arm_entry.actor == coordinator
+    assert entries(case).count() == 2
 
 
 def test_logging_a_contact_records_it(case, professional):

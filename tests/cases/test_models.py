@@ -418,8 +418,6 @@ def test_manual_allocation_without_reason_is_refused():
             case=case,
             method=AllocationMethod.MANUAL,
             reason="",
-            block_number=None,
-            sequence_position=None,
         )
 
 
@@ -427,8 +425,6 @@ def test_manual_allocation_with_reason_is_stored():
     allocation = AllocationFactory(
         method=AllocationMethod.MANUAL,
         reason="Broer of zus al in de BIP-arm.",
-        block_number=None,
-        sequence_position=None,
     )
     assert Allocation.objects.filter(pk=allocation.pk, method=AllocationMethod.MANUAL).exists()
 
@@ -597,14 +593,14 @@ def test_case_numbers_reserve_refuses_a_count_below_one():
 
 
 def test_allocation_cannot_be_changed_or_deleted():
-    allocation = AllocationFactory(seed="origineel")
-    allocation.seed = "gewijzigd"
+    allocation = AllocationFactory(reason="origineel")
+    allocation.reason = "gewijzigd"
     with pytest.raises(ValidationError):
         allocation.save()
     with pytest.raises(ValidationError):
         allocation.delete()
     allocation.refresh_from_db()
-    assert allocation.seed == "origineel"
+    assert allocation.reason == "origineel"
 
 
 @pytest.fixture

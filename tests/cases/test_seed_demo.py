@@ -32,7 +32,7 @@ from cases.models import (
 )
 from evaluation.constants import CLIENT_ITEMS, STAFF_ITEMS, AllocationMethod, Arm, RespondentType
 from evaluation.models import Allocation, AllocationSequence, SurveyInvitation, SurveyResponse
-from evaluation.services import allocate_block_random, block_order, stratum_for
+from evaluation.services import SequenceCursor, allocate_block_random, stratum_for
 from professionals.constants import StaffGroup
 from professionals.models import Organisation, Professional, Qualification
 from roles.acts import act_violations
@@ -244,12 +244,11 @@ def test_referral_dates_deadlines_ages_and_absence_periods(world):
             assert case.melding_type == "absoluut"
 
 
-def test_case_arm_is_the_latest_allocation_drawn_like_the_app_draws_it(world, settings):
-    size = settings.ALLOCATION_BLOCK_SIZE
+def test_case_arm_is_the_latest_allocation_drawn_like_the_app_draws_it(world):
     latest = {}
-    for allocation in Allocation.objects.order_by("created_at", "id"):
+    for allocation in Allocation.objects.select_related("draw").order_by("created_at", "id"):
         latest[allocation.case_id] = allocation
-    positions = defaultdict(list)
+    drawn = defaultdict(list)
     for case in Case.objects.select_related("child__school"):
         allocation = latest.get(case.pk)
         if allocation is None:
@@ -257,21 +256,24 @@ def test_case_arm_is_the_latest_allocation_drawn_like_the_app_draws_it(world, se
             assert case.professional_id is None
             continue
         assert case.arm == allocation.arm
-        assert allocation.stratum == stratum_for(case)
+        assert allocation.draw.stratum == stratum_for(case)
         assert allocation.method == AllocationMethod.BLOCK_RANDOM
-        block_number, index = divmod(allocation.sequence_position, size)
-        assert allocation.block_number == block_number
-        assert allocation.arm == block_order(allocation.stratum, block_number)[index]
-        positions[allocation.stratum].append(allocation.sequence_position)
-    for stratum, used in positions.items():
-        assert sorted(used) == list(range(len(used)))
-        assert AllocationSequence.objects.get(stratum=stratum).next_position == len(used)
+        drawn[allocation.draw.stratum].append(allocation.draw)
+    for stratum, draws in drawn.items():
+        # Replayed by the app's own cursor, position by position, the arms are the same.
+        cursor = SequenceCursor(stratum=stratum)
+        for place in sorted(draws, key=lambda d: d.sequence_position):
+            expected = cursor.draw()
+            assert place.sequence_position == expected.position
+            assert place.block_number == expected.block_number
+            assert place.allocation.arm == expected.arm
+        assert AllocationSequence.objects.get(stratum=stratum).next_position == len(draws)
     # The coordinator can allocate a waiting referral: the app's sequence continues.
     waiting = Case.objects.filter(allocations=None).select_related("child__school").first()
     assert waiting is not None
     coordinator = get_user_model().objects.get(username="coordinator")
     allocation = allocate_block_random(case=waiting, actor=coordinator)
-    assert allocation.sequence_position == len(positions[stratum_for(waiting)])
+    assert allocation.draw.sequence_position == len(drawn[stratum_for(waiting)])
 
 
 def test_stage_history_matches_each_case_and_follows_the_chain_routes(world):

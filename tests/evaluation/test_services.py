@@ -1,7 +1,9 @@
 """Allocation to the study arms: stratified block randomisation, manual allocation, capacity.
 
 The draws depend on ALLOCATION_SECRET, so the tests never hard-code an arm: they compare each
-draw with block_order() for its stratum, block and index, and check the balance of the blocks.
+draw with block_order() for its stratum, block and index (read from the concealed
+AllocationDraw), and check the balance of the blocks. Small block sizes (4, 6, 8) here keep
+several blocks within a few draws.
 """
 
 import collections
@@ -16,12 +18,14 @@ from cases.constants import CaseStatus, MeldingType, SchoolLevel
 from cases.exceptions import RuleViolation
 from cases.models import Case
 from evaluation.constants import AllocationMethod, Arm
-from evaluation.models import Allocation, AllocationSequence
+from evaluation.models import Allocation, AllocationDraw, AllocationSequence
 from evaluation.services import (
+    SequenceCursor,
     allocate_block_random,
     allocate_manual,
     bip_capacity,
     block_order,
+    block_size_for,
     stratum_for,
 )
 from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
@@ -35,7 +39,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def allocation_settings(settings):
-    settings.ALLOCATION_BLOCK_SIZE = 4
+    settings.ALLOCATION_BLOCK_SIZES = (4, 6, 8)
     settings.ALLOCATION_SECRET = SECRET
 
 
@@ -74,30 +78,61 @@ def test_stratum_of_a_child_without_school_is_geen():
     assert stratum_for(case_in(MeldingType.ABSOLUUT, None)) == "absoluut/geen"
 
 
-def test_every_complete_block_has_two_bip_and_two_control(actor):
-    allocations = [draw(actor) for _ in range(12)]
+def draws_of(allocations: list[Allocation]) -> list[AllocationDraw]:
+    by_allocation = AllocationDraw.objects.in_bulk(
+        [a.pk for a in allocations], field_name="allocation_id"
+    )
+    return [by_allocation[a.pk] for a in allocations]
+
+
+def test_every_complete_block_is_balanced_and_has_its_keyed_size(actor):
+    allocations = [draw(actor) for _ in range(30)]
 
     blocks = collections.defaultdict(list)
-    for allocation in allocations:
-        blocks[allocation.block_number].append(allocation.arm)
-    assert sorted(blocks) == [0, 1, 2]
-    for arms in blocks.values():
-        assert collections.Counter(arms) == {Arm.BIP: 2, Arm.CONTROL: 2}
+    for allocation, drawn in zip(allocations, draws_of(allocations), strict=True):
+        blocks[drawn.block_number].append(allocation.arm)
+        assert drawn.block_size == block_size_for("16_uur/vo", drawn.block_number)
+    complete = [n for n, arms in blocks.items() if len(arms) == block_size_for("16_uur/vo", n)]
+    assert len(complete) >= 3
+    for number in complete:
+        half = block_size_for("16_uur/vo", number) // 2
+        assert collections.Counter(blocks[number]) == {Arm.BIP: half, Arm.CONTROL: half}
+
+
+def test_block_sizes_vary_between_blocks():
+    sizes = [block_size_for("16_uur/vo", block) for block in range(60)]
+    assert set(sizes) == {4, 6, 8}
 
 
 def test_each_draw_is_the_arm_of_its_block_position(actor):
-    allocations = [draw(actor) for _ in range(8)]
+    allocations = [draw(actor) for _ in range(20)]
 
-    assert [a.sequence_position for a in allocations] == list(range(8))
-    for allocation in allocations:
-        assert allocation.stratum == "16_uur/vo"
+    drawn = draws_of(allocations)
+    assert [d.sequence_position for d in drawn] == list(range(20))
+    block_starts: dict[int, int] = {}
+    for allocation, place in zip(allocations, drawn, strict=True):
+        # A block starts where its number first appears; the position inside follows.
+        block_start = block_starts.setdefault(place.block_number, place.sequence_position)
+        assert place.stratum == "16_uur/vo"
         assert allocation.method == AllocationMethod.BLOCK_RANDOM
-        assert allocation.block_number == allocation.sequence_position // 4
-        expected = block_order("16_uur/vo", allocation.block_number, block_size=4)
-        assert allocation.arm == expected[allocation.sequence_position % 4]
+        expected = block_order("16_uur/vo", place.block_number, place.block_size)
+        assert allocation.arm == expected[place.sequence_position - block_start]
         assert allocation.actor == actor
         assert allocation.reason == ""
         assert allocation.supersedes is None
+
+
+def test_the_service_draws_the_same_sequence_as_the_pure_cursor(actor):
+    cursor = SequenceCursor(stratum="16_uur/vo")
+    expected = [cursor.draw().arm for _ in range(25)]
+
+    assert [draw(actor).arm for _ in range(25)] == expected
+    sequence = AllocationSequence.objects.get(stratum="16_uur/vo")
+    assert (sequence.next_position, sequence.block_number, sequence.block_start) == (
+        cursor.next_position,
+        cursor.block_number,
+        cursor.block_start,
+    )
 
 
 def test_positions_are_consecutive_per_stratum_and_independent_between_strata(actor):
@@ -110,11 +145,12 @@ def test_positions_are_consecutive_per_stratum_and_independent_between_strata(ac
     allocations = [draw(actor, **stratum) for stratum in order]
 
     positions = collections.defaultdict(list)
-    for allocation in allocations:
-        positions[allocation.stratum].append(allocation.sequence_position)
-        # Draws in other strata do not move this stratum's block order.
-        expected = block_order(allocation.stratum, allocation.block_number, block_size=4)
-        assert allocation.arm == expected[allocation.sequence_position % 4]
+    cursors: dict[str, SequenceCursor] = {}
+    for allocation, place in zip(allocations, draws_of(allocations), strict=True):
+        positions[place.stratum].append(place.sequence_position)
+        # Draws in other strata do not move this stratum's sequence.
+        cursor = cursors.setdefault(place.stratum, SequenceCursor(stratum=place.stratum))
+        assert allocation.arm == cursor.draw().arm
     assert positions == {
         "16_uur/vo": [0, 1, 2, 3, 4],
         "16_uur/po": [0, 1],
@@ -130,31 +166,32 @@ def test_positions_are_consecutive_per_stratum_and_independent_between_strata(ac
 
 
 def test_block_order_is_balanced_and_deterministic_for_one_secret():
-    first = [block_order("16_uur/vo", block) for block in range(20)]
-    again = [block_order("16_uur/vo", block) for block in range(20)]
+    first = [block_order("16_uur/vo", block, 6) for block in range(20)]
+    again = [block_order("16_uur/vo", block, 6) for block in range(20)]
 
     assert first == again
     for arms in first:
-        assert collections.Counter(arms) == {Arm.BIP: 2, Arm.CONTROL: 2}
+        assert collections.Counter(arms) == {Arm.BIP: 3, Arm.CONTROL: 3}
 
 
-def test_block_order_depends_on_the_secret(settings):
+def test_block_order_and_sizes_depend_on_the_secret(settings):
     settings.ALLOCATION_SECRET = SECRET
-    with_first_secret = [block_order("16_uur/vo", block) for block in range(20)]
+    orders_first = [block_order("16_uur/vo", block, 8) for block in range(20)]
+    sizes_first = [block_size_for("16_uur/vo", block) for block in range(40)]
     settings.ALLOCATION_SECRET = "another-secret-of-more-than-32-characters"
-    with_second_secret = [block_order("16_uur/vo", block) for block in range(20)]
+    orders_second = [block_order("16_uur/vo", block, 8) for block in range(20)]
+    sizes_second = [block_size_for("16_uur/vo", block) for block in range(40)]
 
-    assert with_first_secret != with_second_secret
-    for arms in with_second_secret:
-        assert collections.Counter(arms) == {Arm.BIP: 2, Arm.CONTROL: 2}
+    assert orders_first != orders_second
+    assert sizes_first != sizes_second
+    for arms in orders_second:
+        assert collections.Counter(arms) == {Arm.BIP: 4, Arm.CONTROL: 4}
 
 
-def test_block_order_follows_the_block_size_setting(settings):
-    settings.ALLOCATION_BLOCK_SIZE = 6
+def test_block_sizes_follow_the_setting(settings):
+    settings.ALLOCATION_BLOCK_SIZES = (10,)
 
-    arms = block_order("16_uur/vo", 0)
-
-    assert collections.Counter(arms) == {Arm.BIP: 3, Arm.CONTROL: 3}
+    assert {block_size_for("16_uur/vo", block) for block in range(10)} == {10}
 
 
 def test_case_arm_follows_the_allocation(actor):
@@ -245,8 +282,7 @@ def test_manual_allocation_of_an_unallocated_case(actor):
     assert stored.reason == "Loting viel uit; met onderzoeker."
     assert stored.supersedes is None
     assert stored.actor == actor
-    assert stored.block_number is None
-    assert stored.sequence_position is None
+    assert not AllocationDraw.objects.exists()
     case.refresh_from_db()
     assert case.arm == Arm.CONTROL
     # A manual allocation draws no position from the stratum's sequence.
@@ -269,7 +305,7 @@ def test_correcting_an_allocation_adds_a_row_and_keeps_the_old_one(actor):
     assert correction.method == AllocationMethod.CORRECTION
     assert correction.arm == other_arm
     assert correction.supersedes_id == original.pk
-    assert correction.stratum == original.stratum
+    assert correction.after_measurement is False
     assert correction.reason == "Verkeerde soort melding ingevoerd."
     assert correction.actor == corrector
     assert frozen_row(original) == original_row
@@ -327,14 +363,17 @@ def test_a_full_bip_arm_does_not_change_the_draw(actor):
     CaseFactory(arm=Arm.BIP)
     assert bip_capacity()["at_capacity"] is True
     # Start the stratum at the first BIP position of its first block, so the draw must be BIP.
-    first_bip = block_order("16_uur/vo", 0).index(Arm.BIP)
-    AllocationSequence.objects.create(stratum="16_uur/vo", next_position=first_bip)
+    size = block_size_for("16_uur/vo", 0)
+    first_bip = block_order("16_uur/vo", 0, size).index(Arm.BIP)
+    AllocationSequence.objects.create(
+        stratum="16_uur/vo", next_position=first_bip, block_number=0, block_size=size
+    )
     case = case_in()
 
     allocation = allocate_block_random(case=case, actor=actor)
 
     assert allocation.arm == Arm.BIP
-    assert allocation.sequence_position == first_bip
+    assert allocation.draw.sequence_position == first_bip
     case.refresh_from_db()
     assert case.arm == Arm.BIP
     assert case.status == CaseStatus.OPEN

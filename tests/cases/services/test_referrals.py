@@ -14,7 +14,7 @@ from cases.models import Case, CaseNumberCounter, Child, Household
 from cases.services import child_register, household_register, referral_register
 from cases.services.referrals import referral_problems
 from evaluation.constants import AllocationMethod, Arm
-from evaluation.models import Allocation, AllocationSequence
+from evaluation.models import Allocation, AllocationDraw, AllocationSequence
 from tests.factories import (
     AllocationFactory,
     CaseFactory,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.ALLOCATION_BLOCK_SIZE = 4
+    settings.ALLOCATION_BLOCK_SIZES = (4, 6, 8)
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -122,8 +122,8 @@ def test_referral_draws_the_allocation(actor, child):
 
     allocation = Allocation.objects.get(case=case)
     assert allocation.method == AllocationMethod.BLOCK_RANDOM
-    assert allocation.stratum == f"16_uur/{child.school.level}"
-    assert allocation.sequence_position == 0
+    assert allocation.draw.stratum == f"16_uur/{child.school.level}"
+    assert allocation.draw.sequence_position == 0
     assert allocation.actor == actor
     case.refresh_from_db()
     assert case.arm == allocation.arm
@@ -141,7 +141,12 @@ def test_referral_without_allocation_leaves_the_arm_empty(actor, child):
 def test_case_and_allocation_are_one_transaction(actor, child):
     # Another row already holds the position this draw gets: the allocation insert fails, and
     # the case (and its number) must go with it.
-    AllocationFactory(stratum=f"16_uur/{child.school.level}", block_number=0, sequence_position=0)
+    AllocationDraw.objects.create(
+        allocation=AllocationFactory(),
+        stratum=f"16_uur/{child.school.level}",
+        block_number=0,
+        sequence_position=0,
+    )
     before = snapshot()
 
     with pytest.raises(IntegrityError):

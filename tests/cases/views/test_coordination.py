@@ -52,7 +52,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.ALLOCATION_BLOCK_SIZE = 4
+    settings.ALLOCATION_BLOCK_SIZES = (4, 6, 8)
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -502,7 +502,7 @@ def test_intake_of_a_new_child_creates_child_household_case_and_allocation(
     )
     assert re.fullmatch(r"2026-\d{6}", case.number)
     allocation = Allocation.objects.get(case=case)
-    assert allocation.stratum == "16_uur/vo"
+    assert allocation.draw.stratum == "16_uur/vo"
     assert case.arm == allocation.arm
 
 
@@ -956,7 +956,7 @@ def test_drawing_allocates_the_case(coordinator_client, coordinator):
     assert response.url == allocation_url(case)
     allocation = Allocation.objects.get(case=case)
     assert allocation.method == AllocationMethod.BLOCK_RANDOM
-    assert allocation.stratum == "16_uur/po"
+    assert allocation.draw.stratum == "16_uur/po"
     assert allocation.actor == coordinator
     case.refresh_from_db()
     assert case.arm == allocation.arm
@@ -1014,7 +1014,7 @@ def test_manual_allocation_with_a_reason(coordinator_client, coordinator):
 
 def test_correction_adds_a_row_and_keeps_the_old_one(coordinator_client, coordinator):
     case = CaseFactory(arm=Arm.BIP)
-    original = AllocationFactory(case=case, arm=Arm.BIP, block_number=0, sequence_position=0)
+    original = AllocationFactory(case=case, arm=Arm.BIP)
     original_row = Allocation.objects.filter(pk=original.pk).values().get()
 
     response = coordinator_client.post(
@@ -1040,7 +1040,7 @@ def test_correction_adds_a_row_and_keeps_the_old_one(coordinator_client, coordin
 
 def test_correction_to_the_same_arm_is_refused(coordinator_client):
     case = CaseFactory(arm=Arm.BIP)
-    original = AllocationFactory(case=case, arm=Arm.BIP, block_number=0, sequence_position=0)
+    original = AllocationFactory(case=case, arm=Arm.BIP)
 
     response = coordinator_client.post(
         allocation_url(case), {"action": "manual", "arm": Arm.BIP, "reason": "Nogmaals."}

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from cases.constants import MeldingType, OutcomeCategory, SchoolLevel, Stage
-from evaluation.constants import Arm, ExportDataset, RespondentType, SurveyItem
+from evaluation.constants import AllocationMethod, Arm, ExportDataset, RespondentType, SurveyItem
 from evaluation.definitions import MeasurementStatus
 from evaluation.exports import pseudonyms
 from evaluation.exports.datasets import DATASETS, NOT_MEASURED, get_dataset
@@ -14,6 +14,7 @@ from evaluation.exports.pseudonyms import Pseudonymiser
 from evaluation.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from roles.constants import ChainRole, ContactWith
 from tests.factories import (
+    AllocationFactory,
     CaseFactory,
     ChildFactory,
     ContactFactory,
@@ -98,11 +99,24 @@ def test_censored_case_has_no_outcome_and_no_suitable():
     assert row["km_gebeurtenis"] is False
 
 
-def test_the_measured_arm_is_exported_as_in_the_report():
-    case = CaseFactory(arm=Arm.BIP)
-    measure(case, arm=Arm.CONTROL)  # a later correction of the case's arm leaves the snapshot
+def test_the_allocated_arm_is_exported_not_the_corrected_one():
+    # Intention-to-treat: a correction (to control) after the snapshot changes the as-treated
+    # arm only; the arm column stays the first allocation's, as in the report.
+    case = CaseFactory(arm=Arm.CONTROL)
+    first = AllocationFactory(case=case, arm=Arm.BIP)
+    AllocationFactory(
+        case=case,
+        arm=Arm.CONTROL,
+        method=AllocationMethod.CORRECTION,
+        supersedes=first,
+        reason="Verkeerd ingedeeld.",
+    )
+    measure(case, arm=Arm.BIP)
     (row,) = export_rows(ExportDataset.CASES)
-    assert row["arm"] == Arm.CONTROL
+    assert row["arm"] == Arm.BIP
+    assert row["arm_zoals_behandeld"] == Arm.CONTROL
+    assert row["toewijzing"] == AllocationMethod.BLOCK_RANDOM
+    assert row["arm_gecorrigeerd"] is True
 
 
 def test_a_re_referred_child_keeps_one_child_pseudonym():
