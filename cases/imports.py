@@ -2,17 +2,33 @@
 
 The file mirrors a DUO verzuimmelding: UTF-8 (a byte-order mark is accepted), a semicolon
 between the columns, and one header row with the names in COLUMNS, in any order. Dates are
-YYYY-MM-DD or DD-MM-YYYY.
+YYYY-MM-DD or DD-MM-YYYY. A file has at most MAX_FILE_BYTES and MAX_DATA_LINES data lines.
 
-- `import_preview_create` reads the file, checks every row against the rules and the database,
-  and stores an ImportBatch in preview with one ImportRow per line: what confirming will
-  create, or why the line cannot be imported. The cells of the valid rows are kept, so that
-  confirming does not need the file again.
-- `import_confirm` checks those rows again inside one transaction, with the matched children
-  locked (a child may have got an open case since the preview), then creates the households,
-  children and cases in bulk and allocates every case to a study arm. Rows with errors are
-  skipped and listed in the report. All valid rows are imported, or none.
+The work runs as background tasks (cases.tasks, on the `manage.py db_worker` worker), so no web
+request reads or imports thousands of rows:
+
+- `import_upload` (the upload request) reads the file once as a stream, only to refuse a file
+  that cannot be read as a whole (size, encoding, delimiter, header, too many lines); it stops
+  at line MAX_DATA_LINES + 1. It stores the file (ImportFile) with a batch that is `checking`,
+  and queues the check on commit.
+- `import_check_run` (the check task) streams the rows, checks them in chunks of CHUNK against
+  the rules and the database, and stores one ImportRow per line: what confirming will create,
+  or why the line cannot be imported. The cells of the valid rows are kept, so that confirming
+  does not need the file, which is deleted. The batch is then a `preview`.
+- `import_confirm_request` (the confirm request) marks the batch `confirming` and queues
+  `import_confirm_run` (the confirm task). That checks the valid rows again inside one
+  transaction, chunk by chunk, with the matched children locked (a child may have got an open
+  case since the preview), creates the households, children and cases in bulk and allocates
+  every case to a study arm. Rows with errors are skipped and listed in the report. All valid
+  rows are imported, or none: a confirmation that fails puts the batch back in preview with
+  the reason, and it can be confirmed again.
 - `import_cancel` imports nothing.
+- `import_preview_create` and `import_confirm` do the same work at once, in this process, for
+  tests, benchmarks and scripts.
+
+Both tasks write their progress (percent, and when) on the batch; its page polls it. A batch
+whose task has not reported for STALLED_AFTER most likely has no worker: the page says so,
+and the batch can be cancelled (while checking) or confirmed again (nothing was imported).
 
 Confirming and cancelling delete the rows' cells and keep the report: line numbers, case
 numbers, error reasons.
@@ -35,11 +51,25 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import batched
 
+from auditlog.context import auditlog_value
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
 
@@ -48,12 +78,14 @@ from evaluation.services import Draw, allocations_record_bulk, draw_positions, s
 from .access import require_coordinator
 from .constants import CaseSource, CaseStatus, MeldingType
 from .exceptions import RuleViolation
+from .history import _request_context as request_context
 from .history import log_bulk_create
 from .models import (
     Case,
     Child,
     Household,
     ImportBatch,
+    ImportFile,
     ImportRow,
     ImportRowStatus,
     ImportStatus,
@@ -75,6 +107,17 @@ from .validators import (
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# A 20,000-line file is checked and imported by the worker in well under a minute and 250 MB
+# (benchmarks/import_20k.py). Larger files are split by the coordinator.
+MAX_DATA_LINES = 20_000
+# Blank lines are skipped but still read: they count towards this bound on all lines read.
+MAX_PHYSICAL_LINES = 2 * MAX_DATA_LINES
+# A DUO line is well under 1,000 characters; a longer one is not a CSV line of this format
+# (and a line of 10 MB of delimiters would otherwise become a list of millions of cells).
+MAX_LINE_CHARS = 50_000
+# Longer cells cannot be a BSN, onderwijsnummer, BRIN or count; they are refused before any
+# int() (Python refuses to convert more than 4,300 digits and raises ValueError).
+MAX_NUMBER_CHARS = 20
 DELIMITER = ";"
 COLUMNS = (
     "meldingsdatum",
@@ -98,8 +141,12 @@ ADDRESS_COLUMNS = ("straat", "postcode", "plaats")
 MAX_LENGTHS = {"voornamen": 100, "achternaam": 150, "straat": 200, "plaats": 100}
 MAX_HOURS_ABSENT = 2000
 MAX_TIMES_LATE = 1000
-# IN lists and bulk inserts stay well under SQLite's and PostgreSQL's parameter limits.
+# Rows per chunk: IN lists and bulk inserts stay well under SQLite's and PostgreSQL's parameter
+# limits, and the tasks hold one chunk of rows in memory at a time.
 CHUNK = 500
+# An unfinished batch whose task has not reported for this long most likely has no worker
+# (`manage.py db_worker` not running, or killed). A chunk takes about a second.
+STALLED_AFTER = datetime.timedelta(minutes=5)
 
 # The column a problem from referral_problems belongs to.
 _REFERRAL_COLUMNS = {
@@ -112,11 +159,11 @@ _DUTCH_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 
 
 class ImportFileInvalid(RuleViolation):
-    """The file as a whole cannot be read: its size, encoding, delimiter or header."""
+    """The file as a whole cannot be read: its size, encoding, delimiter, header or length."""
 
 
 class ImportClosed(RuleViolation):
-    """The batch was confirmed or cancelled already."""
+    """The batch is not open for this step: it is busy, or confirmed or cancelled already."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,10 +180,12 @@ class SourceRow:
     problem: str = ""
 
 
-def read_rows(content: bytes) -> list[SourceRow]:
-    """The data rows of a CSV file, each with its line number (the header is line 1).
+def iter_rows(content: bytes) -> Iterator[SourceRow]:
+    """The data rows of a CSV file, one at a time, each with its line number (header: line 1).
 
-    Blank lines are skipped. Raises ImportFileInvalid when the file as a whole cannot be read.
+    Streams: the file is decoded and split as it is read, and only the current row exists as
+    Python objects. Blank lines are skipped. Raises ImportFileInvalid, while iterating, when
+    the file as a whole cannot be read, at the latest on data line MAX_DATA_LINES + 1.
     """
     if len(content) > MAX_FILE_BYTES:
         raise ImportFileInvalid(too_large_message())
@@ -147,18 +196,7 @@ def read_rows(content: bytes) -> list[SourceRow]:
                 "‘CSV UTF-8 (gescheiden door lijstscheidingsteken)’ en upload dat bestand."
             )
         )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileInvalid(
-            _(
-                "Verkeerde tekenset: het bestand is niet in UTF-8 opgeslagen (het eerste "
-                "onleesbare teken staat op regel %(line)s). Sla het op als ‘CSV UTF-8’ en "
-                "upload het opnieuw."
-            )
-            % {"line": content.count(b"\n", 0, error.start) + 1}
-        ) from None
-    if "\x00" in text:
+    if b"\x00" in content:
         # UTF-16 without a byte-order mark decodes as UTF-8 full of NUL characters.
         raise ImportFileInvalid(
             _(
@@ -166,39 +204,37 @@ def read_rows(content: bytes) -> list[SourceRow]:
                 "Sla het op als ‘CSV UTF-8’ en upload het opnieuw."
             )
         )
-    if not text.strip():
-        raise ImportFileInvalid(_("Het bestand is leeg."))
-
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER)
-    rows: list[SourceRow] = []
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    reader = csv.reader(_bounded_lines(text, content), delimiter=DELIMITER)
     try:
-        header = next(cells for cells in reader if any(cell.strip() for cell in cells))
+        header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
+        if header is None:
+            raise ImportFileInvalid(_("Het bestand is leeg."))
         names = _header_names(header)
-        previous = reader.line_num
+        previous, data_lines = reader.line_num, 0
         for cells in reader:
             line_number, previous = previous + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
+            data_lines += 1
+            if data_lines > MAX_DATA_LINES:
+                raise ImportFileInvalid(too_many_lines_message())
             while len(cells) > len(names) and not cells[-1].strip():
                 cells.pop()  # a trailing delimiter, as spreadsheets sometimes write
             if len(cells) != len(names):
-                rows.append(
-                    SourceRow(
-                        line_number,
-                        {},
-                        _(
-                            "Deze regel heeft %(found)s kolommen in plaats van %(expected)s. "
-                            "Controleer het scheidingsteken (;) en de aanhalingstekens."
-                        )
-                        % {"found": len(cells), "expected": len(names)},
+                yield SourceRow(
+                    line_number,
+                    {},
+                    _(
+                        "Deze regel heeft %(found)s kolommen in plaats van %(expected)s. "
+                        "Controleer het scheidingsteken (;) en de aanhalingstekens."
                     )
+                    % {"found": len(cells), "expected": len(names)},
                 )
                 continue
-            rows.append(
-                SourceRow(
-                    line_number,
-                    {name: cell.strip() for name, cell in zip(names, cells, strict=True)},
-                )
+            yield SourceRow(
+                line_number,
+                {name: cell.strip() for name, cell in zip(names, cells, strict=True)},
             )
     except csv.Error:
         raise ImportFileInvalid(
@@ -208,15 +244,78 @@ def read_rows(content: bytes) -> list[SourceRow]:
             )
             % {"line": reader.line_num}
         ) from None
+
+
+def _bounded_lines(text: io.TextIOWrapper, content: bytes) -> Iterator[str]:
+    """The file's physical lines, refusing an over-long line, too many lines or bad UTF-8."""
+    count = 0
+    try:
+        for line in text:
+            count += 1
+            if count > MAX_PHYSICAL_LINES:
+                raise ImportFileInvalid(too_many_lines_message())
+            if len(line) > MAX_LINE_CHARS:
+                raise ImportFileInvalid(
+                    _(
+                        "Regel %(line)s is te lang: meer dan %(max)s tekens. Dit is geen "
+                        "CSV-bestand met verzuimmeldingen."
+                    )
+                    % {"line": count, "max": number_format(MAX_LINE_CHARS, force_grouping=True)}
+                )
+            yield line
+    except UnicodeDecodeError:
+        # The wrapper decodes ahead, in blocks: find the exact line in the raw bytes.
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = content.count(b"\n", 0, error.start) + 1
+        else:  # pragma: no cover - the wrapper and bytes.decode agree on UTF-8
+            line = count + 1
+        raise ImportFileInvalid(
+            _(
+                "Verkeerde tekenset: het bestand is niet in UTF-8 opgeslagen (het eerste "
+                "onleesbare teken staat op regel %(line)s). Sla het op als ‘CSV UTF-8’ en "
+                "upload het opnieuw."
+            )
+            % {"line": line}
+        ) from None
+
+
+def read_rows(content: bytes) -> list[SourceRow]:
+    """All data rows of a (capped) file as a list; see iter_rows. For tests and scripts."""
+    rows = list(iter_rows(content))
     if not rows:
-        raise ImportFileInvalid(_("Het bestand heeft een kopregel maar geen meldingen."))
+        raise ImportFileInvalid(no_rows_message())
     return rows
+
+
+def count_data_lines(content: bytes) -> int:
+    """Read the whole file as a stream and return its number of data lines.
+
+    Cheap and bounded: one row at a time, stopping at data line MAX_DATA_LINES + 1. Raises
+    ImportFileInvalid for everything that makes the file as a whole unreadable.
+    """
+    lines = sum(1 for _row in iter_rows(content))
+    if not lines:
+        raise ImportFileInvalid(no_rows_message())
+    return lines
 
 
 def too_large_message() -> str:
     return _("Het bestand is groter dan %(max)s MB. Splits het in kleinere bestanden.") % {
         "max": MAX_FILE_BYTES // (1024 * 1024)
     }
+
+
+def too_many_lines_message() -> str:
+    return _(
+        "Het bestand heeft meer dan %(max)s regels. Splits het in bestanden van hoogstens "
+        "%(max)s meldingen en importeer ze na elkaar."
+    ) % {"max": number_format(MAX_DATA_LINES, force_grouping=True)}
+
+
+def no_rows_message() -> str:
+    return _("Het bestand heeft een kopregel maar geen meldingen.")
 
 
 def _header_names(header: list[str]) -> list[str]:
@@ -304,12 +403,31 @@ class RowCheck:
         return not self.errors
 
 
-def check_rows(source_rows: Iterable[SourceRow], *, lock: bool = False) -> list[RowCheck]:
+@dataclass
+class CheckState:
+    """What checking remembers from earlier chunks of the same file: the children seen (for
+    duplicates within the file) and the first line of each new household. Small: two keys per
+    line at most."""
+
+    seen_children: dict[tuple[str, str], int] = field(default_factory=dict)
+    new_households: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The known households by (postcode, street), of the postcodes looked up so far: each
+    # postcode is read once per file, not once per chunk (the confirmation adds the households
+    # it creates, so a later chunk joins them).
+    households: dict[tuple[str, str], int] = field(default_factory=dict)
+    postcodes_read: set[str] = field(default_factory=set)
+
+
+def check_rows(
+    source_rows: Iterable[SourceRow], *, lock: bool = False, state: CheckState | None = None
+) -> list[RowCheck]:
     """Check rows against the referral rules and the database, in file order.
 
     The database is read in a handful of queries per 500 rows, never per row. With `lock`, the
     matched children are locked (select_for_update) until the end of the caller's transaction.
+    A file checked in chunks passes the same `state` to each chunk, in file order.
     """
+    state = state if state is not None else CheckState()
     today = timezone.localdate()
     checks = []
     for row in source_rows:
@@ -319,12 +437,10 @@ def check_rows(source_rows: Iterable[SourceRow], *, lock: bool = False) -> list[
         else:
             _check_cells(check, today=today)
         checks.append(check)
-    known = _Known.load([check for check in checks if check.cells], lock=lock)
-    seen_children: dict[tuple[str, str], int] = {}
-    new_households: dict[tuple[str, str], int] = {}
+    known = _Known.load([check for check in checks if check.cells], lock=lock, state=state)
     for check in checks:
         if check.cells:
-            _check_against_database(check, known, seen_children, new_households)
+            _check_against_database(check, known, state.seen_children, state.new_households)
     return checks
 
 
@@ -369,7 +485,11 @@ def _check_cells(check: RowCheck, *, today: datetime.date) -> None:
         value = cells.get(column, "")
         if not value:
             return 0
-        if not (value.isascii() and value.isdigit()) or int(value) > maximum:
+        if (
+            len(value) > MAX_NUMBER_CHARS  # before int(): see MAX_NUMBER_CHARS
+            or not (value.isascii() and value.isdigit())
+            or int(value) > maximum
+        ):
             errors.append(
                 _("%(column)s moet een geheel getal van 0 tot en met %(max)s zijn.")
                 % {"column": column, "max": maximum}
@@ -379,6 +499,12 @@ def _check_cells(check: RowCheck, *, today: datetime.date) -> None:
 
     def identifier(column: str, value: str, validate) -> str | None:
         if not value:
+            return None
+        if len(value) > MAX_NUMBER_CHARS:  # stdnum calls int() on the whole value
+            errors.append(
+                _("%(column)s is te lang: een geldig nummer heeft hoogstens %(max)s tekens.")
+                % {"column": column, "max": 9 if column != "brin" else 6}
+            )
             return None
         try:
             validate(value)
@@ -442,7 +568,7 @@ class _Known:
     households: dict[tuple[str, str], int]
 
     @classmethod
-    def load(cls, checks: Sequence[RowCheck], *, lock: bool) -> "_Known":
+    def load(cls, checks: Sequence[RowCheck], *, lock: bool, state: CheckState) -> "_Known":
         brins = {check.brin for check in checks if check.brin}
         schools = dict(
             pair
@@ -481,7 +607,9 @@ class _Known:
         # Households are stored with a normalised postcode; look for the compact form as well.
         postcodes = {check.postcode for check in checks if check.postcode}
         postcodes |= {postcode.replace(" ", "") for postcode in postcodes}
-        households: dict[tuple[str, str], int] = {}
+        postcodes -= state.postcodes_read
+        state.postcodes_read |= postcodes
+        households = state.households
         for chunk in _chunks(postcodes):
             rows = (
                 Household.objects.filter(postcode__in=chunk)
@@ -605,7 +733,7 @@ def _check_new_address(check: RowCheck, known: _Known) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The batch: preview, confirm, cancel
+# The batch: upload and check, confirm, cancel
 # ---------------------------------------------------------------------------------------------
 
 
@@ -622,107 +750,406 @@ def recent_import_batches(*, limit: int = 10) -> list[ImportBatch]:
     return list(ImportBatch.objects.select_related("uploaded_by").order_by("-uploaded_at")[:limit])
 
 
-def import_preview_create(*, content: bytes, file_name: str, actor) -> ImportBatch:
-    """Read and check a CSV file and store it as a batch in preview. Nothing else changes.
+def is_stalled(batch: ImportBatch, now: datetime.datetime | None = None) -> bool:
+    """True when a busy batch's task has not reported for STALLED_AFTER: queued and never
+    picked up, or its worker stopped."""
+    if not batch.is_busy:
+        return False
+    last_sign = batch.progress_at or batch.uploaded_at
+    return (now or timezone.now()) - last_sign >= STALLED_AFTER
 
-    Raises ImportFileInvalid when the file as a whole cannot be read; row errors are stored
-    on the rows.
+
+def _store_upload(*, content: bytes, file_name: str, actor) -> ImportBatch:
+    """Refuse a file that cannot be read as a whole, else store it as a batch being checked.
+
+    Must run inside transaction.atomic(). Reads the file once as a stream (count_data_lines).
     """
-    checks = check_rows(read_rows(content))
-    valid_count = sum(check.is_valid for check in checks)
+    row_count = count_data_lines(content)
+    now = timezone.now()
+    batch = ImportBatch.objects.create(
+        file_name=os.path.basename(file_name)[:255],
+        uploaded_by=actor,
+        status=ImportStatus.CHECKING,
+        row_count=row_count,
+        progress_at=now,
+    )
+    ImportFile.objects.create(batch=batch, content=content)
+    return batch
+
+
+def import_upload(
+    *, content: bytes, file_name: str, actor, language: str | None = None
+) -> ImportBatch:
+    """Store an uploaded CSV file as a batch being checked; queue the check task on commit.
+
+    Raises ImportFileInvalid, and stores nothing, when the file as a whole cannot be read or
+    has more than MAX_DATA_LINES data lines. Row errors are found by the check task. The
+    check's messages are in `language` (default: the active language).
+    """
+    from .tasks import check_import_batch
+
+    language = language or translation.get_language()
     with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            file_name=os.path.basename(file_name)[:255],
-            uploaded_by=actor,
-            row_count=len(checks),
+        batch = _store_upload(content=content, file_name=file_name, actor=actor)
+        transaction.on_commit(partial(check_import_batch.enqueue, batch.pk, language))
+    logger.info("Import %s: %s lines uploaded, check queued", batch.pk, batch.row_count)
+    return batch
+
+
+def import_preview_create(*, content: bytes, file_name: str, actor) -> ImportBatch:
+    """Upload and check at once, in this process: what import_upload and the check task do.
+
+    For tests, benchmarks and scripts. Raises ImportFileInvalid as import_upload does.
+    """
+    with transaction.atomic():
+        batch = _store_upload(content=content, file_name=file_name, actor=actor)
+    checked = import_check_run(batch_id=batch.pk)
+    assert checked is not None
+    return checked
+
+
+def import_check_run(*, batch_id: int, language: str | None = None) -> ImportBatch | None:
+    """Check a batch's file row by row and store its preview. The body of the check task.
+
+    Only a batch that is `checking` is checked, so a task delivered again after the check does
+    nothing; a check that starts again first removes the rows of an earlier attempt. Streams
+    the file and stores the rows a chunk at a time, writing the progress after each chunk.
+    Ends in `preview` (the file is deleted), or in `failed` with a message (the file and rows
+    are deleted). Returns the batch, or None when it does not exist.
+    """
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status != ImportStatus.CHECKING:
+        return batch
+    upload = ImportFile.objects.filter(batch_id=batch_id).first()
+    try:
+        with translation.override(language or translation.get_language()):
+            if upload is None:
+                raise ImportFileInvalid(_("Het bestand van deze import is er niet meer."))
+            totals = _check_and_store(batch, bytes(upload.content))  # memoryview on PostgreSQL
+    except Exception as error:
+        if isinstance(error, ImportFileInvalid):
+            message = str(error)
+        else:
+            logger.exception("Import %s: the check failed", batch_id)
+            message = _(
+                "De controle is mislukt door een fout op de server. Upload het bestand "
+                "opnieuw; blijft het misgaan, meld dan importnummer %(number)s aan de beheerder."
+            ) % {"number": batch_id}
+        with transaction.atomic():
+            ImportRow.objects.filter(batch_id=batch_id).delete()
+            ImportFile.objects.filter(batch_id=batch_id).delete()
+            ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.CHECKING).update(
+                status=ImportStatus.FAILED, error=message[:500], finished_at=timezone.now()
+            )
+        return ImportBatch.objects.get(pk=batch_id)
+    row_count, valid_count = totals
+    with transaction.atomic():
+        done = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.CHECKING).update(
+            status=ImportStatus.PREVIEW,
+            row_count=row_count,
             valid_count=valid_count,
-            error_count=len(checks) - valid_count,
+            error_count=row_count - valid_count,
+            progress=100,
+            progress_at=timezone.now(),
+            error="",
         )
-        ImportRow.objects.bulk_create(
-            (
-                ImportRow(
-                    batch=batch,
-                    line_number=check.line_number,
-                    status=ImportRowStatus.VALID if check.is_valid else ImportRowStatus.ERROR,
-                    payload=check.cells if check.is_valid else None,
-                    errors=check.errors,
-                    child_is_new=check.child_id is None if check.is_valid else None,
-                    household_is_new=check.household_id is None if check.is_valid else None,
-                    same_household_as_line=check.same_household_as_line,
-                )
-                for check in checks
-            ),
-            batch_size=CHUNK,
-        )
+        ImportFile.objects.filter(batch_id=batch_id).delete()
+        if not done:  # cancelled while it was being checked: keep no cells
+            ImportRow.objects.filter(batch_id=batch_id).update(
+                status=ImportRowStatus.SKIPPED, payload=None
+            )
     logger.info(
         "Import %s: preview of %s rows, %s with errors",
-        batch.pk,
-        batch.row_count,
-        batch.error_count,
+        batch_id,
+        row_count,
+        row_count - valid_count,
     )
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+def _check_and_store(batch: ImportBatch, content: bytes) -> tuple[int, int]:
+    """Check the file's rows a chunk at a time and store them; returns (rows, valid rows)."""
+    ImportRow.objects.filter(batch_id=batch.pk).delete()  # of an attempt that was cut off
+    progress = _Progress(batch.pk, total=batch.row_count)
+    state = CheckState()
+    row_count = valid_count = 0
+    for chunk in batched(iter_rows(content), CHUNK):
+        checks = check_rows(chunk, state=state)
+        ImportRow.objects.bulk_create(_preview_row(batch, check) for check in checks)
+        row_count += len(checks)
+        valid_count += sum(check.is_valid for check in checks)
+        progress(row_count)
+    if not row_count:
+        raise ImportFileInvalid(no_rows_message())
+    return row_count, valid_count
+
+
+def _preview_row(batch: ImportBatch, check: RowCheck) -> ImportRow:
+    return ImportRow(
+        batch=batch,
+        line_number=check.line_number,
+        status=ImportRowStatus.VALID if check.is_valid else ImportRowStatus.ERROR,
+        payload=check.cells if check.is_valid else None,
+        errors=check.errors,
+        child_is_new=check.child_id is None if check.is_valid else None,
+        household_is_new=check.household_id is None if check.is_valid else None,
+        same_household_as_line=check.same_household_as_line,
+    )
+
+
+class _Progress:
+    """Writes a task's percentage (0-99; 100 is written with the result) and the time.
+
+    Only when the percentage changes. Outside a transaction the update is seen at once. Inside
+    the confirmation's transaction it goes through a second connection of its own (PostgreSQL
+    only: SQLite has one writer at a time, the transaction itself), and skips the update when
+    the batch row is locked rather than wait for it.
+    """
+
+    def __init__(self, batch_id: int, *, total: int, in_transaction: bool = False):
+        self.batch_id, self.total, self.in_transaction = batch_id, max(total, 1), in_transaction
+        self.shown = 0
+        self._side_connection = None
+
+    def __call__(self, done: int) -> None:
+        percent = min(99, done * 100 // self.total)
+        if percent == self.shown:
+            return
+        self.shown = percent
+        now = timezone.now()
+        if not self.in_transaction:
+            ImportBatch.objects.filter(pk=self.batch_id).update(progress=percent, progress_at=now)
+        elif connection.vendor == "postgresql":
+            self._write_aside(percent, now)
+
+    def _write_aside(self, percent: int, now: datetime.datetime) -> None:
+        try:
+            if self._side_connection is None:
+                self._side_connection = connections.create_connection(DEFAULT_DB_ALIAS)
+            side = self._side_connection
+            table = side.ops.quote_name(ImportBatch._meta.db_table)  # no user input
+            sql = (
+                f"UPDATE {table} SET progress = %s, progress_at = %s WHERE id = "  # noqa: S608
+                f"(SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED)"
+            )
+            with side.cursor() as cursor:
+                cursor.execute(
+                    sql, [percent, side.ops.adapt_datetimefield_value(now), self.batch_id]
+                )
+        except DatabaseError:
+            logger.warning("Import %s: could not write the progress", self.batch_id)
+
+    def close(self) -> None:
+        if self._side_connection is not None:
+            self._side_connection.close()
+            self._side_connection = None
+
+
+def _closed_message(status: str) -> str:
+    if status == ImportStatus.IMPORTED:
+        return _("Deze import is al uitgevoerd. Er is niets opnieuw geïmporteerd of gewijzigd.")
+    if status == ImportStatus.CANCELLED:
+        return _(
+            "Deze import is geannuleerd; er is niets geïmporteerd. Upload het bestand "
+            "opnieuw om het toch te importeren."
+        )
+    if status == ImportStatus.FAILED:
+        return _("De controle van dit bestand is mislukt; er is niets geïmporteerd.")
+    if status == ImportStatus.CHECKING:
+        return _("Het bestand wordt nog gecontroleerd. Bevestig als de voorvertoning klaar is.")
+    return _("Deze import wordt al uitgevoerd. Wacht tot hij klaar is.")
+
+
+def _confirm_claim(batch: ImportBatch) -> None:
+    """Move the batch from preview to confirming, once: a conditional update, so of two clicks
+    (or two coordinators) one wins and the other gets ImportClosed. A confirmation whose
+    worker is silent for STALLED_AFTER may be claimed again: its transaction, if any, was
+    rolled back, and the task that imports last finds the batch imported and does nothing."""
+    now = timezone.now()
+    claimable = Q(status=ImportStatus.PREVIEW) | Q(
+        status=ImportStatus.CONFIRMING, progress_at__lte=now - STALLED_AFTER
+    )
+    claimed = ImportBatch.objects.filter(claimable, pk=batch.pk).update(
+        status=ImportStatus.CONFIRMING, progress=0, progress_at=now, error=""
+    )
+    if not claimed:
+        status = ImportBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
+        raise ImportClosed(_closed_message(status or ImportStatus.CANCELLED))
+
+
+def import_confirm_request(
+    *, batch: ImportBatch, actor, remote_addr: str | None = None, language: str | None = None
+) -> ImportBatch:
+    """Mark the batch `confirming` and queue the confirm task on commit.
+
+    Raises ImportClosed when the batch is not in preview (checking, already confirming,
+    imported or cancelled); then nothing changes. `remote_addr` goes into the change history
+    of the created records, as for a change made in the request.
+    """
+    from .tasks import confirm_import_batch
+
+    language = language or translation.get_language()
+    if remote_addr is None:  # in a request: the address its own changes are recorded with
+        remote_addr = request_context().get("remote_addr")
+    with transaction.atomic():
+        _confirm_claim(batch)
+        transaction.on_commit(
+            partial(confirm_import_batch.enqueue, batch.pk, actor.pk, remote_addr, language)
+        )
+    logger.info("Import %s: confirmation queued", batch.pk)
+    batch.refresh_from_db()
     return batch
 
 
 def import_confirm(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Import the batch's valid rows in one transaction; skip the others and report them.
+    """Confirm and import at once, in this process: what import_confirm_request and the
+    confirm task do. For tests, benchmarks and scripts.
 
-    The rows are checked again inside the transaction, with the matched children locked, so a
-    row that became a duplicate since the preview is skipped and reported, not imported. Each
-    case gets its case number and its study arm (block randomisation) in the same transaction.
-    Raises ImportClosed when the batch was confirmed or cancelled already, and RuleViolation
-    when a concurrent registration collides; then nothing is imported.
+    Raises ImportClosed when the batch is not in preview, and RuleViolation when the import
+    failed (then nothing is imported and the batch is back in preview, with the reason).
     """
+    _confirm_claim(batch)
+    return _confirm(batch_id=batch.pk, actor=actor)
+
+
+def import_confirm_run(
+    *,
+    batch_id: int,
+    actor_id: int,
+    remote_addr: str | None = None,
+    language: str | None = None,
+) -> ImportBatch | None:
+    """The body of the confirm task: import a `confirming` batch; never raises.
+
+    A batch that is not `confirming` (imported meanwhile, or a task delivered twice) is left
+    alone. A failure puts the batch back in preview with the reason (see _confirm). The
+    created records' history names the actor and `remote_addr`, as in the request.
+    """
+    actor = get_user_model().objects.filter(pk=actor_id).first()
+    token = auditlog_value.set({"actor": actor, "remote_addr": remote_addr})
+    try:
+        with translation.override(language or translation.get_language()):
+            return _confirm(batch_id=batch_id, actor=actor)
+    except ImportClosed:
+        return ImportBatch.objects.filter(pk=batch_id).first()
+    except Exception:  # recorded on the batch by _confirm; the traceback is in the log
+        return ImportBatch.objects.filter(pk=batch_id).first()
+    finally:
+        auditlog_value.reset(token)
+
+
+def _confirm(*, batch_id: int, actor) -> ImportBatch:
+    """Import the valid rows of a `confirming` batch in one transaction; skip and report the
+    others. All valid rows, or none.
+
+    The rows are read, checked again and imported a chunk at a time, in file order, inside the
+    one transaction: a row that became a duplicate since the preview is skipped and reported.
+    Each case gets its case number and its study arm (block randomisation) in the same
+    transaction. The batch becomes `imported` at the end, conditionally: if it was cancelled
+    or imported meanwhile, everything is rolled back (ImportClosed). On any failure nothing
+    is imported and the batch goes back to preview with the reason: RuleViolation for a
+    concurrent registration, the original exception otherwise.
+    """
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.CONFIRMING:
+        raise ImportClosed(_closed_message(batch.status))
+    progress = _Progress(batch_id, total=batch.valid_count, in_transaction=True)
     try:
         with transaction.atomic():
-            batch = _lock_preview(batch)
-            rows = list(batch.rows.filter(status=ImportRowStatus.VALID).order_by("line_number"))
-            checks = check_rows(
-                [SourceRow(row.line_number, row.payload or {}) for row in rows], lock=True
-            )
-            cases = _create_cases(checks, actor=actor)
-            # Rewriting the rows is much faster than bulk_update with 10,000 CASE branches.
-            batch.rows.filter(status=ImportRowStatus.VALID).delete()
-            ImportRow.objects.bulk_create(
-                (
-                    _report_row(batch, row, check, cases.get(check.line_number))
-                    for row, check in zip(rows, checks, strict=True)
-                ),
-                batch_size=CHUNK,
-            )
-            batch.rows.filter(status=ImportRowStatus.ERROR).update(
+            imported = _import_valid_rows(batch, actor=actor, progress=progress)
+            ImportRow.objects.filter(batch_id=batch_id, status=ImportRowStatus.ERROR).update(
                 status=ImportRowStatus.SKIPPED, payload=None
             )
-            batch.status = ImportStatus.IMPORTED
-            batch.imported_count = len(cases)
-            batch.skipped_count = batch.row_count - len(cases)
-            batch.finished_by = actor
-            batch.finished_at = timezone.now()
-            batch.save(
-                update_fields=[
-                    "status",
-                    "imported_count",
-                    "skipped_count",
-                    "finished_by",
-                    "finished_at",
-                ]
+            now = timezone.now()
+            finished = ImportBatch.objects.filter(
+                pk=batch_id, status=ImportStatus.CONFIRMING
+            ).update(
+                status=ImportStatus.IMPORTED,
+                imported_count=imported,
+                skipped_count=batch.row_count - imported,
+                finished_by=actor,
+                finished_at=now,
+                progress=100,
+                progress_at=now,
+                error="",
             )
+            if not finished:
+                status = ImportBatch.objects.get(pk=batch_id).status
+                raise ImportClosed(_closed_message(status))
+    except ImportClosed:
+        raise
     except (IntegrityError, OperationalError):
         # A unique BSN or case number taken meanwhile, or a deadlock between two imports.
-        logger.warning("Import %s: collided with a concurrent registration", batch.pk)
-        raise RuleViolation(
+        logger.warning("Import %s: collided with a concurrent registration", batch_id)
+        message = _(
+            "Tijdens het importeren is een van deze kinderen of zaken ook op een andere "
+            "manier vastgelegd. Er is niets geïmporteerd. Bevestig de import opnieuw: "
+            "de regels worden dan opnieuw gecontroleerd."
+        )
+        _confirm_failed(batch_id, message)
+        raise RuleViolation(message) from None
+    except Exception:
+        logger.exception("Import %s: the confirmation failed", batch_id)
+        _confirm_failed(
+            batch_id,
             _(
-                "Tijdens het importeren is een van deze kinderen of zaken ook op een andere "
-                "manier vastgelegd. Er is niets geïmporteerd. Bevestig de import opnieuw: "
-                "de regels worden dan opnieuw gecontroleerd."
+                "Het importeren is mislukt door een fout op de server. Er is niets "
+                "geïmporteerd. Bevestig de import opnieuw; blijft het misgaan, meld dan "
+                "importnummer %(number)s aan de beheerder."
             )
-        ) from None
+            % {"number": batch_id},
+        )
+        raise
+    finally:
+        progress.close()
+    batch.refresh_from_db()
     logger.info(
         "Import %s: %s cases created, %s rows skipped",
-        batch.pk,
+        batch_id,
         batch.imported_count,
         batch.skipped_count,
     )
     return batch
+
+
+def _import_valid_rows(batch: ImportBatch, *, actor, progress: "_Progress") -> int:
+    """Check and import the valid rows a chunk at a time; returns the number of cases."""
+    state = CheckState()
+    imported = done = last_line = 0
+    while True:
+        rows = list(
+            ImportRow.objects.filter(
+                batch_id=batch.pk, status=ImportRowStatus.VALID, line_number__gt=last_line
+            ).order_by("line_number")[:CHUNK]
+        )
+        if not rows:
+            return imported
+        last_line = rows[-1].line_number
+        checks = check_rows(
+            [SourceRow(row.line_number, row.payload or {}) for row in rows],
+            lock=True,
+            state=state,
+        )
+        cases = _create_cases(checks, actor=actor, state=state)
+        # Rewriting the rows is much faster than bulk_update with hundreds of CASE branches.
+        ImportRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        ImportRow.objects.bulk_create(
+            _report_row(batch, row, check, cases.get(check.line_number))
+            for row, check in zip(rows, checks, strict=True)
+        )
+        imported += len(cases)
+        done += len(rows)
+        progress(done)
+
+
+def _confirm_failed(batch_id: int, message: str) -> None:
+    """Put a failed confirmation back in preview, with the reason: it can be confirmed again."""
+    try:
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.CONFIRMING).update(
+            status=ImportStatus.PREVIEW, progress=0, progress_at=timezone.now(), error=message
+        )
+    except DatabaseError:  # the database is gone: the batch shows as stalled, and can be retried
+        logger.exception("Import %s: could not record the failed confirmation", batch_id)
 
 
 def _report_row(batch: ImportBatch, row: ImportRow, check: RowCheck, case: Case | None):
@@ -742,9 +1169,26 @@ def _report_row(batch: ImportBatch, row: ImportRow, check: RowCheck, case: Case 
 
 
 def import_cancel(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Cancel a batch in preview: nothing is imported and the rows' cells are deleted."""
+    """Cancel a batch: nothing is imported, and the file and the rows' cells are deleted.
+
+    Allowed in preview, and while checking or confirming only when the task is stalled (see
+    is_stalled): a confirmation that still finishes then finds the batch cancelled and rolls
+    back. Raises ImportClosed otherwise, changing nothing.
+    """
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    # Checked before locking as well: a running confirmation holds a lock on the batch row
+    # until it ends, and the request should not wait for that.
+    if not (batch.status == ImportStatus.PREVIEW or is_stalled(batch)):
+        raise ImportClosed(_closed_message(batch.status))
     with transaction.atomic():
-        batch = _lock_preview(batch)
+        batch = (
+            ImportBatch.objects.select_for_update(of=("self",))
+            .select_related("uploaded_by", "finished_by")
+            .get(pk=batch.pk)
+        )
+        if not (batch.status == ImportStatus.PREVIEW or is_stalled(batch)):
+            raise ImportClosed(_closed_message(batch.status))
+        ImportFile.objects.filter(batch_id=batch.pk).delete()
         batch.rows.update(status=ImportRowStatus.SKIPPED, payload=None)
         batch.status = ImportStatus.CANCELLED
         batch.skipped_count = batch.row_count
@@ -755,27 +1199,9 @@ def import_cancel(*, batch: ImportBatch, actor) -> ImportBatch:
     return batch
 
 
-def _lock_preview(batch: ImportBatch) -> ImportBatch:
-    batch = (
-        ImportBatch.objects.select_for_update(of=("self",))
-        .select_related("uploaded_by", "finished_by")
-        .get(pk=batch.pk)
-    )
-    if batch.status == ImportStatus.IMPORTED:
-        raise ImportClosed(
-            _("Deze import is al uitgevoerd. Er is niets opnieuw geïmporteerd of gewijzigd.")
-        )
-    if batch.status == ImportStatus.CANCELLED:
-        raise ImportClosed(
-            _(
-                "Deze import is geannuleerd; er is niets geïmporteerd. Upload het bestand "
-                "opnieuw om het toch te importeren."
-            )
-        )
-    return batch
-
-
-def _create_cases(checks: Sequence[RowCheck], *, actor) -> dict[int, Case]:
+def _create_cases(
+    checks: Sequence[RowCheck], *, actor, state: CheckState | None = None
+) -> dict[int, Case]:
     """Households, children, cases and allocations for the valid rows, in bulk, in file order.
 
     The result equals what household_register, child_register and referral_register (with
@@ -794,6 +1220,8 @@ def _create_cases(checks: Sequence[RowCheck], *, actor) -> dict[int, Case]:
                 city=check.cells["plaats"].strip(),
             )
     Household.objects.bulk_create(households.values(), batch_size=CHUNK)
+    if state is not None:  # later chunks of the file join these households
+        state.households.update((key, household.pk) for key, household in households.items())
     # bulk_create sends no signals: the change history is written explicitly.
     log_bulk_create(list(households.values()), actor=actor)
 

@@ -716,11 +716,23 @@ class Outcome(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    """An import batch goes from preview to imported or cancelled, once."""
+    """An import batch: checking -> preview -> confirming -> imported, or cancelled; once.
 
+    Checking and confirming run as background tasks (cases.tasks). A check that crashes ends
+    in failed; a confirmation that fails goes back to preview (nothing was imported: it is one
+    transaction), so it can be confirmed again.
+    """
+
+    CHECKING = "checking", _("Wordt gecontroleerd")
     PREVIEW = "preview", _("Voorvertoning")
+    CONFIRMING = "confirming", _("Wordt geïmporteerd")
     IMPORTED = "imported", _("Geïmporteerd")
     CANCELLED = "cancelled", _("Geannuleerd")
+    FAILED = "failed", _("Mislukt")
+
+
+# The states in which a batch is not finished: no finished_at yet.
+IMPORT_OPEN_STATUSES = (ImportStatus.CHECKING, ImportStatus.PREVIEW, ImportStatus.CONFIRMING)
 
 
 class ImportRowStatus(models.TextChoices):
@@ -762,6 +774,12 @@ class ImportBatch(models.Model):
         verbose_name=_("bevestigd of geannuleerd door"),
     )
     finished_at = models.DateTimeField(_("bevestigd of geannuleerd op"), null=True, blank=True)
+    # Progress of the running background task (checking or confirming), in percent, and when
+    # the worker last reported: a long silence means the worker is not running.
+    progress = models.PositiveSmallIntegerField(_("voortgang"), default=0)
+    progress_at = models.DateTimeField(_("laatste voortgang"), null=True, blank=True)
+    # Why the last check or confirmation failed; shown on the batch's page. Never a cell value.
+    error = models.CharField(_("fout"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("import van meldingen")
@@ -769,8 +787,8 @@ class ImportBatch(models.Model):
         ordering = ["-uploaded_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status=ImportStatus.PREVIEW, finished_at__isnull=True)
-                | (~Q(status=ImportStatus.PREVIEW) & Q(finished_at__isnull=False)),
+                condition=Q(status__in=IMPORT_OPEN_STATUSES, finished_at__isnull=True)
+                | (~Q(status__in=IMPORT_OPEN_STATUSES) & Q(finished_at__isnull=False)),
                 name="importbatch_finished_matches_status",
             ),
         ]
@@ -782,6 +800,34 @@ class ImportBatch(models.Model):
     @property
     def is_preview(self) -> bool:
         return self.status == ImportStatus.PREVIEW
+
+    @property
+    def is_busy(self) -> bool:
+        """A background task checks or imports the batch (or should: see is_stalled)."""
+        return self.status in (ImportStatus.CHECKING, ImportStatus.CONFIRMING)
+
+
+class ImportFile(models.Model):
+    """The uploaded CSV file of a batch, kept only until the check task has read it.
+
+    A separate table, so that loading a batch never loads up to 10 MB of file.
+    """
+
+    batch = models.OneToOneField(
+        ImportBatch,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="upload",
+        verbose_name=_("import"),
+    )
+    content = models.BinaryField(_("inhoud"))
+
+    class Meta:
+        verbose_name = _("geüpload importbestand")
+        verbose_name_plural = _("geüploade importbestanden")
+
+    def __str__(self) -> str:
+        return str(self.batch_id)
 
 
 class ImportRow(models.Model):

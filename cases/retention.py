@@ -71,6 +71,7 @@ from evaluation.models import SurveyResponse
 
 from .constants import CaseStatus, Stage
 from .models import (
+    IMPORT_OPEN_STATUSES,
     Assignment,
     Case,
     Child,
@@ -79,6 +80,7 @@ from .models import (
     Household,
     HouseholdPlan,
     ImportBatch,
+    ImportFile,
     ImportRow,
     ImportRowStatus,
     ImportStatus,
@@ -243,8 +245,10 @@ def households_due(*, policy: RetentionPolicy, today: datetime.date) -> models.Q
 
 
 def stale_import_batches(*, policy: RetentionPolicy, now: datetime.datetime) -> models.QuerySet:
+    # Also a batch whose check or confirmation never finished (no worker): it keeps the file
+    # (ImportFile) or the cells as well.
     return ImportBatch.objects.filter(
-        status=ImportStatus.PREVIEW,
+        status__in=IMPORT_OPEN_STATUSES,
         uploaded_at__lt=now - datetime.timedelta(hours=policy.import_preview_hours),
     )
 
@@ -378,6 +382,7 @@ def _purge_import_batches(batch_ids: list[int], *, apply: bool, now) -> Counter:
         payload=None,
     )
     if apply:
+        ImportFile.objects.filter(batch_id__in=batch_ids).delete()
         ImportRow.objects.filter(batch_id__in=batch_ids).update(status=ImportRowStatus.SKIPPED)
         for batch in ImportBatch.objects.filter(pk__in=batch_ids):
             batch.status = ImportStatus.CANCELLED

@@ -1,34 +1,49 @@
-"""Bulk import of DUO verzuimmeldingen from CSV: upload, preview, confirm or cancel.
+"""Bulk import of DUO verzuimmeldingen from CSV: upload, check, preview, confirm or cancel.
 
-Coordinator only. Uploading stores a batch in preview and redirects to its page, which lists
-per line what confirming will create, or what is wrong. Confirming or cancelling turns the
-same page into the import report. Pages are addressed by batch id: no child data in URLs.
+Coordinator only. Uploading refuses a file that cannot be read as a whole (or that is too
+long) on the form; otherwise it stores the file and redirects to the batch's page while a
+background task checks it. The page shows a progress bar that htmx refreshes every two
+seconds while the check or the import runs (without JavaScript a "Vernieuwen" link reloads
+the page); when the task is done the page reloads itself and lists per line what confirming
+will create, or what is wrong. Confirming queues the import; the same page then becomes the
+import report. Pages are addressed by batch id: no child data in URLs.
 """
 
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 
 from .. import access, imports
 from ..exceptions import CaseError
-from ..models import ImportRowStatus
+from ..models import ImportRowStatus, ImportStatus
 from .lists import query_string_without_page
+
+PREVIEW_TEMPLATE = "cases/import_preview.html"
 
 
 class ImportUploadForm(forms.Form):
     csv_file = forms.FileField(
         label=gettext_lazy("CSV-bestand met verzuimmeldingen"),
-        help_text=gettext_lazy(
-            "UTF-8, puntkomma als scheidingsteken, met de kopregel hieronder. Hoogstens 10 MB."
-        ),
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["csv_file"].help_text = _(
+            "UTF-8, puntkomma als scheidingsteken, met de kopregel hieronder. Hoogstens "
+            "%(megabytes)s MB en %(lines)s meldingen."
+        ) % {
+            "megabytes": imports.MAX_FILE_BYTES // (1024 * 1024),
+            "lines": number_format(imports.MAX_DATA_LINES, force_grouping=True),
+        }
 
     def clean_csv_file(self):
         upload = self.cleaned_data["csv_file"]
@@ -47,7 +62,7 @@ def import_upload(request: AuthenticatedHttpRequest):
         if form.is_valid():
             upload = form.cleaned_data["csv_file"]
             try:
-                batch = imports.import_preview_create(
+                batch = imports.import_upload(
                     content=upload.read(), file_name=upload.name, actor=request.user
                 )
             except CaseError as error:
@@ -68,48 +83,50 @@ def import_upload(request: AuthenticatedHttpRequest):
 
 @require_GET
 def import_preview(request: AuthenticatedHttpRequest, batch_pk: int):
-    """A batch's rows, a page at a time: the preview, or after confirming the report."""
+    """A batch's page: the progress of its check or import, then the preview or the report.
+
+    htmx polls it for the progress partial; once the task is done, the answer tells htmx to
+    reload the page, which then shows the rows.
+    """
     batch = imports.get_import_batch_for_user(request.user, batch_pk)
+    stalled = imports.is_stalled(batch)
+    context = {
+        "batch": batch,
+        "stalled": stalled,
+        "stalled_minutes": int(imports.STALLED_AFTER.total_seconds() // 60),
+    }
+    if request.htmx:
+        if not batch.is_busy:
+            return HttpResponseClientRefresh()
+        return render(request, f"{PREVIEW_TEMPLATE}#progress", context)
     errors_only = request.GET.get("toon") == "fouten"
+    show_rows = batch.status not in (ImportStatus.CHECKING, ImportStatus.FAILED)
     rows = batch.rows.order_by("line_number")
     if errors_only:
         rows = rows.filter(status__in=[ImportRowStatus.ERROR, ImportRowStatus.SKIPPED])
-    context = {
-        "batch": batch,
-        "page": paginate(request, rows),
+    context |= {
+        "page": paginate(request, rows) if show_rows else None,
         "errors_only": errors_only,
         "query_string": query_string_without_page(request),
+        "can_confirm": bool(batch.valid_count)
+        and (batch.status == ImportStatus.PREVIEW or (stalled and batch.is_busy)),
+        "can_cancel": batch.status == ImportStatus.PREVIEW or stalled,
     }
-    return render(request, "cases/import_preview.html", context)
+    return render(request, PREVIEW_TEMPLATE, context)
 
 
 @require_POST
 def import_confirm(request: AuthenticatedHttpRequest, batch_pk: int):
     batch = imports.get_import_batch_for_user(request.user, batch_pk)
     try:
-        batch = imports.import_confirm(batch=batch, actor=request.user)
+        batch = imports.import_confirm_request(batch=batch, actor=request.user)
     except CaseError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
+        messages.info(
             request,
-            ngettext(
-                "De import is uitgevoerd: %(count)s zaak aangemaakt.",
-                "De import is uitgevoerd: %(count)s zaken aangemaakt.",
-                batch.imported_count,
-            )
-            % {"count": batch.imported_count},
+            _("De import is gestart. Op deze pagina zie je de voortgang en daarna het verslag."),
         )
-        if batch.skipped_count:
-            messages.warning(
-                request,
-                ngettext(
-                    "%(count)s regel is overgeslagen; de reden staat in het verslag.",
-                    "%(count)s regels zijn overgeslagen; de redenen staan in het verslag.",
-                    batch.skipped_count,
-                )
-                % {"count": batch.skipped_count},
-            )
     return redirect("cases:import_preview", batch_pk=batch.pk)
 
 

@@ -1,6 +1,15 @@
+"""The coordinator imports a CSV file: upload, the worker checks it while the page shows the
+progress, preview, confirm, the worker imports it, and the report.
+
+The check and the import are queued in the database (django-tasks-db); the test runs the worker
+(`db_worker --batch`) while the page is open, so the page's htmx polling sees each task finish
+and reloads the page.
+"""
+
 import datetime
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -9,6 +18,17 @@ from tests.cases.test_imports import csv_bytes, melding
 from tests.factories import SchoolFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def database_tasks(settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+def run_worker() -> None:
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
 
 
 def recent_melding(**overrides) -> dict[str, str]:
@@ -48,7 +68,17 @@ def test_coordinator_uploads_previews_confirms_and_reads_the_report(
 
     page.get_by_label("CSV-bestand met verzuimmeldingen").set_input_files(good_file)
     page.get_by_role("button", name="Uploaden en controleren").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Voorvertoning import")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Controle van het bestand")
+    progress = page.get_by_role("progressbar", name="Bezig met controleren … 0%")
+    expect(progress).to_have_attribute("value", "0")
+    expect(page.get_by_role("link", name="Vernieuwen")).to_be_visible()
+    assert_accessible(page)
+
+    # The worker checks the file; the polling page reloads itself with the preview.
+    run_worker()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Voorvertoning import", timeout=10_000
+    )
     expect(page.locator("#regel-2")).to_contain_text("Noor")
     expect(page.locator("#regel-2")).to_contain_text("Nieuw kind")
     expect(page.locator("#regel-3")).to_contain_text("Dit is geen geldig BSN")
@@ -57,8 +87,13 @@ def test_coordinator_uploads_previews_confirms_and_reads_the_report(
     assert not Case.objects.exists()
 
     page.get_by_role("button", name="2 meldingen importeren").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Importverslag")
-    expect(page.get_by_role("status").first).to_contain_text("2 zaken aangemaakt")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import wordt uitgevoerd")
+    expect(page.get_by_text("Bezig met importeren … 0%")).to_be_visible()
+    assert not Case.objects.exists()
+
+    run_worker()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importverslag", timeout=10_000)
+    expect(page.locator(".utrecht-alert--ok")).to_contain_text("2 zaken aangemaakt")
     numbers = list(Case.objects.order_by("pk").values_list("number", flat=True))
     assert len(numbers) == 2
     expect(page.locator("#regel-2").get_by_role("link", name=numbers[0])).to_be_visible()
@@ -94,9 +129,13 @@ def test_coordinator_imports_then_assigns_by_suggestion_and_reassigns_with_a_rea
     page.goto(f"{live_server.url}/zaken/import/")
     page.get_by_label("CSV-bestand met verzuimmeldingen").set_input_files(upload)
     page.get_by_role("button", name="Uploaden en controleren").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Voorvertoning import")
+    run_worker()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Voorvertoning import", timeout=10_000
+    )
     page.get_by_role("button", name="2 meldingen importeren").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Importverslag")
+    run_worker()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importverslag", timeout=10_000)
     first, second = Case.objects.order_by("pk")
 
     # Assign the first case using the suggestion the page ranks first and preselects.

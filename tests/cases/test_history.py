@@ -350,13 +350,17 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_recorded(
     assert entries(Contact.objects.get(case=case)).get().remote_addr == "203.0.113.9"
 
 
-def test_an_import_confirmed_through_the_view_records_the_coordinator(client, coordinator):
+def test_an_import_confirmed_through_the_view_records_the_coordinator(
+    client, coordinator, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     SchoolFactory(brin="12KL", level="vo")
     batch = imports.import_preview_create(
         content=csv_bytes([melding()]), file_name="m.csv", actor=coordinator
     )
     client.force_login(coordinator)
-    client.post(reverse("cases:import_confirm", args=[batch.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the confirm task runs
+        client.post(reverse("cases:import_confirm", args=[batch.pk]))
     entry = entries(Case.objects.get()).get()
     assert (entry.actor, entry.remote_addr) == (coordinator, "127.0.0.1")
 
