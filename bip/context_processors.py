@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 
 from professionals.groups import is_administrator, is_coordinator, is_professional, is_researcher
 
 
-def navigation(request) -> dict:
+def navigation(request: HttpRequest) -> dict[str, Any]:
     """Which navigation the base layout shows: one set of links per role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

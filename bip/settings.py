@@ -222,7 +222,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Django has no setting for Permissions-Policy; bip.security's middleware sends this one.
 # Every powerful feature is off: the app needs none of them.
-PERMISSIONS_POLICY = dict.fromkeys(
+PERMISSIONS_POLICY: dict[str, list[str]] = dict.fromkeys(
     [
         "accelerometer",
         "camera",

@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -6,7 +7,7 @@ from professionals.groups import is_administrator, is_coordinator, is_profession
 
 
 @require_GET
-def home(request: AuthenticatedHttpRequest):
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each role to its own home page."""
     user = request.user
     if is_coordinator(user):
@@ -21,6 +22,6 @@ def home(request: AuthenticatedHttpRequest):
 
 
 @require_GET
-def no_role(request: AuthenticatedHttpRequest):
+def no_role(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A logged-in account without one of the four groups: explain instead of failing."""
     return render(request, "bip/no_role.html")

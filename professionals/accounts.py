@@ -26,7 +26,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .constants import StaffGroup
-from .groups import is_administrator
+from .groups import AnyUser, is_administrator
 from .signals import account_created, role_changed
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class AccountError(Exception):
         self.message = message
 
 
-def is_account_manager(actor: User) -> bool:
+def is_account_manager(actor: AnyUser) -> bool:
     """Whether `actor` may manage accounts at all: a superuser, or an administrator with the
     user-change right."""
     if not actor.is_authenticated or not actor.is_active:
@@ -60,7 +60,7 @@ def is_ordinary_account(user: User) -> bool:
     return not user.groups.exclude(name=StaffGroup.PROFESSIONAL).exists()
 
 
-def why_not_manageable(actor: User, user: User) -> str | None:
+def why_not_manageable(actor: AnyUser, user: User) -> str | None:
     """Why `actor` may not change `user` in the admin, or None when they may."""
     if not is_account_manager(actor):
         return _("Je mag geen accounts beheren.")
@@ -76,7 +76,7 @@ def why_not_manageable(actor: User, user: User) -> str | None:
     return None
 
 
-def why_no_mfa_reset(actor: User, user: User) -> str | None:
+def why_no_mfa_reset(actor: AnyUser, user: User) -> str | None:
     """Why `actor` may not reset `user`'s second factor, or None when they may.
 
     A reset alone gives nobody access (the password is still needed), so the administrator may

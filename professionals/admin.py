@@ -1,13 +1,15 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from bip.security import mfa
@@ -76,7 +78,7 @@ class AccountForm(forms.ModelForm):
         model = User
         fields = list(ACCOUNT_FIELDS)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "email" in self.fields:
             self.fields["email"].required = True
@@ -98,10 +100,22 @@ class AccountForm(forms.ModelForm):
 class ReadOnlyAccountForm(AccountForm):
     """AccountForm for an account the administrator may only view (every field read-only)."""
 
-    is_professional = None
+    # Django's form metaclass drops an inherited field that is set to None; the stubs cannot
+    # express that removal.
+    is_professional = None  # type: ignore[assignment]
 
 
 ACCOUNT_FIELDSETS = [(None, {"fields": [*ACCOUNT_FIELDS, "is_professional"]})]
+# Set by save_model for save_related, on the request: the admin calls them one after the other.
+_GROUPS_BEFORE = "_kk_groups_before"
+
+
+def admin_actor(request: HttpRequest) -> User:
+    """The user behind an admin request: always logged in (admin_view lets nobody else in)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 class AccountAdmin(UserAdmin):
@@ -119,41 +133,53 @@ class AccountAdmin(UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
 
     @staticmethod
-    def _restricted(request) -> bool:
+    def _restricted(request: HttpRequest) -> bool:
         return not request.user.is_superuser
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[User]]:
         if not self._restricted(request):
             return super().get_form(request, obj, change=change, **kwargs)
         editable = obj is None or self.has_change_permission(request, obj)
         kwargs["form"] = AccountForm if editable else ReadOnlyAccountForm
         return admin.ModelAdmin.get_form(self, request, obj, change=change, **kwargs)
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         if not self._restricted(request):
             return super().get_fieldsets(request, obj)
         return ACCOUNT_FIELDSETS
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> list[str] | tuple[str, ...]:
         if self._restricted(request) and obj is not None:
             return ACCOUNT_FIELDS_ON_CREATE_ONLY
         return super().get_readonly_fields(request, obj)
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if not super().has_change_permission(request, obj):
             return False
         return obj is None or why_not_manageable(request.user, obj) is None
 
     @admin.display(description=_("Professional"), boolean=True)
-    def is_professional(self, obj) -> bool:
+    def is_professional(self, obj: User) -> bool:
         # Shown on the read-only page of an account the administrator may not change.
         return obj.groups.filter(name=StaffGroup.PROFESSIONAL).exists()
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = {**(extra_context or {}), "account_restricted": self._restricted(request)}
         return super().add_view(request, form_url, extra_context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         user = self.get_object(request, unquote(object_id))
         if user is not None and request.method == "GET":
@@ -163,22 +189,26 @@ class AccountAdmin(UserAdmin):
             extra_context["mfa_reset_allowed"] = why_no_mfa_reset(request.user, user) is None
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         # Setting a password would let the administrator log in as the user.
         if self._restricted(request):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if not self._restricted(request):
             # Kept for save_related, which records a change of roles (groups).
-            request._kk_groups_before = (
-                set(obj.groups.values_list("name", flat=True)) if change else set()
+            setattr(
+                request,
+                _GROUPS_BEFORE,
+                set(obj.groups.values_list("name", flat=True)) if change else set(),
             )
             return super().save_model(request, obj, form, change)
         try:
             account_save(
-                actor=request.user,
+                actor=admin_actor(request),
                 user=obj,
                 is_professional=form.cleaned_data.get("is_professional", False),
                 request=request,
@@ -186,20 +216,22 @@ class AccountAdmin(UserAdmin):
         except AccountError as error:
             raise PermissionDenied(error.message) from error
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if not self._restricted(request):
             super().save_related(request, form, formsets, change)
             group_change_record(
                 user=form.instance,
-                actor=request.user,
-                before=getattr(request, "_kk_groups_before", set()),
+                actor=admin_actor(request),
+                before=getattr(request, _GROUPS_BEFORE, set()),
                 after=set(form.instance.groups.values_list("name", flat=True)),
                 request=request,
             )
             return
         # account_save set the groups; the restricted form has no others.
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: User, post_url_continue: str | None = None
+    ) -> HttpResponse:
         if self._restricted(request):
             messages.info(
                 request,
@@ -210,7 +242,7 @@ class AccountAdmin(UserAdmin):
             )
         return super().response_add(request, obj, post_url_continue)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<path:object_id>/tweestapsverificatie-herstellen/",
@@ -220,7 +252,7 @@ class AccountAdmin(UserAdmin):
             *super().get_urls(),
         ]
 
-    def mfa_reset_view(self, request, object_id):
+    def mfa_reset_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Confirm page for resetting a user's second factor, with a required reason."""
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
@@ -239,7 +271,7 @@ class AccountAdmin(UserAdmin):
                 try:
                     mfa.mfa_reset(
                         user=user,
-                        actor=request.user,
+                        actor=admin_actor(request),
                         reason=form.cleaned_data["reason"],
                         request=request,
                     )

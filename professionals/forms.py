@@ -1,7 +1,12 @@
 """Form fields for choosing a professional."""
 
+from collections.abc import Iterator
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
+from django.utils.functional import Promise
 
 from bip.lib.widgets import LargeSelect
 
@@ -12,7 +17,9 @@ class _LabelIterator(ModelChoiceIterator):
     """The choices as (id, label) from one values_list query: no model instances, which cost
     about 30 µs each (two per professional with the user) and dominate a list of thousands."""
 
-    def __iter__(self):
+    # Plain ids rather than Django's ModelChoiceIteratorValue (which needs the instance):
+    # LargeSelect renders only the value and the label.
+    def __iter__(self) -> Iterator[tuple[int | str, str | Promise]]:  # type: ignore[override]
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         rows = self.queryset.values_list(
@@ -30,7 +37,7 @@ class ProfessionalChoiceField(forms.ModelChoiceField):
     iterator = _LabelIterator
     widget = LargeSelect
 
-    def __init__(self, queryset=None, **kwargs):
+    def __init__(self, queryset: QuerySet[Professional] | None = None, **kwargs: Any) -> None:
         if queryset is None:
             queryset = Professional.objects.filter(is_active=True)
         super().__init__(queryset, **kwargs)

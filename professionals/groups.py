@@ -1,8 +1,14 @@
 """Group membership: which of the four groups a user is in, and the admin rights per group."""
 
-from django.contrib.auth.models import Group, Permission
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 
 from .constants import StaffGroup
+
+# A request's user: logged in or not.
+type AnyUser = User | AnonymousUser
+_GROUPS_CACHE = "_kk_groups"
 
 # The functional administrator manages reference data in the admin and reads history tables.
 # add_user/change_user open the user admin, which limits them to ordinary accounts and the
@@ -61,7 +67,7 @@ REVOKED_ADMINISTRATOR_PERMISSIONS = {
 }
 
 
-def grant_group_permissions(**kwargs) -> None:
+def grant_group_permissions(**kwargs: Any) -> None:
     """Create the four groups (if missing), give the administrator its admin rights and take
     away the ones it must not have (REVOKED_ADMINISTRATOR_PERMISSIONS)."""
     for group_name in StaffGroup.values:
@@ -75,28 +81,29 @@ def grant_group_permissions(**kwargs) -> None:
         admin_group.permissions.remove(*perms)
 
 
-def user_groups(user) -> frozenset[str]:
+def user_groups(user: AnyUser) -> frozenset[str]:
     """The names of the user's groups, cached on the user object for the request."""
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_kk_groups", None)
+    cached: frozenset[str] | None = getattr(user, _GROUPS_CACHE, None)
     if cached is None:
         cached = frozenset(user.groups.values_list("name", flat=True))
-        user._kk_groups = cached
+        # Not a field of User: a plain instance attribute, so it lives as long as the request.
+        setattr(user, _GROUPS_CACHE, cached)
     return cached
 
 
-def is_coordinator(user) -> bool:
+def is_coordinator(user: AnyUser) -> bool:
     return StaffGroup.COORDINATOR in user_groups(user)
 
 
-def is_professional(user) -> bool:
+def is_professional(user: AnyUser) -> bool:
     return StaffGroup.PROFESSIONAL in user_groups(user)
 
 
-def is_researcher(user) -> bool:
+def is_researcher(user: AnyUser) -> bool:
     return StaffGroup.RESEARCHER in user_groups(user)
 
 
-def is_administrator(user) -> bool:
+def is_administrator(user: AnyUser) -> bool:
     return StaffGroup.ADMINISTRATOR in user_groups(user)

@@ -1,4 +1,5 @@
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -28,11 +29,11 @@ def professional_label(first_name: str, last_name: str, username: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
-class ProfessionalQuerySet(models.QuerySet):
+class ProfessionalQuerySet(models.QuerySet["Professional"]):
     """`active()` is the one definition of a working professional; cases, assignment and the
     workload table all ask it."""
 
-    def active(self):
+    def active(self) -> Self:
         """Professionals who work now: the record and its login account are both active.
 
         A deactivated account (User.is_active) counts too: it can no longer log in, so its
@@ -40,7 +41,7 @@ class ProfessionalQuerySet(models.QuerySet):
         """
         return self.filter(is_active=True, user__is_active=True)
 
-    def inactive(self):
+    def inactive(self) -> Self:
         """Everyone `active()` leaves out: their open cases need a new professional."""
         return self.filter(Q(is_active=False) | Q(user__is_active=False))
 
@@ -92,8 +93,8 @@ class Professional(models.Model):
         )
 
 
-class QualificationQuerySet(models.QuerySet):
-    def valid_on(self, day: datetime.date):
+class QualificationQuerySet(models.QuerySet["Qualification"]):
+    def valid_on(self, day: datetime.date) -> Self:
         return self.filter(valid_from__lte=day).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=day)
         )

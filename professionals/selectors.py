@@ -1,8 +1,9 @@
 """Workload reads: open cases against capacity, recent intake, and assignment suggestions."""
 
 import datetime
+from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from .models import Professional
 NEW_CASES_WINDOW = datetime.timedelta(weeks=4)
 
 
-def _count(queryset) -> Coalesce:
+def _count(queryset: QuerySet[Any]) -> Coalesce:
     return Coalesce(
         Subquery(
             queryset.order_by().values("professional").annotate(n=Count("*")).values("n")[:1],
@@ -24,9 +25,12 @@ def _count(queryset) -> Coalesce:
     )
 
 
-def workload(*, household_id: int | None = None):
+def workload(*, household_id: int | None = None) -> QuerySet[Professional, Any]:
     """Active professionals with open_cases, new_cases (assignments in the last 4 weeks) and,
     when a household is given, household_cases (their open cases in that household).
+
+    The rows are typed Any: they carry these annotations (and assignment_suggestions' extra
+    attributes), which a Professional type cannot name.
 
     One query, with correlated subqueries that use the (professional, status) indexes.
     """

@@ -79,7 +79,7 @@ def act_violations(
     `sworn` says whether the professional holds a valid sworn (BOA) Leerplicht qualification.
     """
     errors: dict[str, str] = {}
-    act = ACTS.get(kind)  # type: ignore[call-overload]
+    act = ACTS.get(ContactKind(kind)) if kind in ContactKind.values else None
     if act is None:
         return {"kind": str(_("Onbekende soort contact."))}
     if role not in act.roles:

@@ -5,13 +5,28 @@ cases that is slow, so the count is capped: it counts at most LIST_COUNT_LIMIT +
 (SELECT COUNT(*) FROM (... LIMIT n)), and the page says "more than N" beyond it.
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, count_limit: int | None = None, **kwargs):
+    """A Paginator over a QuerySet (not any sequence): the capped count needs a query."""
+
+    object_list: QuerySet[Any, Any]
+
+    def __init__(
+        self,
+        object_list: QuerySet[Any, Any],
+        per_page: int | str,
+        *,
+        count_limit: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.count_limit = count_limit or settings.LIST_COUNT_LIMIT
 
@@ -25,7 +40,9 @@ class CappedPaginator(Paginator):
         return self.count > self.count_limit
 
 
-def paginate(request, queryset, *, per_page: int | None = None):
+def paginate[Row](
+    request: HttpRequest, queryset: QuerySet[Any, Row], *, per_page: int | None = None
+) -> Page[Row]:
     """The requested page of `queryset`; a bad or too high page number gives the last page."""
     paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE)
     number = request.GET.get("pagina") or 1

@@ -11,10 +11,12 @@ link or a full page load is always activity.
 
 import json
 
+from django.http import HttpRequest
+
 POLL_HEADER = "X-KK-Poll"
 
 
-def is_background_poll(request) -> bool:
+def is_background_poll(request: HttpRequest) -> bool:
     return (
         request.method == "GET"
         and request.headers.get("HX-Request") == "true"

@@ -8,13 +8,15 @@ the whitespace between the tags.
 """
 
 import html
+from typing import Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 
-def _escape(value) -> str:
+def _escape(value: object) -> str:
     """conditional_escape without its per-call lazy-string check: safe strings (with __html__)
     stay as they are, anything else is HTML-escaped. Profiled on 4,000 options: 0.02 s instead
     of 0.2 s."""
@@ -26,7 +28,13 @@ def _escape(value) -> str:
 class LargeSelect(forms.Select):
     """A single <select> for long, flat choice lists (no option groups)."""
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         chosen = set(self.format_value(value))
         final_attrs = self.build_attrs(self.attrs, attrs)
         # As Django's attrs.html: True is a bare attribute, False is left out. Each piece is

@@ -1,7 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.models import User
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -59,8 +62,9 @@ class LoginForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        limit = User._meta.get_field(User.USERNAME_FIELD).max_length
-        if len(username) > limit:
+        field = User._meta.get_field(User.USERNAME_FIELD)
+        limit = field.max_length if isinstance(field, models.CharField) else None
+        if limit is not None and len(username) > limit:
             raise forms.ValidationError(
                 _("Een gebruikersnaam heeft hoogstens %(limit)s tekens.") % {"limit": limit},
                 code="max_length",
@@ -107,11 +111,14 @@ class PasswordSetForm(SetPasswordForm):
     user would read English on an otherwise Dutch page.
     """
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned_data = super().clean()
-        errors = self._errors.get("new_password2") if self._errors else None
-        for index, error in enumerate(errors.data if errors else []):
-            if getattr(error, "code", None) == "password_too_short":
+        # clean() runs inside full_clean(), after the fields: `errors` does not validate again.
+        errors = self.errors.get("new_password2")
+        if errors is None:
+            return cleaned_data
+        for index, error in enumerate(errors.data):
+            if isinstance(error, forms.ValidationError) and error.code == "password_too_short":
                 minimum = (error.params or {}).get("min_length", 0)
                 errors.data[index] = forms.ValidationError(
                     ngettext(

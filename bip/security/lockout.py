@@ -1,12 +1,14 @@
 """django-axes hooks: the client address behind a reverse proxy, and the lockout page."""
 
 import ipaddress
+from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The address the lockout counts per (AXES_CLIENT_IP_CALLABLE).
 
     Without proxies (REVERSE_PROXY_COUNT=0) that is REMOTE_ADDR. Behind N trusted proxies that
@@ -32,7 +34,11 @@ def client_ip(request) -> str | None:
     return candidate
 
 
-def lockout_response(request, original_response=None, credentials=None):
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     """The page after too many failed logins (AXES_LOCKOUT_CALLABLE): 429, in Dutch."""
     return render(
         request,

@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -156,17 +157,17 @@ def totp_enrolment_forget(session: MutableMapping[str, Any]) -> None:
     session.pop(ENROLMENT_DEVICE, None)
 
 
-def _enrolment_cutoff():
+def _enrolment_cutoff() -> datetime.datetime:
     return timezone.now() - ENROLMENT_LIFETIME
 
 
-def _unexpired_enrolment_devices(user: User):
+def _unexpired_enrolment_devices(user: User) -> QuerySet[TOTPDevice]:
     return TOTPDevice.objects.filter(
         user=user, confirmed=False, created_at__gte=_enrolment_cutoff()
     )
 
 
-def _expired_enrolment_devices(user: User):
+def _expired_enrolment_devices(user: User) -> QuerySet[TOTPDevice]:
     # created_at is NULL only for devices made before django-otp recorded it: expired too.
     return TOTPDevice.objects.filter(user=user, confirmed=False).exclude(
         created_at__gte=_enrolment_cutoff()
@@ -230,6 +231,7 @@ def totp_enrolment_confirm(
             else None
         )
         has_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        problem: str | None
         if device is None or (has_app and not replace):
             problem = _("Er is geen app om te bevestigen. Open de pagina opnieuw.")
         elif device.created_at is None or device.created_at < _enrolment_cutoff():
@@ -243,11 +245,11 @@ def totp_enrolment_confirm(
             ) % {"minutes": ENROLMENT_MINUTES}
         else:
             problem = _verify(device, code)
-        if problem is None:
-            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = _new_recovery_codes(user)
+            if problem is None:
+                TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                codes = _new_recovery_codes(user)
     if problem is not None:
         logger.warning("MFA enrolment refused for user %s", user.pk)
         raise MFAError(problem)
@@ -270,6 +272,7 @@ def mfa_verify(*, user: User, code: str) -> Device:
             devices = StaticDevice.objects.filter(user=user, confirmed=True)
             token = recovery_code_digest(code)
         device = devices.select_for_update().order_by("pk").first()
+        problem: str | None
         if device is None:
             problem = _("Deze code klopt niet. Controleer de code en probeer het opnieuw.")
         else:

@@ -4,24 +4,32 @@ Order in settings.MIDDLEWARE: after AuthenticationMiddleware, django-otp's OTPMi
 MessageMiddleware; django-axes' AxesMiddleware stays last.
 """
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from bip.lib.http import OTPHttpRequest
 from bip.lib.polling import is_background_poll
 
 from . import mfa
+from .decorators import MFA_REQUIRED_ATTRIBUTE
 from .sessions import LOGIN_AT, Expiry, now_timestamp, session_expiry, session_touch
 
+type GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
-def _is_htmx(request) -> bool:
+
+def _is_htmx(request: HttpRequest) -> bool:
     # Read the header itself: this middleware does not depend on HtmxMiddleware's position.
     return request.headers.get("HX-Request") == "true"
 
@@ -35,10 +43,10 @@ class SessionTimeoutMiddleware:
     page that polls while nobody uses it does not keep the session alive.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.user.is_authenticated:
             now = now_timestamp()
             expiry = session_expiry(request.session, now)
@@ -49,7 +57,7 @@ class SessionTimeoutMiddleware:
                 session_touch(request.session, now)
         return self.get_response(request)
 
-    def _expired(self, request, expiry: str):
+    def _expired(self, request: HttpRequest, expiry: str) -> HttpResponse:
         logout(request)
         if expiry == Expiry.IDLE:
             message = _("Je sessie is verlopen omdat je %(minutes)s minuten niet actief was.") % {
@@ -75,18 +83,24 @@ class MFARequiredMiddleware:
     (the local demo only; production refuses to start that way).
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: OTPHttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         if not settings.MFA_REQUIRED:
             return None
         if not getattr(view_func, "login_required", True):
             return None
-        if not getattr(view_func, "mfa_required", True):
+        if not getattr(view_func, MFA_REQUIRED_ATTRIBUTE, True):
             return None
         user = request.user
         if not user.is_authenticated or user.is_verified():
@@ -102,14 +116,14 @@ class MFARequiredMiddleware:
 class PermissionsPolicyMiddleware:
     """Send the Permissions-Policy header (Django has no setting for it)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.header = ", ".join(
             f"{feature}=({' '.join(allowlist)})"
             for feature, allowlist in settings.PERMISSIONS_POLICY.items()
         )
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)

@@ -6,7 +6,12 @@ view does not turn into a session write; the idle timeout can therefore end a se
 many seconds early, never late.
 """
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.utils import timezone
 
 LOGIN_AT = "kk_login_at"
@@ -23,7 +28,7 @@ def now_timestamp() -> float:
     return timezone.now().timestamp()
 
 
-def stamp_login(sender, request, user, **kwargs) -> None:
+def stamp_login(sender: type[User], request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     """user_logged_in receiver: the session's clocks start at the login."""
     session = getattr(request, "session", None)
     if session is None:
@@ -33,7 +38,7 @@ def stamp_login(sender, request, user, **kwargs) -> None:
     session[SEEN_AT] = now
 
 
-def session_expiry(session, now: float) -> str | None:
+def session_expiry(session: MutableMapping[str, Any], now: float) -> str | None:
     """Why this logged-in session has ended (Expiry.IDLE or Expiry.ABSOLUTE), or None.
 
     A session without a login time (one that predates these limits) is not expired; the caller
@@ -49,7 +54,7 @@ def session_expiry(session, now: float) -> str | None:
     return None
 
 
-def session_touch(session, now: float) -> None:
+def session_touch(session: MutableMapping[str, Any], now: float) -> None:
     """Record activity; writes only when the last record is ACTIVITY_RESOLUTION seconds old."""
     if LOGIN_AT not in session:
         session[LOGIN_AT] = now

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.models import Device
 
 from bip.lib.http import AuthenticatedHttpRequest
 
@@ -28,7 +30,7 @@ from .tasks import password_reset_mail
 NEW_RECOVERY_CODES = "kk_new_recovery_codes"
 
 
-def _next_url(request) -> str:
+def _next_url(request: HttpRequest) -> str:
     """Where to go after the MFA step: a safe `next`, else the home page."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -42,13 +44,13 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
 
 
-def _verified(request, device) -> None:
+def _verified(request: HttpRequest, device: Device) -> None:
     """Mark the session as having passed the second factor, under a new session id."""
     otp_login(request, device)
     request.session.cycle_key()
 
 
-def _show_new_codes(request, codes: list[str], next_url: str):
+def _show_new_codes(request: HttpRequest, codes: list[str], next_url: str) -> HttpResponse:
     """Keep the new codes in the session until the one page that shows them (then dropped)."""
     request.session[NEW_RECOVERY_CODES] = codes
     return redirect(_with_next("security:recovery_codes", next_url))
@@ -57,7 +59,7 @@ def _show_new_codes(request, codes: list[str], next_url: str):
 @mfa_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def mfa_enrol(request: AuthenticatedHttpRequest):
+def mfa_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Link an authenticator app: first login, or a verified user replacing their phone."""
     user = request.user
     next_url = _next_url(request)
@@ -98,7 +100,7 @@ def mfa_enrol(request: AuthenticatedHttpRequest):
 @mfa_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def mfa_verify(request: AuthenticatedHttpRequest):
+def mfa_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of every login: a code from the app, or a recovery code."""
     user = request.user
     next_url = _next_url(request)
@@ -135,7 +137,7 @@ def mfa_verify(request: AuthenticatedHttpRequest):
 
 @never_cache
 @require_GET
-def recovery_codes(request: AuthenticatedHttpRequest):
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show new recovery codes once; a reload shows nothing."""
     codes = request.session.pop(NEW_RECOVERY_CODES, None)
     if not codes:
@@ -149,7 +151,7 @@ def recovery_codes(request: AuthenticatedHttpRequest):
 
 @never_cache
 @require_GET
-def mfa_overview(request: AuthenticatedHttpRequest):
+def mfa_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own second factor: app linked, recovery codes left, new codes, new app."""
     user = request.user
     return render(
@@ -164,7 +166,7 @@ def mfa_overview(request: AuthenticatedHttpRequest):
 
 
 @require_POST
-def recovery_codes_replace(request: AuthenticatedHttpRequest):
+def recovery_codes_replace(request: AuthenticatedHttpRequest) -> HttpResponse:
     """New recovery codes; only for a session that passed the second factor."""
     if not request.user.is_verified():
         step = mfa.mfa_step(request.user)
@@ -182,7 +184,7 @@ PASSWORD_RESET_PER_EMAIL = 3  # requests per e-mail address per hour
 PASSWORD_RESET_WINDOW = 60 * 60
 
 
-def _too_many_password_requests(request):
+def _too_many_password_requests(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/password_reset_too_many.html",
@@ -194,7 +196,7 @@ def _too_many_password_requests(request):
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def password_reset_request(request):
+def password_reset_request(request: HttpRequest) -> HttpResponse:
     """Ask for a password link by e-mail address.
 
     The answer is the same page whether or not an account has that address, and takes the same

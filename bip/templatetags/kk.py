@@ -4,8 +4,12 @@ Django already adds `aria-invalid` and `aria-describedby` (`<id>_helptext`, `<id
 bound field's widget; these helpers only add the component classes and the pagination window.
 """
 
+from typing import Any
+
 from django import forms, template
+from django.core.paginator import Page
 from django.forms.boundfield import BoundField, BoundWidget
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -48,7 +52,7 @@ def _merge_class(existing: str | None, extra: str) -> str:
 
 
 @register.filter
-def utrecht_widget(field: BoundField):
+def utrecht_widget(field: BoundField) -> SafeString:
     """The field's widget rendered with the Utrecht classes for its kind (plus Django's
     aria-invalid / aria-describedby)."""
     kind_class = WIDGET_CLASSES[widget_kind(field)]
@@ -83,22 +87,23 @@ def field_anchor(field: BoundField) -> str:
 
 
 @register.filter
-def add_attrs(field: BoundField, spec: str):
+def add_attrs(field: BoundField, spec: str) -> SafeString:
     """Render a widget with extra attributes, for the odd control `_field.html` does not fit:
     `{{ form.q|add_attrs:"class=utrecht-textbox utrecht-textbox--html-input;autocomplete=off" }}`.
     A `class` is added to the widget's own classes; other attributes replace."""
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     for item in spec.split(";"):
         name, _, value = item.partition("=")
-        if name.strip():
-            attrs[name.strip()] = value.strip()
-    if "class" in attrs:
-        attrs["class"] = _merge_class(field.field.widget.attrs.get("class"), attrs["class"])
+        name, value = name.strip(), value.strip()
+        if name == "class":
+            attrs[name] = _merge_class(field.field.widget.attrs.get("class"), value)
+        elif name:
+            attrs[name] = value
     return field.as_widget(attrs=attrs)
 
 
 @register.simple_tag
-def page_window(page, on_each_side: int = 2) -> list[int | None]:
+def page_window(page: Page[Any], on_each_side: int = 2) -> list[int | None]:
     """Page numbers to link around the current page; None stands for an ellipsis.
 
     The first page is always there. The last page is only there when the count is exact: a

@@ -1,5 +1,7 @@
 """`manage.py grant_role`: grant or revoke one of the four roles, with a reason (recorded)."""
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -50,8 +52,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, username: str, role: str, reason: str, revoke: bool, actor: str, **options
-    ):
+        self,
+        *args: Any,
+        username: str,
+        role: str,
+        reason: str,
+        revoke: bool,
+        actor: str,
+        **options: Any,
+    ) -> None:
         staff_role = parse_role(role)
         user = User.objects.filter(username=username).first()
         if user is None:
