@@ -5,7 +5,9 @@ gets 403: the pages hold no record of theirs to hide behind a 404.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
+from cases.models import Child
 from professionals.groups import is_administrator
 
 
@@ -18,3 +20,22 @@ def is_functional_admin(user) -> bool:
 def require_functional_admin(user) -> None:
     if not is_functional_admin(user):
         raise PermissionDenied
+
+
+def child_on_file(user, child_pk: int) -> Child | None:
+    """For the functional administrator (PermissionDenied for anyone else): the child
+    `child_pk` if it is still on file, else None. A child removed by retention keeps its log
+    entries, so its access page still works from those; the caller decides what is missing."""
+    require_functional_admin(user)
+    return Child.objects.filter(pk=child_pk).first()
+
+
+def child_id_by_number(user, number: str) -> int | None:
+    """For the functional administrator: the id of the child with this BSN or
+    onderwijsnummer, or None. The number arrives by POST only (see audit/views.py)."""
+    require_functional_admin(user)
+    return (
+        Child.objects.filter(Q(bsn=number) | Q(onderwijsnummer=number))
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -27,8 +27,11 @@ def looks_at_child(child_id: int) -> QuerySet[AccessLogEntry]:
     return AccessLogEntry.objects.for_child(child_id).filter(actor__isnull=False)
 
 
-def looks_via_household(household_id: int, *, child_id: int) -> QuerySet[AccessLogEntry]:
-    """Logged-in views of a sibling's file, whose household panel shows this child as well."""
+def looks_via_household(household_id: int | None, *, child_id: int) -> QuerySet[AccessLogEntry]:
+    """Logged-in views of a sibling's file, whose household panel shows this child as well.
+    None when the household is unknown."""
+    if household_id is None:
+        return AccessLogEntry.objects.none()
     return AccessLogEntry.objects.via_household(household_id, child_id=child_id).filter(
         actor__isnull=False
     )

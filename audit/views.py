@@ -8,7 +8,6 @@ a server log.
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,11 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
-from cases.models import Child
 
 from . import access, inzage, selectors
 from .forms import AccessLogFilterForm, FindChildForm
-from .models import AccessLogEntry
 
 
 def _query_string_without_page(request) -> str:
@@ -60,11 +57,7 @@ def find_child(request: AuthenticatedHttpRequest):
     if request.method == "POST":
         if form.is_valid():
             number = form.cleaned_data["nummer"]
-            child_id = (
-                Child.objects.filter(Q(bsn=number) | Q(onderwijsnummer=number))
-                .values_list("pk", flat=True)
-                .first()
-            )
+            child_id = access.child_id_by_number(request.user, number)
             if child_id is not None:
                 target = "audit:inzage" if form.cleaned_data["doel"] == "inzage" else None
                 return redirect(target or "audit:child_access", child_pk=child_id)
@@ -77,18 +70,13 @@ def find_child(request: AuthenticatedHttpRequest):
 @never_cache
 def child_access(request: AuthenticatedHttpRequest, child_pk: int):
     """Who has looked at this child's file: per person, and every entry, newest first."""
-    access.require_functional_admin(request.user)
-    child = Child.objects.filter(pk=child_pk).first()
+    child = access.child_on_file(request.user, child_pk)
     entries = selectors.looks_at_child(child_pk)
     # A child removed by retention keeps its log: the page works from the entries then.
     household_id = child.household_id if child else selectors.household_of_logged_child(child_pk)
     if child is None and household_id is None and not entries.exists():
         raise Http404
-    via_household = (
-        selectors.looks_via_household(household_id, child_id=child_pk)
-        if household_id
-        else AccessLogEntry.objects.none()
-    )
+    via_household = selectors.looks_via_household(household_id, child_id=child_pk)
     return render(
         request,
         "audit/child_access.html",

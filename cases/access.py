@@ -1,4 +1,5 @@
-"""Who may see or change which case. Views fetch cases, children and households only here.
+"""Who may see or change which case. Views fetch every case-like record only here: cases,
+children, households, household plans and their goals and actions.
 
 - A professional sees the cases currently assigned to them, while they work: a deactivated
   professional (their Professional record or their account) sees and changes no case. The rule
@@ -8,19 +9,86 @@
 
 A case the user may not see answers 404, the same as one that does not exist, so that ids
 cannot be probed. A case they may see but not change raises PermissionDenied (403).
+
+Every other record kind derives its visibility from the cases: a child is visible with a case
+of theirs the user may see (the coordinator sees every child, also one without a case yet, for
+the intake), a household with one of its children, a plan with its household, and a goal or an
+action with its plan. So the ownership rule lives once, in CaseQuerySet.assigned_to.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from professionals.groups import is_coordinator
 
-from .models import Case, CaseQuerySet
+from .models import Case, CaseQuerySet, Child, Household, HouseholdPlan, PlanAction, PlanGoal
 
 
 def cases_visible_to(user) -> CaseQuerySet:
+    """Every list of cases starts here: CaseQuerySet.visible_to."""
     return Case.objects.visible_to(user)
+
+
+def children_visible_to(user) -> QuerySet[Child]:
+    """The coordinator: every child (an intake may find one without a case). Anyone else: the
+    children of the cases they may see."""
+    children = Child.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return children.none()
+    if is_coordinator(user):
+        return children
+    return children.filter(Exists(cases_visible_to(user).filter(child=OuterRef("pk"))))
+
+
+def households_visible_to(user) -> QuerySet[Household]:
+    """Households with a child `user` may see."""
+    return Household.objects.filter(
+        Exists(children_visible_to(user).filter(household=OuterRef("pk")))
+    )
+
+
+def plans_visible_to(user) -> QuerySet[HouseholdPlan]:
+    """Household plans of the households `user` may see."""
+    return HouseholdPlan.objects.filter(household__in=households_visible_to(user))
+
+
+def _get_or_404(queryset: QuerySet, pk, what: str):
+    record = queryset.filter(pk=pk).first()
+    if record is None:
+        raise Http404(f"No {what} found")
+    return record
+
+
+def get_child_for_user(user, pk: int) -> Child:
+    """The child `pk` with its household and school, if `user` may see it; else Http404."""
+    return _get_or_404(children_visible_to(user).select_related("household", "school"), pk, "child")
+
+
+def get_household_for_user(user, pk: int) -> Household:
+    """The household `pk` if `user` may see it; else Http404."""
+    return _get_or_404(households_visible_to(user), pk, "household")
+
+
+def get_plan_goal_for_case(user, case: Case, pk: int) -> PlanGoal:
+    """Goal `pk` of the plan of `case`'s household, with its plan.
+
+    `case` comes from get_case_for_user (with write=True for a change). A goal of another
+    household's plan answers Http404, also when the user may see that household too: a page
+    about one case edits only that case's plan.
+    """
+    goals = PlanGoal.objects.filter(
+        plan__in=plans_visible_to(user), plan__household_id=case.child.household_id
+    )
+    return _get_or_404(goals.select_related("plan"), pk, "plan goal")
+
+
+def get_plan_action_for_case(user, case: Case, pk: int) -> PlanAction:
+    """Action `pk` of the plan of `case`'s household, with its plan; as get_plan_goal_for_case."""
+    actions = PlanAction.objects.filter(
+        plan__in=plans_visible_to(user), plan__household_id=case.child.household_id
+    )
+    return _get_or_404(actions.select_related("plan"), pk, "plan action")
 
 
 def can_view_case_lists(user) -> bool:

@@ -15,6 +15,25 @@ MIN_SCHOOL_AGE = 5
 MAX_SCHOOL_AGE = 17
 
 
+class CaseOrdering(models.TextChoices):
+    """How a case list is sorted. The URL's `sort` values stay Dutch (users see and bookmark
+    them); cases/forms.py maps them to these members at the form boundary."""
+
+    NEWEST_FIRST = "newest_first", _("Nieuwste melding eerst")
+    OLDEST_FIRST = "oldest_first", _("Oudste melding eerst")
+    DEADLINE_FIRST = "deadline_first", _("Termijn, eerst verlopend")
+    DEADLINE_LAST = "deadline_last", _("Termijn, laatst verlopend")
+    NUMBER_ASCENDING = "number_ascending", _("Zaaknummer oplopend")
+    NUMBER_DESCENDING = "number_descending", _("Zaaknummer aflopend")
+
+
+class DeadlineWindow(models.TextChoices):
+    """The deadline filter of the case lists; the URL values stay Dutch, as with CaseOrdering."""
+
+    OVERDUE = "overdue", _("Termijn verlopen")
+    DUE_SOON = "due_soon", _("Binnen 14 dagen")
+
+
 class SchoolLevel(models.TextChoices):
     PO = "po", _("Primair onderwijs (po)")
     VO = "vo", _("Voortgezet onderwijs (vo)")

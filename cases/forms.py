@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.constants import Arm
@@ -11,9 +12,12 @@ from roles.acts import kinds_for_role
 from roles.constants import ChainRole, Channel, ContactWith
 
 from .constants import (
+    HALT_PARENT_CONSENT_BELOW_AGE,
     AssignmentReason,
+    CaseOrdering,
     CaseSource,
     CaseStatus,
+    DeadlineWindow,
     HaltResult,
     MeldingType,
     OutcomeCategory,
@@ -21,7 +25,13 @@ from .constants import (
     Stage,
 )
 from .models import MAX_CONTACT_MINUTES, Child, PlanGoal, School
-from .selectors import CASE_LIST_ORDERINGS, DEFAULT_CASE_ORDERING, MY_CASES_ORDERINGS
+from .selectors import (
+    CASE_LIST_ORDERINGS,
+    DEFAULT_CASE_ORDERING,
+    DEFAULT_MY_CASES_ORDERING,
+    MY_CASES_ORDERINGS,
+)
+from .services.intake import NewChild
 from .validators import (
     normalise_brin,
     normalise_bsn,
@@ -32,11 +42,41 @@ from .validators import (
 )
 
 ANY = [("", _("Alle"))]
-DEADLINE_FILTER = forms.ChoiceField(
-    label=_("Termijn"),
-    choices=ANY + [("verlopen", _("Termijn verlopen")), ("binnenkort", _("Binnen 14 dagen"))],
-    required=False,
-)
+
+# The URL values of the case lists' filters and sorting stay Dutch: users see and bookmark them.
+# The forms map them to English members here, at the boundary; code past the form uses those.
+DEADLINE_PARAMETERS = {"verlopen": DeadlineWindow.OVERDUE, "binnenkort": DeadlineWindow.DUE_SOON}
+SORT_PARAMETERS = {
+    "-ontvangen": CaseOrdering.NEWEST_FIRST,
+    "ontvangen": CaseOrdering.OLDEST_FIRST,
+    "termijn": CaseOrdering.DEADLINE_FIRST,
+    "-termijn": CaseOrdering.DEADLINE_LAST,
+    "nummer": CaseOrdering.NUMBER_ASCENDING,
+    "-nummer": CaseOrdering.NUMBER_DESCENDING,
+}
+SORT_PARAMETER_OF = {ordering: parameter for parameter, ordering in SORT_PARAMETERS.items()}
+
+
+def _sort_field(orderings) -> forms.TypedChoiceField:
+    """A `sort` field offering `orderings` (in this order) under their Dutch URL values, cleaned
+    to a CaseOrdering."""
+    return forms.TypedChoiceField(
+        label=_("Sorteren op"),
+        choices=[(SORT_PARAMETER_OF[ordering], ordering.label) for ordering in orderings],
+        coerce=SORT_PARAMETERS.__getitem__,
+        empty_value=None,
+        required=False,
+    )
+
+
+def _deadline_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("Termijn"),
+        choices=ANY + [(value, window.label) for value, window in DEADLINE_PARAMETERS.items()],
+        coerce=DEADLINE_PARAMETERS.__getitem__,
+        empty_value=None,
+        required=False,
+    )
 
 
 class CaseFilterForm(forms.Form):
@@ -50,7 +90,8 @@ class CaseFilterForm(forms.Form):
     )
     stage = forms.ChoiceField(label=_("Ketenstap"), choices=ANY + Stage.choices, required=False)
     status = forms.ChoiceField(label=_("Status"), choices=ANY + CaseStatus.choices, required=False)
-    arm = forms.ChoiceField(
+    # "geen" in the URL: no arm yet, the empty arm. Cleaned to None when no arm is filtered on.
+    arm = forms.TypedChoiceField(
         label=_("Onderzoeksarm"),
         choices=ANY
         + [
@@ -58,6 +99,8 @@ class CaseFilterForm(forms.Form):
             ("controle", _("Controlearm")),
             ("geen", _("Nog niet toegewezen")),
         ],
+        coerce=lambda value: "" if value == "geen" else value,
+        empty_value=None,
         required=False,
     )
     melding_type = forms.ChoiceField(
@@ -75,45 +118,25 @@ class CaseFilterForm(forms.Form):
         validators=[validate_brin],
         help_text=_("Bijvoorbeeld 05KD."),
     )
-    deadline = DEADLINE_FILTER
-    sort = forms.ChoiceField(
-        label=_("Sorteren op"),
-        choices=[
-            ("-ontvangen", _("Nieuwste melding eerst")),
-            ("ontvangen", _("Oudste melding eerst")),
-            ("termijn", _("Termijn, eerst verlopend")),
-            ("-termijn", _("Termijn, laatst verlopend")),
-            ("nummer", _("Zaaknummer oplopend")),
-            ("-nummer", _("Zaaknummer aflopend")),
-        ],
-        required=False,
-    )
+    deadline = _deadline_field()
+    sort = _sort_field(CASE_LIST_ORDERINGS)
 
     def clean_school(self):
         return normalise_brin(self.cleaned_data["school"].strip())
 
-    def ordering(self) -> str:
-        value = self.cleaned_data.get("sort") if self.is_valid() else ""
+    def ordering(self) -> CaseOrdering:
+        value = self.cleaned_data.get("sort") if self.is_valid() else None
         return value if value in CASE_LIST_ORDERINGS else DEFAULT_CASE_ORDERING
 
 
 class MyCasesFilterForm(forms.Form):
     stage = forms.ChoiceField(label=_("Ketenstap"), choices=ANY + Stage.choices, required=False)
-    deadline = DEADLINE_FILTER
-    sort = forms.ChoiceField(
-        label=_("Sorteren op"),
-        choices=[
-            ("termijn", _("Termijn, eerst verlopend")),
-            ("-termijn", _("Termijn, laatst verlopend")),
-            ("-ontvangen", _("Nieuwste melding eerst")),
-            ("ontvangen", _("Oudste melding eerst")),
-        ],
-        required=False,
-    )
+    deadline = _deadline_field()
+    sort = _sort_field(MY_CASES_ORDERINGS)
 
-    def ordering(self) -> str:
-        value = self.cleaned_data.get("sort") if self.is_valid() else ""
-        return value if value in MY_CASES_ORDERINGS else "termijn"
+    def ordering(self) -> CaseOrdering:
+        value = self.cleaned_data.get("sort") if self.is_valid() else None
+        return value if value in MY_CASES_ORDERINGS else DEFAULT_MY_CASES_ORDERING
 
 
 class VersionedForm(forms.Form):
@@ -188,7 +211,11 @@ class ReasonForm(VersionedForm):
 class HaltReferralForm(ReasonForm):
     pupil_consent = forms.BooleanField(label=_("De leerling geeft toestemming"), required=False)
     parent_consent = forms.BooleanField(
-        label=_("De ouders geven toestemming (verplicht onder 16 jaar)"), required=False
+        label=format_lazy(
+            _("De ouders geven toestemming (verplicht onder {age} jaar)"),
+            age=HALT_PARENT_CONSENT_BELOW_AGE,
+        ),
+        required=False,
     )
     override_reason = forms.CharField(
         label=_("Reden om de toelatingscriteria bewust te overschrijven"),
@@ -393,6 +420,52 @@ class NewChildForm(forms.Form):
         if sibling is None:
             raise forms.ValidationError(_("Er is geen kind met dit BSN bekend."))
         return sibling
+
+    def __init__(self, *args, households=(), **kwargs):
+        """`households`: the households at the posted address, proposed for the child. The
+        choices are set before validation: otherwise no posted choice is valid."""
+        super().__init__(*args, **kwargs)
+        self.households = {f"bestaand-{household.pk}": household for household in households}
+        self.fields["household_choice"].choices = [
+            (
+                value,
+                _("Bestaand huishouden op dit adres, met %(names)s")
+                % {"names": ", ".join(c.first_name for c in household.children.all())},
+            )
+            for value, household in self.households.items()
+        ] + [("nieuw", _("Nieuw huishouden"))]
+
+    def household_chosen(self) -> bool:
+        """After validation: whether the child's household is settled. With households at the
+        address and no sibling given, the coordinator must choose; else the error says so."""
+        data = self.cleaned_data
+        if not self.households or data.get("sibling_bsn") or data.get("household_choice"):
+            return True
+        self.add_error(
+            "household_choice",
+            _("Er woont al een gezin op dit adres. Kies of het kind daarbij hoort."),
+        )
+        return False
+
+    def new_child(self) -> NewChild:
+        """The validated child for services.intake.referral_intake."""
+        data = self.cleaned_data
+        if data.get("sibling_bsn"):
+            household = data["sibling_bsn"].household
+        else:
+            household = self.households.get(data.get("household_choice") or "")
+        return NewChild(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+            bsn=data["bsn"] or None,
+            onderwijsnummer=data["onderwijsnummer"] or None,
+            school=data["school_brin"],
+            household=household,
+            street=data["street"],
+            postcode=data["postcode"],
+            city=data["city"],
+        )
 
     def clean(self):
         data = super().clean()

@@ -4,25 +4,31 @@ import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from .constants import DEADLINE_WARNING_DAYS, CaseStatus
-from .models import Case, Child, Contact, HouseholdPlan, PlanChange, StageChange
+from professionals.models import Professional
+
+from .constants import DEADLINE_WARNING_DAYS, CaseOrdering, CaseStatus, DeadlineWindow
+from .models import Case, Child, Contact, Household, HouseholdPlan, PlanChange, StageChange
 from .validators import normalise_bsn
 
 CASE_LIST_ORDERINGS = {
-    "ontvangen": ("date_received", "id"),
-    "-ontvangen": ("-date_received", "-id"),
-    "termijn": ("three_month_deadline", "id"),
-    "-termijn": ("-three_month_deadline", "-id"),
-    "nummer": ("number",),
-    "-nummer": ("-number",),
+    CaseOrdering.OLDEST_FIRST: ("date_received", "id"),
+    CaseOrdering.NEWEST_FIRST: ("-date_received", "-id"),
+    CaseOrdering.DEADLINE_FIRST: ("three_month_deadline", "id"),
+    CaseOrdering.DEADLINE_LAST: ("-three_month_deadline", "-id"),
+    CaseOrdering.NUMBER_ASCENDING: ("number",),
+    CaseOrdering.NUMBER_DESCENDING: ("-number",),
 }
-DEFAULT_CASE_ORDERING = "-ontvangen"
+DEFAULT_CASE_ORDERING = CaseOrdering.NEWEST_FIRST
 MY_CASES_ORDERINGS = {
-    "termijn": ("three_month_deadline", "id"),
-    "-termijn": ("-three_month_deadline", "-id"),
-    "ontvangen": ("date_received", "id"),
-    "-ontvangen": ("-date_received", "-id"),
+    ordering: CASE_LIST_ORDERINGS[ordering]
+    for ordering in (
+        CaseOrdering.DEADLINE_FIRST,
+        CaseOrdering.DEADLINE_LAST,
+        CaseOrdering.NEWEST_FIRST,
+        CaseOrdering.OLDEST_FIRST,
+    )
 }
+DEFAULT_MY_CASES_ORDERING = CaseOrdering.DEADLINE_FIRST
 
 
 def latest_follow_up():
@@ -54,10 +60,10 @@ def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     return queryset
 
 
-def deadline_filter(queryset: QuerySet[Case], which: str, today: datetime.date):
-    if which == "verlopen":
+def deadline_filter(queryset: QuerySet[Case], which: DeadlineWindow, today: datetime.date):
+    if which == DeadlineWindow.OVERDUE:
         return queryset.filter(status=CaseStatus.OPEN, three_month_deadline__lt=today)
-    if which == "binnenkort":
+    if which == DeadlineWindow.DUE_SOON:
         return queryset.filter(
             status=CaseStatus.OPEN,
             three_month_deadline__gte=today,
@@ -66,14 +72,31 @@ def deadline_filter(queryset: QuerySet[Case], which: str, today: datetime.date):
     return queryset
 
 
-def case_list_rows(queryset: QuerySet[Case], *, ordering: str) -> QuerySet[Case]:
+def case_list_filter(queryset: QuerySet[Case], filters: dict, *, today: datetime.date):
+    """The coordinator's case list narrowed by the valid fields of CaseFilterForm."""
+    queryset = case_search(queryset, filters.get("q") or "")
+    for field in ("stage", "status", "melding_type"):
+        if filters.get(field):
+            queryset = queryset.filter(**{field: filters[field]})
+    if filters.get("arm") is not None:
+        queryset = queryset.filter(arm=filters["arm"])  # "": no arm yet
+    if filters.get("professional"):
+        queryset = queryset.filter(professional=filters["professional"])
+    if filters.get("school"):
+        queryset = queryset.filter(child__school__brin__startswith=filters["school"])
+    if filters.get("deadline"):
+        queryset = deadline_filter(queryset, filters["deadline"], today)
+    return queryset
+
+
+def case_list_rows(queryset: QuerySet[Case], *, ordering: CaseOrdering) -> QuerySet[Case]:
     """The rows of the coordinator's case list, with every column joined in."""
     order = CASE_LIST_ORDERINGS.get(ordering, CASE_LIST_ORDERINGS[DEFAULT_CASE_ORDERING])
     return queryset.with_list_columns().order_by(*order)
 
 
-def my_cases_rows(queryset: QuerySet[Case], *, ordering: str) -> QuerySet[Case]:
-    order = MY_CASES_ORDERINGS.get(ordering, MY_CASES_ORDERINGS["termijn"])
+def my_cases_rows(queryset: QuerySet[Case], *, ordering: CaseOrdering) -> QuerySet[Case]:
+    order = MY_CASES_ORDERINGS.get(ordering, MY_CASES_ORDERINGS[DEFAULT_MY_CASES_ORDERING])
     return (
         queryset.open()
         .select_related("child", "child__household", "child__school")
@@ -228,3 +251,32 @@ def children_matching(*, bsn: str = "", last_name: str = "", date_of_birth=None)
             children.filter(last_name__iexact=last_name.strip(), date_of_birth=date_of_birth)[:10]
         )
     return []
+
+
+def household_professionals(case: Case) -> QuerySet:
+    """Working professionals with an open case in `case`'s household: the owners a plan action
+    can have."""
+    return (
+        Professional.objects.active()
+        .filter(cases__child__household_id=case.child.household_id, cases__status=CaseStatus.OPEN)
+        .select_related("user")
+        .distinct()
+    )
+
+
+def household_plan_version(case: Case) -> int:
+    """The current version of `case`'s household plan (1 before the plan exists)."""
+    return (
+        HouseholdPlan.objects.filter(household_id=case.child.household_id)
+        .values_list("version", flat=True)
+        .first()
+        or 1
+    )
+
+
+def households_at_address(households: QuerySet[Household], *, street: str, postcode: str):
+    """At most five of `households` (a scoped QuerySet from access.py) at this address, with
+    their children: intake proposes them for a new child."""
+    return list(
+        households.filter(postcode=postcode, street__iexact=street).prefetch_related("children")[:5]
+    )

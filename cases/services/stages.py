@@ -46,9 +46,17 @@ def halt_eligibility_problems(case: Case, *, today: datetime.date) -> dict[str, 
     late_ok = HALT_TIMES_LATE[0] <= case.times_late <= HALT_TIMES_LATE[1]
     if not (hours_ok or late_ok):
         problems["absence"] = _(
-            "Halt vraagt 9 tot en met 60 uur verzuim of 12 tot en met 60 keer te laat; "
-            "deze zaak heeft %(hours)s uur en %(late)s keer te laat."
-        ) % {"hours": case.hours_absent, "late": case.times_late}
+            "Halt vraagt %(min_hours)s tot en met %(max_hours)s uur verzuim of %(min_late)s tot "
+            "en met %(max_late)s keer te laat; deze zaak heeft %(hours)s uur en %(late)s keer "
+            "te laat."
+        ) % {
+            "min_hours": HALT_HOURS[0],
+            "max_hours": HALT_HOURS[1],
+            "min_late": HALT_TIMES_LATE[0],
+            "max_late": HALT_TIMES_LATE[1],
+            "hours": case.hours_absent,
+            "late": case.times_late,
+        }
     earlier = StageChange.objects.filter(case__child_id=case.child_id, to_stage=Stage.HALT).exclude(
         from_stage=Stage.HALT
     )

@@ -19,6 +19,41 @@ from .detail import contact_form_for
 SERVICE_ERROR_FIELDS = {"occurred_at": "occurred_on"}
 
 
+def _contact_log(case, professional, form):
+    """Log the form's contact; None with the service's refusal on the form."""
+    try:
+        return services.contact_log(
+            case=case,
+            professional=professional,
+            role=form.cleaned_data["role"],
+            kind=form.cleaned_data["kind"],
+            with_whom=form.cleaned_data["with_whom"],
+            channel=form.cleaned_data["channel"],
+            occurred_at=form.occurred_at(),
+            duration_minutes=form.cleaned_data["duration_minutes"],
+            summary=form.cleaned_data["summary"],
+            caution_given=form.cleaned_data["caution_given"],
+            follow_up_on=form.cleaned_data["follow_up_on"],
+        )
+    except CaseError as error:
+        errors = {SERVICE_ERROR_FIELDS.get(f, f): msg for f, msg in error.errors.items()}
+        apply_service_errors(form, errors)
+        return None
+
+
+def _saved_partial(request, case, message: str):
+    """The htmx answer: a fresh form, the message, and the timeline swapped out of band."""
+    context = {
+        "case": case,
+        "contact_form": contact_form_for(case),
+        "saved_message": message,
+        "timeline": selectors.case_timeline(case),
+        "timeline_limit": selectors.TIMELINE_LIMIT,
+        "oob_timeline": True,
+    }
+    return render(request, "cases/_contact_form.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def contact_create(request: AuthenticatedHttpRequest, pk: int):
     case = access.get_case_for_user(request.user, pk, write=True)
@@ -27,40 +62,13 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int):
         raise PermissionDenied
     form = contact_form_for(case, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_log(
-                case=case,
-                professional=professional,
-                role=form.cleaned_data["role"],
-                kind=form.cleaned_data["kind"],
-                with_whom=form.cleaned_data["with_whom"],
-                channel=form.cleaned_data["channel"],
-                occurred_at=form.occurred_at(),
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                summary=form.cleaned_data["summary"],
-                caution_given=form.cleaned_data["caution_given"],
-                follow_up_on=form.cleaned_data["follow_up_on"],
-            )
-        except CaseError as error:
-            errors = {SERVICE_ERROR_FIELDS.get(f, f): msg for f, msg in error.errors.items()}
-            apply_service_errors(form, errors)
-        else:
+        contact = _contact_log(case, professional, form)
+        if contact is not None:
             message = _("Contact vastgelegd in de rol %(role)s.") % {
                 "role": contact.get_role_display()
             }
             if request.htmx:
-                return render(
-                    request,
-                    "cases/_contact_form.html",
-                    {
-                        "case": case,
-                        "contact_form": contact_form_for(case),
-                        "saved_message": message,
-                        "timeline": selectors.case_timeline(case),
-                        "timeline_limit": selectors.TIMELINE_LIMIT,
-                        "oob_timeline": True,
-                    },
-                )
+                return _saved_partial(request, case, message)
             messages.success(request, message)
             return redirect("cases:case_detail", pk=case.pk)
     template = "cases/_contact_form.html" if request.htmx else "cases/contact_form.html"

@@ -1,7 +1,6 @@
 """The coordinator's work: the queue, intake of one referral, assignment, the study arm."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from professionals.selectors import assignment_suggestions
 
 from .. import access, selectors, services
 from ..constants import AssignmentReason
-from ..exceptions import CaseError, ConcurrentEdit
+from ..exceptions import CaseError
 from ..forms import (
     AllocationForm,
     AssignForm,
@@ -23,8 +22,10 @@ from ..forms import (
     ReferralForm,
     apply_service_errors,
 )
-from ..models import Child, Household
+from ..models import Case, Child, Household
+from ..services.intake import referral_intake
 from ..validators import is_valid_postcode, normalise_postcode
+from .versioned_forms import versioned_form_page
 
 
 @require_GET
@@ -49,7 +50,7 @@ MAX_ID_DIGITS = 18
 
 
 def _child_id(value) -> int | None:
-    """The `kind` parameter as a child id: a plain positive number of ASCII digits, else None.
+    """The `child` parameter as a child id: a plain positive number of ASCII digits, else None.
 
     Anything else (5,000 digits, '-1', Arabic-Indic digits, a NUL byte) counts as no child
     chosen: int() would raise on more than 4,300 digits, and the database on an overflow.
@@ -60,7 +61,20 @@ def _child_id(value) -> int | None:
     return int(value) or None
 
 
-def _address_matches(data) -> list[Household]:
+def _chosen_child(user, params) -> Child | None:
+    """The child the intake is for (the `child` parameter), if it names one the user may see."""
+    child_id = _child_id(params.get("child"))
+    if child_id is None:
+        return None
+    return (
+        access.children_visible_to(user)
+        .select_related("household", "school")
+        .filter(pk=child_id)
+        .first()
+    )
+
+
+def _address_matches(user, data) -> list[Household]:
     """Households at the posted address, looked up before the form is validated (its choices
     depend on them). Only a well-formed address is looked up: PostgreSQL refuses a NUL byte,
     and the form reports every other problem with the address itself."""
@@ -70,50 +84,46 @@ def _address_matches(data) -> list[Household]:
         return []
     if "\x00" in street or not is_valid_postcode(postcode):
         return []
-    return list(
-        Household.objects.filter(postcode=postcode, street__iexact=street).prefetch_related(
-            "children"
-        )[:5]
+    return selectors.households_at_address(
+        access.households_visible_to(user), street=street, postcode=postcode
     )
 
 
-def _register(request, *, child, referral_form: ReferralForm, child_form=None):
-    """Register the referral (and the new child and household) in one transaction."""
-    data = referral_form.cleaned_data
-    with transaction.atomic():
-        if child is None:
-            child_data = child_form.cleaned_data
-            choice = child_data.get("household_choice") or ""
-            if child_data.get("sibling_bsn"):
-                household = child_data["sibling_bsn"].household
-            elif choice.startswith("bestaand-"):
-                household = Household.objects.get(pk=int(choice.removeprefix("bestaand-")))
-            else:
-                household = services.household_register(
-                    street=child_data["street"],
-                    postcode=child_data["postcode"],
-                    city=child_data["city"],
-                )
-            child = services.child_register(
-                first_name=child_data["first_name"],
-                last_name=child_data["last_name"],
-                date_of_birth=child_data["date_of_birth"],
-                bsn=child_data["bsn"] or None,
-                onderwijsnummer=child_data["onderwijsnummer"] or None,
-                school=child_data["school_brin"],
-                household=household,
-            )
-        return services.referral_register(
+def _intake_forms(request, *, child: Child | None, new_child: bool):
+    """The referral form (and the new child's form), bound on POST; (None, None) before a
+    child is chosen."""
+    if child is None and not new_child:
+        return None, None
+    posted = request.POST if request.method == "POST" else None
+    referral_form = ReferralForm(posted, initial={"date_received": timezone.localdate()})
+    if not new_child:
+        return referral_form, None
+    child_form = NewChildForm(
+        posted,
+        households=_address_matches(request.user, request.POST) if posted else (),
+        initial={key: request.GET.get(key, "") for key in ("bsn", "last_name", "date_of_birth")},
+    )
+    return referral_form, child_form
+
+
+def _register(request, *, child, referral_form: ReferralForm, child_form) -> Case | None:
+    """Validate the forms and register the referral; None with the errors on the forms."""
+    forms_valid = referral_form.is_valid() & (child_form is None or child_form.is_valid())
+    if not forms_valid or (child_form is not None and not child_form.household_chosen()):
+        return None
+    try:
+        return referral_intake(
             actor=request.user,
             child=child,
-            date_received=data["date_received"],
-            source=data["source"],
-            melding_type=data["melding_type"],
-            hours_absent=data["hours_absent"],
-            times_late=data["times_late"],
-            period_start=data["period_start"],
-            period_end=data["period_end"],
+            new_child=child_form.new_child() if child_form is not None else None,
+            **referral_form.cleaned_data,
         )
+    except CaseError as error:
+        target = child_form if child_form is not None else referral_form
+        for field, message in error.errors.items():
+            form = referral_form if field in referral_form.fields else target
+            form.add_error(field if field in form.fields else None, message)
+        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -122,84 +132,43 @@ def intake(request: AuthenticatedHttpRequest):
     access.require_coordinator(request.user)
     params = request.POST if request.method == "POST" else request.GET
     search = IntakeSearchForm(request.GET if "zoek" in request.GET else None)
-    matches = selectors.children_matching(**search.cleaned_data) if search.is_valid() else []
-    child = None
-    child_id = _child_id(params.get("kind"))
-    if child_id is not None:
-        child = Child.objects.select_related("household", "school").filter(pk=child_id).first()
+    child = _chosen_child(request.user, params)
     new_child = params.get("nieuw") == "1"
-    referral_form = child_form = None
+    referral_form, child_form = _intake_forms(request, child=child, new_child=new_child)
     status = 200
-    if child is not None or new_child:
-        referral_form = ReferralForm(
-            request.POST if request.method == "POST" else None,
-            initial={"date_received": timezone.localdate()},
-        )
-        if new_child:
-            child_form = NewChildForm(
-                request.POST if request.method == "POST" else None,
-                initial={
-                    "bsn": request.GET.get("bsn", ""),
-                    "last_name": request.GET.get("last_name", ""),
-                    "date_of_birth": request.GET.get("date_of_birth", ""),
-                },
-            )
     if request.method == "POST" and referral_form is not None:
-        proposals = []
-        if child_form is not None:
-            # The choices must be set before validation: otherwise no posted choice is valid.
-            proposals = _address_matches(request.POST)
-            child_form.fields["household_choice"].choices = [
-                (
-                    f"bestaand-{household.pk}",
-                    _("Bestaand huishouden op dit adres, met %(names)s")
-                    % {"names": ", ".join(c.first_name for c in household.children.all())},
-                )
-                for household in proposals
-            ] + [("nieuw", _("Nieuw huishouden"))]
-        forms_valid = referral_form.is_valid() & (child_form is None or child_form.is_valid())
-        if (
-            forms_valid
-            and child_form is not None
-            and proposals
-            and not child_form.cleaned_data.get("sibling_bsn")
-            and not child_form.cleaned_data.get("household_choice")
-        ):
-            forms_valid = False
-            child_form.add_error(
-                "household_choice",
-                _("Er woont al een gezin op dit adres. Kies of het kind daarbij hoort."),
+        case = _register(request, child=child, referral_form=referral_form, child_form=child_form)
+        if case is not None:
+            messages.success(
+                request,
+                _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.")
+                % {"number": case.number, "arm": case.get_arm_display()},
             )
-        if forms_valid:
-            try:
-                case = _register(
-                    request, child=child, referral_form=referral_form, child_form=child_form
-                )
-            except CaseError as error:
-                target = child_form if child_form is not None else referral_form
-                for field, message in error.errors.items():
-                    form = referral_form if field in referral_form.fields else target
-                    form.add_error(field if field in form.fields else None, message)
-            else:
-                messages.success(
-                    request,
-                    _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.")
-                    % {"number": case.number, "arm": case.get_arm_display()},
-                )
-                return redirect("cases:assign", pk=case.pk)
+            return redirect("cases:assign", pk=case.pk)
         status = 422
-    return render(
-        request,
-        "cases/intake.html",
-        {
-            "search": search,
-            "matches": matches,
-            "child": child,
-            "new_child": new_child,
-            "referral_form": referral_form,
-            "child_form": child_form,
+    context = {
+        "search": search,
+        "matches": selectors.children_matching(**search.cleaned_data) if search.is_valid() else [],
+        "child": child,
+        "new_child": new_child,
+        "referral_form": referral_form,
+        "child_form": child_form,
+    }
+    return render(request, "cases/intake.html", context, status=status)
+
+
+def _assign_form(request, case: Case, suggestions) -> AssignForm:
+    """The assignment form, proposing the best suggestion and the likely reason."""
+    default_reason = AssignmentReason.INTAKE if case.professional_id is None else ""
+    if case.handover_requested_at:
+        default_reason = AssignmentReason.STAGE_HANDOVER
+    return AssignForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "version": case.version,
+            "reason": default_reason,
+            "professional": suggestions[0].pk if suggestions else None,
         },
-        status=status,
     )
 
 
@@ -209,54 +178,39 @@ def assign(request: AuthenticatedHttpRequest, pk: int):
     access.require_coordinator(request.user)
     case = access.get_case_for_user(request.user, pk, write=True)
     suggestions = assignment_suggestions(case)
-    default_reason = AssignmentReason.INTAKE if case.professional_id is None else ""
-    if case.handover_requested_at:
-        default_reason = AssignmentReason.STAGE_HANDOVER
-    form = AssignForm(
-        request.POST if request.method == "POST" else None,
-        initial={
-            "version": case.version,
-            "reason": default_reason,
-            "professional": suggestions[0].pk if suggestions else None,
-        },
-    )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                assignment = services.case_assign(
-                    case=case,
-                    professional=form.cleaned_data["professional"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    note=form.cleaned_data["note"],
-                    expected_version=form.cleaned_data["version"],
-                )
-            except ConcurrentEdit as error:
-                case.refresh_from_db()
-                form.refresh_version(case.version)
-                apply_service_errors(form, error.errors)
-            except CaseError as error:
-                apply_service_errors(form, error.errors)
-            else:
-                messages.success(
-                    request,
-                    _("Zaak %(number)s is toegewezen aan %(name)s.")
-                    % {"number": case.number, "name": assignment.professional},
-                )
-                return redirect("cases:queue")
-        status = 422
-    return render(
+    form = _assign_form(request, case, suggestions)
+
+    def apply(form):
+        return services.case_assign(
+            case=case,
+            professional=form.cleaned_data["professional"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+        )
+
+    def current_version() -> int:
+        case.refresh_from_db()
+        return case.version
+
+    return versioned_form_page(
         request,
-        "cases/assign.html",
-        {
+        form,
+        template="cases/assign.html",
+        context={
             "case": case,
-            "form": form,
             "suggestions": suggestions,
             "chosen": str(form["professional"].value() or ""),
             "capacity": evaluation_services.bip_capacity(),
         },
-        status=status,
+        apply=apply,
+        success=lambda assignment: (
+            _("Zaak %(number)s is toegewezen aan %(name)s.")
+            % {"number": case.number, "name": assignment.professional}
+        ),
+        success_url="cases:queue",
+        current_version=current_version,
     )
 
 

@@ -54,17 +54,12 @@ def nice_axis_max(largest: int, ticks: int = CHART_TICKS) -> int:
     return int(step) * ticks
 
 
-def inflow_chart(weeks: list[InflowWeek]) -> dict:
-    """Coordinates for the server-drawn SVG bar chart: stacked bars per week, the y-axis
-    gridlines, the month labels and the autumn bands."""
-    axis_max = nice_axis_max(max((week.total for week in weeks), default=0))
-    plot_width = CHART_SLOT * len(weeks)
-    baseline = CHART_TOP + CHART_PLOT_HEIGHT
-    scale = CHART_PLOT_HEIGHT / axis_max
+def _slot_x(index: int) -> float:
+    return CHART_LEFT + index * CHART_SLOT
 
-    def slot_x(index: int) -> float:
-        return CHART_LEFT + index * CHART_SLOT
 
+def _bars(weeks: list[InflowWeek], *, baseline: int, scale: float) -> list[ChartBar]:
+    """One stacked bar per week, segments bottom to top in SEGMENTS order."""
     bars = []
     for index, week in enumerate(weeks):
         top = float(baseline)
@@ -79,26 +74,28 @@ def inflow_chart(weeks: list[InflowWeek]) -> dict:
         bars.append(
             ChartBar(
                 week=week,
-                x=_units(slot_x(index) + (CHART_SLOT - CHART_BAR) / 2),
+                x=_units(_slot_x(index) + (CHART_SLOT - CHART_BAR) / 2),
                 segments=segments,
             )
         )
+    return bars
 
-    ticks = []
-    for step in range(CHART_TICKS + 1):
-        value = axis_max * step // CHART_TICKS
-        ticks.append({"value": value, "y": _units(baseline - value * scale)})
 
-    # A month label under the first week whose Thursday falls in that month; the first week
-    # only if it is the month's first week, so that two labels never share a slot.
+def _month_labels(weeks: list[InflowWeek]) -> list[dict]:
+    """A month label under the first week whose Thursday falls in that month; the first week
+    only if it is the month's first week, so that two labels never share a slot."""
     months = []
     previous_month = None
     for index, week in enumerate(weeks):
         thursday = week.start + datetime.timedelta(days=3)
         if thursday.month != previous_month and (index > 0 or thursday.day <= 7):
-            months.append({"date": thursday, "x": _units(slot_x(index))})
+            months.append({"date": thursday, "x": _units(_slot_x(index))})
         previous_month = thursday.month
+    return months
 
+
+def _autumn_bands(weeks: list[InflowWeek]) -> list[dict]:
+    """One background band per run of consecutive autumn weeks."""
     bands = []
     run_start = None
     for index, week in enumerate([*weeks, None]):
@@ -106,11 +103,24 @@ def inflow_chart(weeks: list[InflowWeek]) -> dict:
         if autumn and run_start is None:
             run_start = index
         elif not autumn and run_start is not None:
-            x = slot_x(run_start)
+            x = _slot_x(run_start)
             width = (index - run_start) * CHART_SLOT
             bands.append({"x": _units(x), "width": _units(width), "label_x": _units(x + width / 2)})
             run_start = None
+    return bands
 
+
+def inflow_chart(weeks: list[InflowWeek]) -> dict:
+    """Coordinates for the server-drawn SVG bar chart: stacked bars per week, the y-axis
+    gridlines, the month labels and the autumn bands."""
+    axis_max = nice_axis_max(max((week.total for week in weeks), default=0))
+    plot_width = CHART_SLOT * len(weeks)
+    baseline = CHART_TOP + CHART_PLOT_HEIGHT
+    scale = CHART_PLOT_HEIGHT / axis_max
+    ticks = [
+        {"value": value, "y": _units(baseline - value * scale)}
+        for value in (axis_max * step // CHART_TICKS for step in range(CHART_TICKS + 1))
+    ]
     return {
         "width": CHART_LEFT + plot_width + CHART_RIGHT,
         "height": baseline + CHART_BOTTOM,
@@ -123,10 +133,10 @@ def inflow_chart(weeks: list[InflowWeek]) -> dict:
         "label_y": baseline + 18,
         "band_label_y": CHART_TOP - 10,
         "axis_label_x": CHART_LEFT - 6,
-        "bars": bars,
+        "bars": _bars(weeks, baseline=baseline, scale=scale),
         "ticks": ticks,
-        "months": months,
-        "bands": bands,
+        "months": _month_labels(weeks),
+        "bands": _autumn_bands(weeks),
     }
 
 

@@ -1,5 +1,6 @@
 """The case lists: the coordinator's case list and the professional's Mijn zaken."""
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -21,25 +22,14 @@ def query_string_without_page(request) -> str:
 @require_GET
 def case_list(request: AuthenticatedHttpRequest):
     """The coordinator's case list: search, filters, sorting, capped pagination."""
-    access.require_coordinator(request.user)
+    if not access.can_view_case_lists(request.user):
+        raise PermissionDenied
     form = CaseFilterForm(request.GET or None)
     cases = access.cases_visible_to(request.user)
-    ordering = "-ontvangen"
+    ordering = selectors.DEFAULT_CASE_ORDERING
     if form.is_bound:
         form.is_valid()  # filters apply for the fields that are valid; errors are shown
-        filters = form.cleaned_data
-        cases = selectors.case_search(cases, filters.get("q") or "")
-        for field in ("stage", "status", "melding_type"):
-            if filters.get(field):
-                cases = cases.filter(**{field: filters[field]})
-        if filters.get("arm"):
-            cases = cases.filter(arm="" if filters["arm"] == "geen" else filters["arm"])
-        if filters.get("professional"):
-            cases = cases.filter(professional=filters["professional"])
-        if filters.get("school"):
-            cases = cases.filter(child__school__brin__startswith=filters["school"])
-        if filters.get("deadline"):
-            cases = selectors.deadline_filter(cases, filters["deadline"], timezone.localdate())
+        cases = selectors.case_list_filter(cases, form.cleaned_data, today=timezone.localdate())
         ordering = form.ordering()
     page = paginate(request, selectors.case_list_rows(cases, ordering=ordering))
     context = {
@@ -60,7 +50,7 @@ def my_cases(request: AuthenticatedHttpRequest):
     today = timezone.localdate()
     form = MyCasesFilterForm(request.GET or None)
     cases = access.cases_visible_to(request.user)
-    ordering = "termijn"
+    ordering = selectors.DEFAULT_MY_CASES_ORDERING
     if form.is_bound:
         form.is_valid()
         if form.cleaned_data.get("stage"):

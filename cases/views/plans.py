@@ -4,13 +4,12 @@ The plan belongs to the household; it is reached through a case the user may cha
 """
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bip.lib.http import AuthenticatedHttpRequest
-from professionals.models import Professional
 
 from .. import access, selectors, services
 from ..exceptions import CaseError, ConcurrentEdit
@@ -22,18 +21,7 @@ from ..forms import (
     PlanGoalForm,
     apply_service_errors,
 )
-from ..models import HouseholdPlan, PlanAction, PlanGoal
 from .versioned_forms import versioned_form_page
-
-
-def _household_professionals(case):
-    """Professionals who work with this household now: the owners an action can have."""
-    return (
-        Professional.objects.active()
-        .filter(cases__child__household_id=case.child.household_id, cases__status="open")
-        .select_related("user")
-        .distinct()
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,7 +56,7 @@ def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
     form = PlanActionForm(
         request.POST if request.method == "POST" else None,
         plan=plan,
-        professionals=_household_professionals(case),
+        professionals=selectors.household_professionals(case),
     )
     status = 200
     if request.method == "POST":
@@ -97,16 +85,6 @@ def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _plan_version(case) -> int:
-    """The household plan's current version (after a concurrent edit)."""
-    return (
-        HouseholdPlan.objects.filter(household_id=case.child.household_id)
-        .values_list("version", flat=True)
-        .first()
-        or 1
-    )
-
-
 def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
     return versioned_form_page(
         request,
@@ -116,18 +94,14 @@ def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
         apply=apply,
         success=success,
         success_url=f"{case.get_absolute_url()}#plan",
-        current_version=lambda: _plan_version(case),
+        current_version=lambda: selectors.household_plan_version(case),
     )
 
 
 @require_http_methods(["GET", "POST"])
 def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
     case = access.get_case_for_user(request.user, pk, write=True)
-    goal = get_object_or_404(
-        PlanGoal.objects.select_related("plan"),
-        pk=goal_pk,
-        plan__household_id=case.child.household_id,
-    )
+    goal = access.get_plan_goal_for_case(request.user, case, goal_pk)
     form = PlanGoalEditForm(
         request.POST if request.method == "POST" else None,
         initial={"description": goal.description, "version": goal.plan.version},
@@ -155,15 +129,11 @@ def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
 @require_http_methods(["GET", "POST"])
 def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
     case = access.get_case_for_user(request.user, pk, write=True)
-    action = get_object_or_404(
-        PlanAction.objects.select_related("plan"),
-        pk=action_pk,
-        plan__household_id=case.child.household_id,
-    )
+    action = access.get_plan_action_for_case(request.user, case, action_pk)
     form = PlanActionEditForm(
         request.POST if request.method == "POST" else None,
         plan=action.plan,
-        professionals=_household_professionals(case),
+        professionals=selectors.household_professionals(case),
         initial={
             "description": action.description,
             "goal": action.goal_id,
@@ -200,11 +170,7 @@ def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
 @require_POST
 def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
     case = access.get_case_for_user(request.user, pk, write=True)
-    action = get_object_or_404(
-        PlanAction.objects.select_related("plan"),
-        pk=action_pk,
-        plan__household_id=case.child.household_id,
-    )
+    action = access.get_plan_action_for_case(request.user, case, action_pk)
     form = PlanActionDoneForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("De actie kon niet worden bijgewerkt: ververs de pagina."))

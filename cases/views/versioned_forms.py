@@ -1,7 +1,8 @@
 """The page flow shared by every form that changes a versioned record (a case, a plan).
 
 GET shows the form. POST validates it and calls `apply(form)` (a service): on success a message
-and a redirect; a refused write puts the service's messages on the form (422); a concurrent edit
+(`success`, or `success(result)` with what `apply` returned) and a redirect to `success_url` (a
+URL or a URL name); a refused write puts the service's messages on the form (422); a concurrent edit
 keeps what the user typed, takes the record's current version for a resubmit, and says so.
 """
 
@@ -21,7 +22,7 @@ def versioned_form_page(
     template: str,
     context: dict,
     apply: Callable,
-    success: str,
+    success: str | Callable[[object], str],
     success_url: str,
     current_version: Callable[[], int],
 ):
@@ -29,14 +30,14 @@ def versioned_form_page(
     if request.method == "POST":
         if form.is_valid():
             try:
-                apply(form)
+                result = apply(form)
             except ConcurrentEdit as error:
                 form.refresh_version(current_version())
                 apply_service_errors(form, error.errors)
             except CaseError as error:
                 apply_service_errors(form, error.errors)
             else:
-                messages.success(request, success)
+                messages.success(request, success(result) if callable(success) else success)
                 return redirect(success_url)
         status = 422
     return render(request, template, {**context, "form": form}, status=status)

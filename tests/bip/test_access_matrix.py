@@ -1,8 +1,30 @@
-"""The access matrix: every URL of the app × every role × own record or someone else's.
+"""The access matrix: every URL of the app × every role × the record's relation to the user.
 
-Generated from the URL configuration: a URL without a rule in RULES fails the test, so a new
-view cannot ship without an explicit access decision.
+One table, RULES: one Rule per URL name holds the statuses of a GET and of an empty POST for
+every subject, and how the URL is built. A URL without a rule fails the test, so a new view
+cannot ship without an explicit access decision; adding one is one entry here.
+
+Subjects are the roles, plus the relations a role can have to the world's records:
+- "professional" owns case A; "professional_other" owns case B (another household) and asks
+  for A; "researcher" asked for the world's export, "researcher_other" asks for it too;
+- "<role>_foreign_item" asks, through case A, for a goal or action of B's household plan.
+
+Every response is checked for its status AND its content: no identifying string (case number,
+child's name, plan goal or action) of a record the subject may not see may appear in it. After
+every POST, no case, plan, goal or action has changed.
+
+The mutation check (test_the_matrix_catches_each_leak) applies each deliberate leak of issue 11
+and shows that matrix entries fail under it. To run the WHOLE matrix under one leak, which must
+then fail:
+
+    ACCESS_MATRIX_MUTATION=<name> .venv/bin/pytest tests/bip/test_access_matrix.py -q -x
+
+with <name> one of the keys of MUTATIONS below.
 """
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -10,241 +32,272 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cases.models import ImportBatch
 from tests.factories import (
     CaseFactory,
+    ChildFactory,
     PlanActionFactory,
     PlanGoalFactory,
     ProfessionalFactory,
     UserFactory,
 )
 
-# Reachable without login.
-PUBLIC_URLS = {"login", "set_language"}
 ROLES = ["anonymous", "coordinator", "professional", "researcher", "administrator"]
 
-# url name -> {role: expected status}. For URLs with a case, "professional" sees their own
-# case; "professional_other" is a professional asking for a case of someone else.
-RULES: dict[str, dict[str, int]] = {
-    "home": {
+
+# ---------------------------------------------------------------------------------------------
+# How a URL is built for a subject. Each takes the world and the subject; the record in the URL
+# is always the world's (case A, its child, the researcher's export), so the subject's relation
+# to it decides the answer.
+
+
+def no_args(world, subject) -> list:
+    return []
+
+
+def case_a(world, subject) -> list:
+    return [world["a"]["case"].pk]
+
+
+def _plan_item(kind: str):
+    def args(world, subject) -> list:
+        household = "b" if subject.endswith("_foreign_item") else "a"
+        return [world["a"]["case"].pk, world[household][kind].pk]
+
+    return args
+
+
+case_a_goal = _plan_item("goal")
+case_a_action = _plan_item("action")
+
+
+def child_a(world, subject) -> list:
+    return [world["a"]["case"].child_id]
+
+
+def import_batch(world, subject) -> list:
+    return [world["batch"].pk]
+
+
+def finished_export(world, subject) -> list:
+    """A finished export of "researcher": its owner downloads it (200), nobody else (404)."""
+    from evaluation.exports import services
+
+    export = services.export_create(
+        user=world["users"]["researcher"], dataset="zaken", file_format="csv"
+    )
+    return [services.export_run(export_id=export.pk).pk]
+
+
+def data_freeze(world, subject) -> list:
+    """The world's one data freeze (made the first time it is asked for)."""
+    from evaluation.freezes import freeze_create
+    from evaluation.models import DataFreeze
+
+    freeze = DataFreeze.objects.filter(label="T1").first()
+    return [(freeze or freeze_create(label="T1", actor=None, study_end=None)).pk]
+
+
+def survey_token(world, subject) -> list:
+    from evaluation.surveys import new_token
+    from tests.factories import SurveyInvitationFactory
+
+    token, token_hash = new_token()
+    # Invitations exist only for cases in the study (with an arm).
+    SurveyInvitationFactory(token_hash=token_hash, case__bip_arm=True)
+    return [token]
+
+
+def bad_reset_link(world, subject) -> list:
+    return ["MQ", "bad-token"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The statuses, by the shape of the answer.
+
+
+def everyone(status: int, *, anonymous: int = 302) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status) | {"anonymous": anonymous}
+
+
+def only(role: str, status: int = 200) -> dict[str, int]:
+    """A page for one role; the other roles get 403, anonymous the login page."""
+    return everyone(403) | {role: status}
+
+
+def not_allowed() -> dict[str, int]:
+    """The method is not allowed (405); anonymous is sent to the login page first."""
+    return everyone(405)
+
+
+def case_rule(
+    *, coordinator: int = 200, professional: int = 200, other: int = 404, items: bool = False
+) -> dict[str, int]:
+    """A page on case A: the others do not see it (404, as if it did not exist). With `items`,
+    a goal or action of another household's plan is not found either."""
+    statuses = {
         "anonymous": 302,
-        "coordinator": 302,
-        "professional": 302,
-        "researcher": 302,
-        "administrator": 302,
-    },
-    "no_role": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 200,
-        "researcher": 200,
-        "administrator": 200,
-    },
-    "login": dict.fromkeys(ROLES, 302) | {"anonymous": 200},
+        "coordinator": coordinator,
+        "professional": professional,
+        "professional_other": other,
+        "researcher": 404,
+        "administrator": 404,
+    }
+    if items:
+        statuses |= {"coordinator_foreign_item": 404, "professional_foreign_item": 404}
+    return statuses
+
+
+def coordinator_case_rule(status: int = 200) -> dict[str, int]:
+    """The coordinator's pages on a case: others are refused before the case is fetched."""
+    return only("coordinator", status) | {"professional_other": 403}
+
+
+def export_rule(researcher: int) -> dict[str, int]:
+    return only("researcher", researcher) | {"researcher_other": 404}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Everything the matrix knows about one URL name.
+
+    `get` and `post`: subject -> status of a GET and of a POST with an empty form. `post` None:
+    a page that only reads (not posted to). `shows`: subject -> the world's records ("a", "b")
+    the page may show them beyond what they may see anyway (the audit pages show the child
+    they are about to the functional administrator).
+    """
+
+    get: dict[str, int]
+    post: dict[str, int] | None
+    args: Callable = no_args
+    public: bool = False
+    shows: dict[str, set[str]] = field(default_factory=dict)
+
+
+AUDIT_CHILD = {"administrator": {"a"}}
+
+RULES: dict[str, Rule] = {
+    "home": Rule(get=everyone(302), post=None),
+    "no_role": Rule(get=everyone(200), post=None),
+    "login": Rule(get=everyone(302, anonymous=200), post=None, public=True),
     # Logout and language switch only take POST.
-    "logout": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-    "set_language": dict.fromkeys(ROLES, 302),
-    "cases:case_list": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:my_cases": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 200,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:case_detail": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 200,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-    "cases:contact_create": {
-        "anonymous": 302,
-        "coordinator": 403,  # the coordinator may change the case but logs no contacts
-        "professional": 200,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
+    "logout": Rule(get=not_allowed(), post=None),
+    "set_language": Rule(get=dict.fromkeys(ROLES, 302), post=None, public=True),
+    # Cases (cases/views/).
+    "cases:case_list": Rule(get=only("coordinator"), post=None),
+    "cases:my_cases": Rule(get=only("professional"), post=None),
+    "cases:case_detail": Rule(get=case_rule(), post=None, args=case_a),
+    "cases:queue": Rule(get=only("coordinator"), post=None),
+    "cases:dashboard": Rule(get=only("coordinator"), post=None),
+    # With no child chosen the intake form has nothing to save: it shows the search again.
+    "cases:intake": Rule(get=only("coordinator"), post=only("coordinator")),
+    # The coordinator may change the case but logs no contacts.
+    "cases:contact_create": Rule(
+        get=case_rule(coordinator=403),
+        post=case_rule(coordinator=403, professional=422),
+        args=case_a,
+    ),
     **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 200,
-            "professional": 200,
-            "professional_other": 404,
-            "researcher": 404,
-            "administrator": 404,
-        }
+        name: Rule(get=case_rule(), post=case_rule(coordinator=422, professional=422), args=case_a)
         for name in (
             "cases:refer_to_halt",
             "cases:refer_to_rvdk",
             "cases:close",
+            # The Halt result only exists for a case in the Halt step; the form is shown to
+            # whoever may change the case (the service refuses the step for a Leerplicht case).
+            "cases:halt_result",
             "cases:plan_goal_create",
             "cases:plan_action_create",
-            "cases:plan_goal_edit",
-            "cases:plan_action_edit",
         )
     },
-    # The Halt result only exists for a case in the Halt step; the form itself is shown to
-    # whoever may change the case (the service refuses the step for a Leerplicht case).
-    "cases:halt_result": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 200,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-    "cases:reopen": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-    "cases:plan_action_done": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
+    "cases:reopen": Rule(
+        get=case_rule(professional=403),
+        post=case_rule(coordinator=422, professional=403),
+        args=case_a,
+    ),
+    "cases:plan_goal_edit": Rule(
+        get=case_rule(items=True),
+        post=case_rule(coordinator=422, professional=422, items=True),
+        args=case_a_goal,
+    ),
+    "cases:plan_action_edit": Rule(
+        get=case_rule(items=True),
+        post=case_rule(coordinator=422, professional=422, items=True),
+        args=case_a_action,
+    ),
+    # POST only; an invalid post is answered with a message and a redirect back to the case.
+    "cases:plan_action_done": Rule(
+        get=not_allowed(),
+        post=case_rule(coordinator=302, professional=302, items=True),
+        args=case_a_action,
+    ),
+    "cases:assign": Rule(get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a),
+    "cases:allocation": Rule(
+        get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a
+    ),
+    # CSV import (cases/views/imports.py). Confirming or cancelling an (empty) preview batch
+    # redirects to its report.
+    "cases:import_upload": Rule(get=only("coordinator"), post=only("coordinator", 422)),
+    "cases:import_preview": Rule(get=only("coordinator"), post=not_allowed(), args=import_batch),
+    "cases:import_confirm": Rule(
+        get=not_allowed(), post=only("coordinator", 302), args=import_batch
+    ),
+    "cases:import_cancel": Rule(
+        get=not_allowed(), post=only("coordinator", 302), args=import_batch
+    ),
+    # Evaluation (evaluation/views/).
+    "evaluation:home": Rule(get=only("researcher"), post=None),
+    # Research exports: researchers only, each their own. An empty request form is refused
+    # with its errors (422); the export's page and its download take GET only.
+    "evaluation:export_list": Rule(get=only("researcher"), post=only("researcher", 422)),
+    "evaluation:export_detail": Rule(
+        get=export_rule(200), post=not_allowed(), args=finished_export
+    ),
+    "evaluation:export_download": Rule(
+        get=export_rule(200), post=not_allowed(), args=finished_export
+    ),
+    # Data freezes: researchers only; an empty label is refused with its error (422).
+    "evaluation:freeze_list": Rule(get=only("researcher"), post=only("researcher", 422)),
+    "evaluation:freeze_detail": Rule(get=only("researcher"), post=not_allowed(), args=data_freeze),
+    # Surveys: public pages reached with a one-time link; every role, logged in or not, gets
+    # the same form, and an empty answer is refused with its errors.
+    "evaluation:survey": Rule(
+        get=dict.fromkeys(ROLES, 200),
+        post=dict.fromkeys(ROLES, 422),
+        args=survey_token,
+        public=True,
+    ),
+    "evaluation:survey_thanks": Rule(get=dict.fromkeys(ROLES, 200), post=None, public=True),
+    # Two-factor authentication (bip/security). MFA_REQUIRED is off here (tests/conftest.py)
+    # and nobody has a device yet: everyone may open their overview and the enrolment page (an
+    # empty code is a form error); the verification page and new recovery codes send a user
+    # without a device to the enrolment; the recovery codes are shown only right after they
+    # were made.
+    "security:mfa_overview": Rule(get=everyone(200), post=None),
+    "security:mfa_enrol": Rule(get=everyone(200), post=everyone(422)),
+    "security:mfa_verify": Rule(get=dict.fromkeys(ROLES, 302), post=dict.fromkeys(ROLES, 302)),
+    "security:recovery_codes": Rule(get=dict.fromkeys(ROLES, 302), post=None),
+    "security:recovery_codes_replace": Rule(get=not_allowed(), post=dict.fromkeys(ROLES, 302)),
+    # Password recovery: public pages; the confirm page with a bad link says it does not work.
     **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 200,
-            "professional": 403,
-            "researcher": 403,
-            "administrator": 403,
-        }
-        for name in ("cases:queue", "cases:intake")
+        name: Rule(get=dict.fromkeys(ROLES, 200), post=None, public=True)
+        for name in ("password_reset", "password_reset_done", "password_reset_complete")
     },
-    # The coordinator's pages on one case: others are refused before the case is fetched.
+    "password_reset_confirm": Rule(
+        get=dict.fromkeys(ROLES, 200), post=None, args=bad_reset_link, public=True
+    ),
+    # Access log and inzage (audit/): the functional administrator only; the others are
+    # refused with 403 (there is no record of theirs to hide). Finding a child takes a BSN by
+    # POST (empty: the form's errors); the other pages only read. The child pages are about
+    # case A's child, whose file the administrator may see there.
+    "audit:log": Rule(get=only("administrator"), post=not_allowed()),
+    "audit:find_child": Rule(get=only("administrator"), post=only("administrator", 422)),
     **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 200,
-            "professional": 403,
-            "professional_other": 403,
-            "researcher": 403,
-            "administrator": 403,
-        }
-        for name in ("cases:assign", "cases:allocation")
-    },
-    "cases:import_upload": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:import_preview": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:dashboard": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:import_confirm": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-    "cases:import_cancel": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-    "evaluation:home": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 403,
-        "researcher": 200,
-        "administrator": 403,
+        name: Rule(get=only("administrator"), post=not_allowed(), args=child_a, shows=AUDIT_CHILD)
+        for name in ("audit:child_access", "audit:inzage", "audit:inzage_json")
     },
 }
 
-
-# Two-factor authentication (bip/security). MFA_REQUIRED is off here (tests/conftest.py) and
-# nobody has a device yet: everyone may open their overview and the enrolment page; the
-# verification page sends a user without a device to the enrolment; the recovery codes are
-# shown only right after they were made; new codes are made by POST only.
-RULES |= {
-    "security:mfa_overview": dict.fromkeys(ROLES, 200) | {"anonymous": 302},
-    "security:mfa_enrol": dict.fromkeys(ROLES, 200) | {"anonymous": 302},
-    "security:mfa_verify": dict.fromkeys(ROLES, 302),
-    "security:recovery_codes": dict.fromkeys(ROLES, 302),
-    "security:recovery_codes_replace": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-}
-
-
-# Surveys (evaluation/views/surveys.py): public pages reached with a one-time link; every
-# role, logged in or not, gets the same form. url_for makes a fresh link for each request.
-PUBLIC_URLS |= {"evaluation:survey", "evaluation:survey_thanks"}
-RULES |= {
-    "evaluation:survey": dict.fromkeys(ROLES, 200),
-    "evaluation:survey_thanks": dict.fromkeys(ROLES, 200),
-}
-
-
-# Password recovery (bip/security/views.py): public pages; the confirm page with a bad link
-# says the link does not work.
-PASSWORD_RESET_URLS = {
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-}
-PUBLIC_URLS |= PASSWORD_RESET_URLS
-RULES |= {name: dict.fromkeys(ROLES, 200) for name in PASSWORD_RESET_URLS}
-
-
-# Research exports (evaluation/views/exports.py): researchers only. url_for gives the export of
-# "researcher"; "researcher_other" asks for it too and gets 404, like a missing export. That
-# export is still queued, so its download answers 404 ("not ready") even to its owner; the
-# view tests download finished ones.
-RULES |= {
-    "evaluation:export_list": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 403,
-        "researcher": 200,
-        "administrator": 403,
-    },
-    **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 403,
-            "professional": 403,
-            "researcher": status,
-            "researcher_other": 404,
-            "administrator": 403,
-        }
-        for name, status in (
-            ("evaluation:export_detail", 200),
-            ("evaluation:export_download", 404),
-        )
-    },
-}
-
-
-# Access log and inzage (audit/): the functional administrator only; the others are refused
-# with 403 (there is no record of theirs to hide). The child pages use the world case's child.
-RULES |= {
-    name: {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 200,
-    }
-    for name in (
-        "audit:log",
-        "audit:find_child",
-        "audit:child_access",
-        "audit:inzage",
-        "audit:inzage_json",
-    )
-}
+# Who may see which of the world's records anywhere: the coordinator all cases, a professional
+# their own. (A "_foreign_item" subject is its role.)
+SEES = {"coordinator": {"a", "b"}, "professional": {"a"}, "professional_other": {"b"}}
 
 
 def app_url_names(resolver=None, namespace: str = "") -> list[str]:
@@ -262,23 +315,47 @@ def app_url_names(resolver=None, namespace: str = "") -> list[str]:
     return names
 
 
-def test_every_url_has_an_access_rule():
-    missing = sorted(set(app_url_names()) - set(RULES))
-    assert not missing, f"URLs without an access rule: {missing}"
+def test_every_url_has_exactly_one_access_rule():
+    names = app_url_names()
+    assert sorted(set(names) - set(RULES)) == [], "URLs without an access rule"
+    assert sorted(set(RULES) - set(names)) == [], "rules for URLs that no longer exist"
+
+
+def test_every_case_url_that_changes_something_has_a_post_rule():
+    """A cases URL either only reads (GET, no POST rule) or is posted to; none is forgotten."""
+    for name in app_url_names():
+        rule = RULES.get(name)  # a missing rule fails test_every_url_has_exactly_one_access_rule
+        if rule and name.startswith("cases:") and rule.get.get("coordinator") == 405:
+            assert rule.post is not None, name
+
+
+# ---------------------------------------------------------------------------------------------
+# The world: two households, each with a case, a child and a plan, held by two professionals.
+
+
+def _household_records(professional, marker: str) -> dict:
+    child = ChildFactory(first_name=f"Kindvoornaam{marker}", last_name=f"Kindachternaam{marker}")
+    case = CaseFactory(professional=professional, child=child, number=f"2099-{marker}")
+    action = PlanActionFactory(
+        plan__household=child.household, description=f"Planactie van huishouden {marker}"
+    )
+    goal = PlanGoalFactory(plan=action.plan, description=f"Plandoel van huishouden {marker}")
+    return {"case": case, "goal": goal, "action": action}
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings, tmp_path):
+    # Exports run inline and write to a temporary directory (as tests/evaluation/exports/).
+    settings.RESEARCH_PSEUDONYM_KEY = "test-pseudonym-key-with-more-than-32-characters"
+    settings.STUDY_ID = "bip-test"
+    settings.EXPORT_ROOT = tmp_path / "exports"
     owner = ProfessionalFactory(bip=True, user__username="eigenaar")
     other = ProfessionalFactory(user__username="ander")
-    case = CaseFactory(professional=owner)
     coordinator = UserFactory(username="coord", coordinator=True)
-    action = PlanActionFactory(plan__household=case.child.household)
     return {
+        "a": _household_records(owner, "710001"),
+        "b": _household_records(other, "820002"),
         "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
-        "case": case,
-        "action": action,
-        "goal": PlanGoalFactory(plan=action.plan),
         "users": {
             "coordinator": coordinator,
             "professional": owner.user,
@@ -290,221 +367,80 @@ def world(db):
     }
 
 
-# Pages that only read (GET); every other case URL changes something and needs a write rule.
-READ_ONLY_URLS = {
-    "cases:case_list",
-    "cases:my_cases",
-    "cases:case_detail",
-    "cases:queue",
-    "cases:dashboard",
-}
-
-# POST with an empty form: who gets through the access check (422: the form's errors), and
-# who is stopped before (403, 404, or 302 to the login page).
-WRITE_RULES: dict[str, dict[str, int]] = {
-    name: {
-        "anonymous": 302,
-        "coordinator": 422,
-        "professional": 422,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    }
-    for name in (
-        "cases:refer_to_halt",
-        "cases:refer_to_rvdk",
-        "cases:close",
-        "cases:halt_result",
-        "cases:plan_goal_create",
-        "cases:plan_action_create",
-        "cases:plan_goal_edit",
-        "cases:plan_action_edit",
-    )
-} | {
-    "cases:contact_create": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 422,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-    "cases:reopen": {
-        "anonymous": 302,
-        "coordinator": 422,
-        "professional": 403,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-    **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 422,
-            "professional": 403,
-            "professional_other": 403,
-            "researcher": 403,
-            "administrator": 403,
-        }
-        for name in ("cases:assign", "cases:allocation")
-    },
-    # With no child chosen the intake form has nothing to save: it shows the search again.
-    "cases:intake": {
-        "anonymous": 302,
-        "coordinator": 200,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:import_upload": {
-        "anonymous": 302,
-        "coordinator": 422,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 403,
-    },
-    "cases:import_preview": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-    # Confirming or cancelling an (empty) preview batch redirects to its report.
-    **{
-        name: {
-            "anonymous": 302,
-            "coordinator": 302,
-            "professional": 403,
-            "researcher": 403,
-            "administrator": 403,
-        }
-        for name in ("cases:import_confirm", "cases:import_cancel")
-    },
-    # An invalid post is answered with a message and a redirect back to the case.
-    "cases:plan_action_done": {
-        "anonymous": 302,
-        "coordinator": 302,
-        "professional": 302,
-        "professional_other": 404,
-        "researcher": 404,
-        "administrator": 404,
-    },
-}
+def identifying_strings(records: dict) -> list[str]:
+    case = records["case"]
+    return [
+        case.number,
+        case.child.first_name,
+        case.child.last_name,
+        records["goal"].description,
+        records["action"].description,
+    ]
 
 
-# MFA: an empty enrolment code is a form error; without a device the verification page and
-# new recovery codes both send the user to the enrolment first.
-WRITE_RULES |= {
-    "security:mfa_enrol": dict.fromkeys(ROLES, 422) | {"anonymous": 302},
-    "security:mfa_verify": dict.fromkeys(ROLES, 302),
-    "security:recovery_codes_replace": dict.fromkeys(ROLES, 302),
-}
+def role_of(subject: str) -> str:
+    return subject.removesuffix("_foreign_item")
 
 
-# Surveys: an empty answer form is refused with its errors (422), for everyone alike.
-WRITE_RULES |= {"evaluation:survey": dict.fromkeys(ROLES, 422)}
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
 
 
-# Exports: an empty request form is refused with its errors (422); the export's page and its
-# download take GET only.
-WRITE_RULES |= {
-    "evaluation:export_list": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 403,
-        "researcher": 422,
-        "administrator": 403,
-    },
-    "evaluation:export_detail": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-    "evaluation:export_download": dict.fromkeys(ROLES, 405) | {"anonymous": 302},
-}
+def state(world) -> list:
+    """What a refused or invalid POST must leave as it was."""
+    rows = []
+    for household in ("a", "b"):
+        records = world[household]
+        for record in records.values():
+            record.refresh_from_db()
+        rows += [
+            records["case"].version,
+            records["case"].professional_id,
+            records["case"].status,
+            records["goal"].description,
+            records["goal"].plan.version,
+            records["action"].description,
+            records["action"].done_on,
+        ]
+    return rows
 
 
-# Access log: finding a child takes a BSN by POST (empty: the form's errors); the other pages
-# only read.
-WRITE_RULES |= {
-    "audit:find_child": {
-        "anonymous": 302,
-        "coordinator": 403,
-        "professional": 403,
-        "researcher": 403,
-        "administrator": 422,
-    },
-    **{
-        name: dict.fromkeys(ROLES, 405) | {"anonymous": 302}
-        for name in ("audit:log", "audit:child_access", "audit:inzage", "audit:inzage_json")
-    },
-}
-
-
-def url_for(name: str, world) -> str:
-    case = world["case"]
-    if name in {"audit:child_access", "audit:inzage", "audit:inzage_json"}:
-        return reverse(name, args=[case.child_id])
-    if name in {"evaluation:export_detail", "evaluation:export_download"}:
-        from evaluation.models import ResearchExport
-
-        export = ResearchExport.objects.create(
-            requested_by=world["users"]["researcher"], dataset="zaken", file_format="csv"
-        )
-        return reverse(name, args=[export.pk])
-    if name == "evaluation:survey":
-        from evaluation.surveys import new_token
-        from tests.factories import SurveyInvitationFactory
-
-        token, token_hash = new_token()
-        # Invitations exist only for cases in the study (with an arm).
-        SurveyInvitationFactory(token_hash=token_hash, case__bip_arm=True)
-        return reverse(name, args=[token])
-    if name in {"cases:import_preview", "cases:import_confirm", "cases:import_cancel"}:
-        return reverse(name, args=[world["batch"].pk])
-    if name in {"cases:plan_action_done", "cases:plan_action_edit"}:
-        return reverse(name, args=[case.pk, world["action"].pk])
-    if name == "cases:plan_goal_edit":
-        return reverse(name, args=[case.pk, world["goal"].pk])
-    if name.startswith("cases:") and name not in {
-        "cases:case_list",
-        "cases:my_cases",
-        "cases:queue",
-        "cases:intake",
-        "cases:import_upload",
-        "cases:dashboard",
-    }:
-        return reverse(name, args=[case.pk])
-    if name == "password_reset_confirm":
-        return reverse(name, args=["MQ", "bad-token"])
-    return reverse(name)
-
-
-@pytest.mark.parametrize(
-    ("name", "role"),
-    [(name, role) for name, rules in RULES.items() for role in rules],
-)
-def test_access_matrix(client, world, name, role):
+def check(client, world, name: str, subject: str, method: str) -> None:
+    """One cell of the matrix: the status, no foreign record in the answer, nothing changed."""
+    rule = RULES[name]
+    expected = (rule.get if method == "get" else rule.post)[subject]
+    role = role_of(subject)
     if role != "anonymous":
-        client.force_login(world["users"][role])
-    response = client.get(url_for(name, world))
-    assert response.status_code == RULES[name][role], (name, role)
-    if response.status_code == 302 and role == "anonymous" and name not in PUBLIC_URLS:
+        client.force_login(world["users"][subject if subject in world["users"] else role])
+    url = reverse(name, args=rule.args(world, subject))
+    before = state(world)
+
+    response = getattr(client, method)(url, {})
+
+    assert response.status_code == expected, (name, subject, method, response.status_code)
+    if response.status_code == 302 and role == "anonymous" and not rule.public:
         assert response.url.startswith(reverse("login"))
+    visible = SEES.get(subject if subject in SEES else role, set()) | rule.shows.get(role, set())
+    html = body(response)
+    for household in {"a", "b"} - visible:
+        for text in identifying_strings(world[household]):
+            assert text not in html, (name, subject, method, f"shows {text!r} of {household}")
+    assert state(world) == before, (name, subject, method, "changed a record")
 
 
-@pytest.mark.parametrize(
-    ("name", "role"),
-    [(name, role) for name, rules in WRITE_RULES.items() for role in rules],
-)
-def test_write_access_matrix(client, world, name, role):
-    if role != "anonymous":
-        client.force_login(world["users"][role])
-    version = world["case"].version
-    response = client.post(url_for(name, world), {})
-    assert response.status_code == WRITE_RULES[name][role], (name, role)
-    world["case"].refresh_from_db()
-    assert world["case"].version == version  # nothing changed
+MATRIX = [
+    (name, subject, method)
+    for name, rule in RULES.items()
+    for method, statuses in (("get", rule.get), ("post", rule.post))
+    if statuses
+    for subject in statuses
+]
 
 
-def test_every_write_url_has_a_write_rule():
-    posts_only = {name for name, rules in RULES.items() if rules.get("coordinator") == 405}
-    writes = {
-        name for name in app_url_names() if name.startswith("cases:") and name not in READ_ONLY_URLS
-    }
-    assert writes - posts_only <= set(WRITE_RULES)
-    assert writes <= set(WRITE_RULES)
+@pytest.mark.parametrize(("name", "subject", "method"), MATRIX)
+def test_access_matrix(client, world, name, subject, method):
+    check(client, world, name, subject, method)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "professional", "researcher"])
@@ -523,24 +459,22 @@ def test_admin_open_to_administrator(client, world):
     assert client.get(reverse("admin:cases_stagechange_add")).status_code == 403
 
 
-# A deactivated professional (issue 10): the world's case stays assigned to its owner, who is
-# then switched off. With the Professional record off they still log in, and get what a
+# A deactivated professional (issue 10): case A stays assigned to its owner, who is then
+# switched off. With the Professional record off they still log in, and get what a
 # professional without the case gets: 404 for the case and every write on it (403 for the
 # coordinator's pages, refused before any case is fetched), and no case in any list. With the
 # login account off the session no longer counts: they are answered as anonymous.
 DEACTIVATED_CASE_URLS = sorted(
-    name
-    for name, rules in RULES.items()
-    if name.startswith("cases:") and "professional_other" in rules
+    name for name, rule in RULES.items() if "professional_other" in rule.get
 )
 DEACTIVATED_LIST_URLS = ["cases:case_list", "cases:my_cases", "cases:queue", "cases:dashboard"]
 DEACTIVATED_WRITE_URLS = sorted(
-    name for name, rules in WRITE_RULES.items() if "professional_other" in rules
+    name for name, rule in RULES.items() if rule.post and "professional_other" in rule.post
 )
 
 
 def deactivate_owner(world, how: str):
-    owner = world["case"].professional
+    owner = world["a"]["case"].professional
     if how == "record":
         owner.is_active = False
         owner.save()
@@ -550,29 +484,179 @@ def deactivate_owner(world, how: str):
     return owner.user
 
 
+def _deactivated_check(client, world, name, how, method):
+    client.force_login(deactivate_owner(world, how))
+    rule = RULES[name]
+    statuses = rule.get if method == "get" else rule.post
+    before = state(world)
+
+    response = getattr(client, method)(reverse(name, args=rule.args(world, "professional")), {})
+
+    expected = statuses["anonymous"] if how == "account" else statuses.get("professional_other")
+    assert response.status_code == (expected or 403), (name, how)
+    html = body(response)
+    for household in ("a", "b"):
+        for text in identifying_strings(world[household]):
+            assert text not in html, (name, how, text)
+    assert state(world) == before
+
+
 @pytest.mark.parametrize("how", ["record", "account"])
 @pytest.mark.parametrize("name", DEACTIVATED_CASE_URLS + DEACTIVATED_LIST_URLS)
 def test_deactivated_professional_reads_nothing(client, world, name, how):
-    client.force_login(deactivate_owner(world, how))
-
-    response = client.get(url_for(name, world))
-
-    rules = RULES[name]
-    expected = rules["anonymous"] if how == "account" else rules.get("professional_other", 403)
-    assert response.status_code == expected, (name, how)
-    assert world["case"].number not in response.content.decode()
+    _deactivated_check(client, world, name, how, "get")
 
 
 @pytest.mark.parametrize("how", ["record", "account"])
 @pytest.mark.parametrize("name", DEACTIVATED_WRITE_URLS)
 def test_deactivated_professional_writes_nothing(client, world, name, how):
-    client.force_login(deactivate_owner(world, how))
-    version = world["case"].version
+    _deactivated_check(client, world, name, how, "post")
 
-    response = client.post(url_for(name, world), {})
 
-    rules = WRITE_RULES[name]
-    expected = rules["anonymous"] if how == "account" else rules["professional_other"]
-    assert response.status_code == expected, (name, how)
-    world["case"].refresh_from_db()
-    assert world["case"].version == version
+# ---------------------------------------------------------------------------------------------
+# The mutation check: each deliberate leak makes matrix cells fail.
+#
+# Not among them: removing the `write=True` -> 403 branch of cases.access.get_case_for_user.
+# No role may see a case it may not change (the coordinator changes every case, a professional
+# sees only their own), so that branch cannot run and its removal changes no answer: an
+# equivalent mutant, which no behavioural test can catch. Its contract is unit-tested in
+# tests/cases/test_access.py.
+
+
+def leak_my_cases_lists_every_case(monkeypatch):
+    """Mijn zaken lists every case, not only the professional's own."""
+    from cases import selectors
+    from cases.models import Case
+
+    rows = selectors.my_cases_rows
+    monkeypatch.setattr(
+        selectors,
+        "my_cases_rows",
+        lambda queryset, *, ordering: rows(Case.objects.all(), ordering=ordering),
+    )
+
+
+def leak_plan_items_of_any_household(monkeypatch):
+    """Plan edits find a goal or action by its id alone, in any household's plan."""
+    from cases import access
+    from cases.models import PlanAction, PlanGoal
+
+    monkeypatch.setattr(
+        access,
+        "get_plan_goal_for_case",
+        lambda user, case, pk: PlanGoal.objects.select_related("plan").get(pk=pk),
+    )
+    monkeypatch.setattr(
+        access,
+        "get_plan_action_for_case",
+        lambda user, case, pk: PlanAction.objects.select_related("plan").get(pk=pk),
+    )
+
+
+def leak_exports_of_every_researcher(monkeypatch):
+    """A researcher may open and download every researcher's export."""
+    from evaluation import access
+    from evaluation.models import ResearchExport
+    from professionals.groups import is_researcher
+
+    monkeypatch.setattr(
+        access,
+        "exports_visible_to",
+        lambda user: (
+            ResearchExport.objects.all() if is_researcher(user) else ResearchExport.objects.none()
+        ),
+    )
+
+
+def leak_every_case_to_every_professional(monkeypatch):
+    """The ownership rule loosened: every working professional holds every case."""
+    from cases.models import CaseQuerySet
+    from professionals.groups import is_professional
+
+    monkeypatch.setattr(
+        CaseQuerySet,
+        "assigned_to",
+        lambda self, user: self.all() if user.is_active and is_professional(user) else self.none(),
+    )
+
+
+def leak_other_households_on_the_case_page(monkeypatch):
+    """The case page's household panel shows the children of every household."""
+    from cases import selectors
+    from cases.models import Child
+
+    panel = selectors.household_panel
+
+    def every_household(case):
+        return panel(case) | {"siblings": list(Child.objects.exclude(pk=case.child_id))}
+
+    monkeypatch.setattr(selectors, "household_panel", every_household)
+
+
+def leak_case_list_to_professionals(monkeypatch):
+    """The coordinator's case list (every case) opened to professionals."""
+    from cases import access
+
+    monkeypatch.setattr(access, "can_view_case_lists", lambda user: user.is_authenticated)
+
+
+# Each leak, with matrix cells it must fail.
+MUTATIONS = {
+    "my_cases_lists_every_case": (
+        leak_my_cases_lists_every_case,
+        [("cases:my_cases", "professional", "get")],
+    ),
+    "plan_items_of_any_household": (
+        leak_plan_items_of_any_household,
+        [
+            ("cases:plan_goal_edit", "professional_foreign_item", "get"),
+            ("cases:plan_action_edit", "professional_foreign_item", "post"),
+            ("cases:plan_action_done", "professional_foreign_item", "post"),
+        ],
+    ),
+    "exports_of_every_researcher": (
+        leak_exports_of_every_researcher,
+        [
+            ("evaluation:export_download", "researcher_other", "get"),
+            ("evaluation:export_detail", "researcher_other", "get"),
+        ],
+    ),
+    "every_case_to_every_professional": (
+        leak_every_case_to_every_professional,
+        [
+            ("cases:case_detail", "professional_other", "get"),
+            ("cases:close", "professional_other", "post"),
+            ("cases:my_cases", "professional", "get"),
+        ],
+    ),
+    "other_households_on_the_case_page": (
+        leak_other_households_on_the_case_page,
+        [("cases:case_detail", "professional", "get")],
+    ),
+    "case_list_to_professionals": (
+        leak_case_list_to_professionals,
+        [("cases:case_list", "professional", "get")],
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _mutation_from_environment(monkeypatch):
+    """ACCESS_MATRIX_MUTATION=<name> runs this whole module under one leak (see above)."""
+    name = os.environ.get("ACCESS_MATRIX_MUTATION")
+    if name:
+        MUTATIONS[name][0](monkeypatch)
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_matrix_catches_each_leak(client, world, monkeypatch, mutation):
+    leak, cells = MUTATIONS[mutation]
+    assert set(cells) <= set(MATRIX)
+    leak(monkeypatch)
+    for name, subject, method in cells:
+        client.logout()
+        with pytest.raises(AssertionError) as failure:
+            check(client, world, name, subject, method)
+        # The cell fails on its own check (status, a foreign record shown, a record changed),
+        # not on something else.
+        assert str(failure.value).startswith(repr((name, subject, method))[:-1])

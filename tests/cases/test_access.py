@@ -117,3 +117,104 @@ def test_other_professionals_keep_their_cases_when_one_is_deactivated(
     deactivate(professional, "record")
 
     assert access.get_case_for_user(other_professional.user, theirs.pk, write=True) == theirs
+
+
+# One choke point per record kind (issue 11): children, households, plans and plan items are
+# visible through the cases, so the ownership rule decides for them too.
+
+
+@pytest.fixture
+def two_households(professional, other_professional):
+    from tests.factories import PlanActionFactory, PlanGoalFactory
+
+    own, foreign = (
+        CaseFactory(professional=professional),
+        CaseFactory(professional=other_professional),
+    )
+    items = {}
+    for label, case in (("own", own), ("foreign", foreign)):
+        action = PlanActionFactory(plan__household=case.child.household)
+        items[label] = {
+            "case": case,
+            "action": action,
+            "goal": PlanGoalFactory(plan=action.plan),
+        }
+    return items
+
+
+def test_a_professional_sees_the_child_household_and_plan_of_their_cases_only(
+    professional, two_households
+):
+    own, foreign = two_households["own"], two_households["foreign"]
+    user = professional.user
+
+    assert list(access.children_visible_to(user)) == [own["case"].child]
+    assert list(access.households_visible_to(user)) == [own["case"].child.household]
+    assert list(access.plans_visible_to(user)) == [own["goal"].plan]
+    assert access.get_child_for_user(user, own["case"].child_id) == own["case"].child
+    with pytest.raises(Http404):
+        access.get_child_for_user(user, foreign["case"].child_id)
+    with pytest.raises(Http404):
+        access.get_household_for_user(user, foreign["case"].child.household_id)
+
+
+def test_the_coordinator_sees_every_child_also_one_without_a_case(two_households):
+    from tests.factories import ChildFactory
+
+    coordinator = UserFactory(coordinator=True)
+    new_child = ChildFactory()
+
+    assert access.get_child_for_user(coordinator, new_child.pk) == new_child
+    assert access.children_visible_to(coordinator).count() == 3
+    assert access.households_visible_to(coordinator).count() == 3
+
+
+@pytest.mark.parametrize("kind", ["goal", "action"])
+def test_a_plan_item_is_found_only_in_the_plan_of_the_cases_household(
+    professional, two_households, kind
+):
+    own, foreign = two_households["own"], two_households["foreign"]
+    get = getattr(access, f"get_plan_{kind}_for_case")
+
+    assert get(professional.user, own["case"], own[kind].pk) == own[kind]
+    with pytest.raises(Http404):
+        get(professional.user, own["case"], foreign[kind].pk)
+    # Also the coordinator, who may see both households: a case's page edits its own plan.
+    coordinator = UserFactory(coordinator=True)
+    with pytest.raises(Http404):
+        get(coordinator, own["case"], foreign[kind].pk)
+
+
+@pytest.mark.parametrize("role", ["researcher", "administrator"])
+def test_the_other_roles_see_no_child_household_or_plan(two_households, role):
+    user = UserFactory(**{role: True})
+
+    assert not access.children_visible_to(user).exists()
+    assert not access.households_visible_to(user).exists()
+    assert not access.plans_visible_to(user).exists()
+
+
+def test_a_case_that_may_be_read_but_not_changed_answers_403_for_a_write(
+    professional, owned_case, monkeypatch
+):
+    """The contract of write=True. No role has read-only access to a case today (so the
+    access matrix cannot reach this branch); a role that gets it must be refused here."""
+    from django.core.exceptions import PermissionDenied
+
+    monkeypatch.setattr(access, "can_change_case", lambda user, case: False)
+
+    assert access.get_case_for_user(professional.user, owned_case.pk) == owned_case
+    with pytest.raises(PermissionDenied):
+        access.get_case_for_user(professional.user, owned_case.pk, write=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("coordinator", True), ("researcher", False), ("administrator", False)],
+)
+def test_only_the_coordinator_views_the_case_lists(role, allowed):
+    assert access.can_view_case_lists(UserFactory(**{role: True})) is allowed
+
+
+def test_a_professional_does_not_view_the_case_lists(professional):
+    assert access.can_view_case_lists(professional.user) is False

@@ -100,19 +100,19 @@ def test_intake_search_refuses_a_huge_digit_bsn(coordinator_client):
     assert response.context["matches"] == []
 
 
-@pytest.mark.parametrize("kind", [HUGE_DIGITS, BIG_NUMBER, "-1", "0", "١٢", "1\x00", "abc"])
-def test_intake_treats_a_malformed_child_id_as_no_child(coordinator_client, kind):
+@pytest.mark.parametrize("child_param", [HUGE_DIGITS, BIG_NUMBER, "-1", "0", "١٢", "1\x00", "abc"])
+def test_intake_treats_a_malformed_child_id_as_no_child(coordinator_client, child_param):
     ChildFactory()
     before = row_counts()
 
-    shown = coordinator_client.get(reverse("cases:intake"), {"kind": kind})
+    shown = coordinator_client.get(reverse("cases:intake"), {"child": child_param})
     # The form posts the child's id in its body too (not only in its action's query string).
     posted = coordinator_client.post(
         reverse("cases:intake"),
-        {"kind": kind} | {k: v for k, v in new_child_post().items() if k != "nieuw"},
+        {"child": child_param} | {k: v for k, v in new_child_post().items() if k != "nieuw"},
     )
 
-    responses = [posted] if "\x00" in kind and shown.status_code == 400 else [shown, posted]
+    responses = [posted] if "\x00" in child_param and shown.status_code == 400 else [shown, posted]
     for response in responses:
         assert response.status_code == 200
         assert response.context["child"] is None
@@ -124,7 +124,7 @@ def test_intake_treats_a_malformed_child_id_as_no_child(coordinator_client, kind
 def test_intake_still_finds_a_child_by_a_plain_id(coordinator_client):
     child = ChildFactory()
 
-    response = coordinator_client.get(reverse("cases:intake"), {"kind": str(child.pk)})
+    response = coordinator_client.get(reverse("cases:intake"), {"child": str(child.pk)})
 
     assert response.status_code == 200
     assert response.context["child"] == child

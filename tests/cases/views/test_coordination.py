@@ -366,7 +366,8 @@ def test_assigning_a_deactivated_professional_is_refused(coordinator_client, cas
 
 @pytest.fixture
 def school():
-    return SchoolFactory(brin="05KD", level=SchoolLevel.VO)
+    # Q and U are letters tests/factories.valid_brin never uses: no generated school collides.
+    return SchoolFactory(brin="05QU", level=SchoolLevel.VO)
 
 
 def referral_data(**overrides) -> dict:
@@ -390,7 +391,7 @@ def new_child_data(**overrides) -> dict:
             "date_of_birth": "2012-05-04",
             "bsn": NEW_BSN,
             "onderwijsnummer": "",
-            "school_brin": "05KD",
+            "school_brin": "05QU",
             "sibling_bsn": "",
             "street": STREET,
             "postcode": POSTCODE,
@@ -406,10 +407,10 @@ def post_new_child(client, **overrides):
 
 
 def post_for_child(client, child, **overrides):
-    # As the form does: ?kind= in its action and a hidden field "kind".
+    # As the form does: ?child= in its action and a hidden field "child".
     return client.post(
-        reverse("cases:intake") + f"?kind={child.pk}",
-        {"kind": child.pk} | referral_data(**overrides),
+        reverse("cases:intake") + f"?child={child.pk}",
+        {"child": child.pk} | referral_data(**overrides),
     )
 
 
@@ -422,7 +423,7 @@ def test_intake_search_by_bsn_finds_the_child(coordinator_client):
 
     assert response.status_code == 200
     assert response.context["matches"] == [child]
-    assert f"?kind={child.pk}" in response.content.decode()
+    assert f"?child={child.pk}" in response.content.decode()
 
 
 def test_intake_search_by_last_name_and_date_of_birth(coordinator_client):
@@ -439,7 +440,7 @@ def test_intake_search_by_last_name_and_date_of_birth(coordinator_client):
     assert response.status_code == 200
     assert response.context["matches"] == [child]
     assert response.context["matches"][0].open_cases == 1
-    assert f"?kind={child.pk}" in response.content.decode()
+    assert f"?child={child.pk}" in response.content.decode()
 
 
 def test_intake_search_without_criteria_asks_for_them(coordinator_client):
@@ -463,7 +464,7 @@ def test_intake_for_a_found_child_makes_no_duplicate(coordinator_client, coordin
     CaseFactory(child=child, closed=True)
     children = Child.objects.count()
 
-    form = coordinator_client.get(reverse("cases:intake"), {"kind": child.pk})
+    form = coordinator_client.get(reverse("cases:intake"), {"child": child.pk})
     assert form.status_code == 200
     assert form.context["child"] == child
     response = post_for_child(coordinator_client, child)
@@ -521,7 +522,7 @@ def test_intake_of_a_new_child_at_a_known_address_proposes_the_household(
     assert re.search(rf'type="radio" name="household_choice" value="bestaand-{existing.pk}"', html)
     assert re.search(r'type="radio" name="household_choice" value="nieuw"', html)
     assert "met Daan" in html
-    for typed in ("Fleur", "Zonneveld", NEW_BSN, "2012-05-04", "05KD", "2026-03-10"):
+    for typed in ("Fleur", "Zonneveld", NEW_BSN, "2012-05-04", "05QU", "2026-03-10"):
         assert f'value="{typed}"' in html
     assert everything() == before
 
