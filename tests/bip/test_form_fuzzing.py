@@ -4,21 +4,29 @@ The forms are discovered, not listed: every page a role may GET (from the access
 fetched and parsed, and every <form> on it is submitted with generated values for its own
 fields. A new form is therefore fuzzed without touching this file. After the run every stored
 row of the case and evaluation models must still pass its model validation.
+
+Each form is first submitted once per hostile input class (tests/bip/hostile_input.py: huge
+digit strings, NUL bytes, far dates, over-long text, ...) in every field at once, as explicit
+examples that run in every Hypothesis profile; then with generated values, in which those
+classes are mixed into every field's strategy (and into the cells of a generated CSV file).
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings
+from django.urls import reverse
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.bip.test_access_matrix import RULES, url_for, world  # noqa: F401 - fixture
+from tests.bip.hostile_input import FAR_DATES, HOSTILE
+from tests.bip.test_access_matrix import RULES, world  # noqa: F401 - fixture
 
 # Pages where a form only appears with a query string.
 EXTRA_PAGES = {"coordinator": ["/zaken/aanmelden/?nieuw=1"]}
@@ -39,7 +47,29 @@ NASTY_TEXT = [
     "2024-02-30",
     "31-12-2024",
     "NaN",
+    "12\x00",
+    "a\x00b",
+    *FAR_DATES,
+    *HOSTILE.values(),
 ]
+# The hostile classes submitted in every field of every form, as explicit examples (negative
+# numbers and NUL inside a number are among the generated values).
+FORM_CLASSES = (
+    "huge_digits",
+    "int64_overflow",
+    "nul_byte",
+    "far_date_max",
+    "far_date_min",
+    "five_digit_year",
+    "over_long_text",
+    "unicode_junk",
+)
+# Generated examples per form. The explicit hostile examples come on top; the derandomised CI
+# profile runs the same ones every time. FUZZ_EXAMPLES=200 hunts longer, locally.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+# More than the 4,300 digits that int() accepts, up to 6,000.
+huge_digits = st.integers(4301, 6000).map(lambda n: "9" * n)
+over_long_text = st.integers(10_001, 12_000).map(lambda n: "x" * n)
 
 
 class FormParser(HTMLParser):
@@ -85,29 +115,63 @@ class FormParser(HTMLParser):
             self._select = None
 
 
+def csv_strategy() -> st.SearchStrategy:
+    """A DUO import file: the real header and a few rows whose cells may be hostile."""
+    from cases.imports import COLUMNS, DELIMITER
+
+    cell = st.one_of(
+        st.sampled_from(["", "2024-01-15", "123456782", "12", "00AA"]),
+        st.sampled_from(NASTY_TEXT).map(lambda v: v.replace(DELIMITER, "").replace("\n", "")),
+        huge_digits,
+    )
+    row = st.lists(cell, min_size=len(COLUMNS), max_size=len(COLUMNS)).map(DELIMITER.join)
+    return st.lists(row, min_size=1, max_size=3).map(
+        lambda rows: "\n".join([DELIMITER.join(COLUMNS), *rows]).encode()
+    )
+
+
 def field_strategy(name: str, field: dict) -> st.SearchStrategy:
     known = [v for v in field["values"] if v is not None]
-    nasty = st.sampled_from(NASTY_TEXT)
+    nasty = st.one_of(st.sampled_from(NASTY_TEXT), huge_digits, over_long_text)
     if field["kind"] == "file":
-        return st.binary(max_size=3000)
+        return st.one_of(st.binary(max_size=3000), csv_strategy())
     if field["kind"] in {"select", "radio", "checkbox", "hidden"} and known:
         return st.one_of(
             st.sampled_from(known), st.sampled_from(known), nasty, st.text(max_size=20)
         )
     if field["kind"] == "date":
         return st.one_of(
-            st.dates(datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)).map(str), nasty
+            st.dates(datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)).map(str),
+            st.sampled_from(FAR_DATES),
+            nasty,
         )
     if field["kind"] == "number":
-        return st.one_of(st.integers(-(10**6), 10**6).map(str), nasty)
+        return st.one_of(st.integers(-(10**6), 10**6).map(str), huge_digits, nasty)
     return st.one_of(st.text(max_size=300), nasty)
+
+
+def hostile_examples(form: dict) -> list[dict]:
+    """One submission per hostile class, with that value in every field of the form.
+
+    Not for GET forms (the filters): tests/bip/test_query_fuzzing.py sends every hostile class
+    to each of their fields, one by one and all at once.
+    """
+    if form["method"] == "get":
+        return []
+    return [
+        {
+            name: HOSTILE[value_class].encode() if field["kind"] == "file" else HOSTILE[value_class]
+            for name, field in form["fields"].items()
+        }
+        for value_class in FORM_CLASSES
+    ]
 
 
 def discover_forms(client, role: str, world) -> dict[str, dict]:  # noqa: F811
     pages = [
-        url_for(name, world)
-        for name, rules in RULES.items()
-        if rules.get(role) == 200 and name != "login"
+        reverse(name, args=rule.args(world, role))
+        for name, rule in RULES.items()
+        if rule.get.get(role) == 200 and name != "login"
     ] + EXTRA_PAGES.get(role, [])
     forms: dict[str, dict] = {}
     for page in pages:
@@ -131,8 +195,7 @@ def submit(client, form: dict, data: dict):
     fields.pop("csrfmiddlewaretoken", None)
     if form["method"] == "get":
         query = dict(parse_qsl(urlsplit(form["action"]).query))
-        # NUL bytes cannot travel in a query string through the test client's encoder.
-        query |= {k: v.replace("\x00", "") for k, v in fields.items() if isinstance(v, str)}
+        query |= {k: v for k, v in fields.items() if isinstance(v, str)}
         return client.get(urlsplit(form["action"]).path, query)
     for name, field in form["fields"].items():
         if field["kind"] == "file" and name in fields:
@@ -149,6 +212,16 @@ def assert_everything_stored_is_valid():
                 obj.clean_fields()
 
 
+def shortened(data: dict) -> dict:
+    """The submitted values for a failure message, long ones cut to their start and length."""
+    return {
+        name: f"{value[:20]!r}... ({len(value)} long)"
+        if isinstance(value, str | bytes) and len(value) > 40
+        else value
+        for name, value in data.items()
+    }
+
+
 def fuzz_form(client, key: str, form: dict) -> set[int]:
     """Submit generated values; returns the status codes seen."""
     seen: set[int] = set()
@@ -158,7 +231,7 @@ def fuzz_form(client, key: str, form: dict) -> set[int]:
     }
 
     @settings(
-        max_examples=25,
+        max_examples=MAX_EXAMPLES,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -167,8 +240,10 @@ def fuzz_form(client, key: str, form: dict) -> set[int]:
     def fuzz(data):
         response = submit(client, form, data)
         seen.add(response.status_code)
-        assert response.status_code < 500, (key, data, response.status_code)
+        assert response.status_code < 500, (key, shortened(data), response.status_code)
 
+    for data in hostile_examples(form):
+        fuzz = example(data)(fuzz)
     fuzz()
     return seen
 
