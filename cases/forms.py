@@ -502,4 +502,9 @@ class AllocationForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Een handmatige toewijzing of correctie wordt met deze reden gelogd."),
+        error_messages={
+            "required": _(
+                "Geef een reden: een handmatige toewijzing of correctie wordt met de reden gelogd."
+            )
+        },
     )

@@ -352,7 +352,7 @@ def test_a_correction_without_a_reason_is_refused_in_dutch_and_changes_nothing(
 
     assert response.status_code == 422
     html = response.content.decode()
-    assert "Dit veld is verplicht" in html or "vraagt een reden" in html
+    assert "Geef een reden: een handmatige toewijzing of correctie" in html
     assert list(Allocation.objects.filter(case=case)) == [drawn]
     case.refresh_from_db()
     assert (case.arm, case.version) == (drawn.arm, version)
