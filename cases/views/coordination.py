@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
+from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation_services
-from evaluation.models import Allocation
 from professionals.selectors import assignment_suggestions
 
 from .. import access, selectors, services
@@ -214,47 +214,52 @@ def assign(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
+def _allocate(request: AuthenticatedHttpRequest, case, form: AllocationForm) -> bool:
+    """Draw an arm, or allocate by hand with the form's reason; False when it was refused.
+
+    A refusal's messages go onto the form (manual) or, for a refused draw (say, a double
+    submit), into the page's messages.
+    """
+    action = request.POST.get("action")
+    if action not in ("random", "manual") or (action == "manual" and not form.is_valid()):
+        return False
+    try:
+        if action == "random":
+            evaluation_services.allocate_block_random(case=case, actor=request.user)
+        else:
+            evaluation_services.allocate_manual(
+                case=case,
+                actor=request.user,
+                arm=form.cleaned_data["arm"],
+                reason=form.cleaned_data["reason"],
+            )
+    except CaseError as error:
+        if form.is_bound:
+            apply_service_errors(form, error.errors)
+        else:
+            for message in error.errors.values():
+                messages.error(request, message)
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def allocation(request: AuthenticatedHttpRequest, pk: int):
     """The case's study arm: its allocation log, a draw, or a manual allocation with a reason."""
     access.require_coordinator(request.user)
     case = access.get_case_for_user(request.user, pk, write=True)
     form = AllocationForm(request.POST if request.POST.get("action") == "manual" else None)
-    status = 200
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "random":
-                evaluation_services.allocate_block_random(case=case, actor=request.user)
-            elif form.is_valid():
-                evaluation_services.allocate_manual(
-                    case=case,
-                    actor=request.user,
-                    arm=form.cleaned_data["arm"],
-                    reason=form.cleaned_data["reason"],
-                )
-            else:
-                raise CaseError(errors={})
-        except CaseError as error:
-            if form.is_bound:
-                apply_service_errors(form, error.errors)
-            else:
-                # A refused draw (say, a double submit) has no form to carry the error.
-                for message in error.errors.values():
-                    messages.error(request, message)
-            status = 422
-        else:
-            messages.success(request, _("De indeling in de onderzoeksarm is vastgelegd."))
-            return redirect("cases:allocation", pk=case.pk)
+    if request.method == "POST" and _allocate(request, case, form):
+        messages.success(request, _("De indeling in de onderzoeksarm is vastgelegd."))
+        return redirect("cases:allocation", pk=case.pk)
     return render(
         request,
         "cases/allocation.html",
         {
             "case": case,
             "form": form,
-            "allocations": Allocation.objects.filter(case=case)
-            .select_related("actor")
-            .order_by("-created_at", "-id"),
+            "allocations": evaluation_selectors.allocation_log(case),
             "capacity": evaluation_services.bip_capacity(),
         },
-        status=status,
+        status=422 if request.method == "POST" else 200,
     )

@@ -16,14 +16,7 @@ BASE = Path(settings.BASE_DIR)
 APPS = ["audit", "bip", "cases", "evaluation", "professionals", "roles"]
 
 # (module path, function, model) -> why it may read the ORM.
-EXCEPTIONS = {
-    (
-        "cases/views/coordination.py",
-        "allocation",
-        "Allocation",
-    ): "issue 11: the allocation view is being rewritten by another change (its empty "
-    "CaseError); its allocation log moves to an evaluation selector there.",
-}
+EXCEPTIONS: dict[tuple[str, str, str], str] = {}
 
 
 # Django's shortcuts that take a model or an unscoped QuerySet: access.py has the get-or-404s.
