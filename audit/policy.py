@@ -245,6 +245,8 @@ URL_POLICY: dict[str, Rule] = {
     # The export itself and its download are logged by the export code through
     # audit.services.access_log_record (action export / download), with the row count.
     "evaluation:export_download": not_audited("Gelogd door de exportservice zelf."),
+    "evaluation:freeze_list": not_audited("Lijst van datafreezes: alleen aantallen en hashes."),
+    "evaluation:freeze_detail": not_audited("Verschil tussen twee datafreezes, alleen aantallen."),
     "evaluation:survey": not_audited("Openbare enquête met eenmalige link, geen inzage."),
     "evaluation:survey_thanks": not_audited("Bedankpagina zonder gegevens."),
     # audit: reading the log is itself logged.

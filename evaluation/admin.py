@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from bip.lib.admin import ReadOnlyAdmin
 
-from .models import Allocation, AllocationDraw, ExportEvent, ResearchExport
+from .models import (
+    Allocation,
+    AllocationDraw,
+    DataFreeze,
+    ExportEvent,
+    MeasurementRestatement,
+    ResearchExport,
+)
 
 
 @admin.register(Allocation)
@@ -55,3 +62,19 @@ class ResearchExportAdmin(ReadOnlyAdmin):
     list_filter = ["dataset", "file_format", "status"]
     list_select_related = ["requested_by"]
     inlines = [ExportEventInline]
+
+
+@admin.register(DataFreeze)
+class DataFreezeAdmin(ReadOnlyAdmin):
+    """Data freezes: never changed or deleted here (their hash vouches for their rows)."""
+
+    list_display = ["label", "as_of", "study_end", "row_count", "rows_bip", "rows_control",
+                    "sha256", "created_by"]  # fmt: skip
+    list_select_related = ["created_by"]
+
+
+@admin.register(MeasurementRestatement)
+class MeasurementRestatementAdmin(ReadOnlyAdmin):
+    """Why the daily snapshot was rebuilt (`snapshot_measurements --restate --reason`)."""
+
+    list_display = ["restated_at", "previous_study_ends", "study_end", "deleted", "reason"]

@@ -8,6 +8,14 @@ The measurement date of a case is its referral date (``date_received``) plus thr
 months; a referral on the 31st of a month whose third month is shorter is measured on that
 month's last day (31 January -> 30 April, 30 November -> 28/29 February). Everything on or
 before the measurement date counts ("within three months" is inclusive).
+
+Closures and reopenings are ordered by the moment they were recorded (`Outcome.recorded_at`,
+`StageChange.changed_at`), never by the outcome date a user typed in: a case reopened at 09:00
+and closed again at 12:00 the same day, or closed again with an outcome dated before the
+reopening, is closed with its second outcome.
+
+`measure_many(..., recorded_by=moment)` measures as a data freeze does: only records present
+at `moment` (contacts, handovers, stage changes, outcomes, allocations recorded by then) count.
 """
 
 from __future__ import annotations
@@ -22,14 +30,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.constants import SUITABLE_OUTCOMES, CaseStatus, Stage
+from cases.constants import SUITABLE_OUTCOMES, CaseStatus, OutcomeCategory, Stage
 from cases.models import Assignment, Case, Contact, Outcome, StageChange
 from roles.constants import ContactWith
 
 from .constants import INITIAL_ALLOCATION_METHODS
 
 # Bumped whenever a definition below changes; stored with every snapshot.
-DEFINITIONS_VERSION = 1
+DEFINITIONS_VERSION = 2  # 2: ordering by recording time, moved away censors
 
 # Contacts that count as meeting the child, and as the first contact with the household.
 CHILD_MET = (ContactWith.PUPIL, ContactWith.PUPIL_AND_PARENTS)
@@ -43,6 +51,13 @@ STAGE_ORDER = {Stage.LEERPLICHT: 1, Stage.HALT: 2, Stage.RVDK: 3}
 class MeasurementStatus(models.TextChoices):
     MEASURED = "gemeten", _("Gemeten op drie maanden")
     CENSORED = "gecensureerd", _("Gecensureerd: studie eindigde vóór drie maanden")
+    # Moving out of the region ends the follow-up: lost to follow-up, not a failure.
+    MOVED = "verhuisd", _("Gecensureerd: verhuisd buiten de regio vóór de meetdatum")
+
+
+# Both censored statuses: not in the share of suitable outcomes, followed by Kaplan-Meier only
+# until the censoring date.
+CENSORED_STATUSES = (MeasurementStatus.CENSORED, MeasurementStatus.MOVED)
 
 
 DEFINITIONS = {
@@ -54,13 +69,20 @@ DEFINITIONS = {
     "status": _(
         "Gemeten: de meetdatum ligt op of vóór het einde van de studieperiode. Gecensureerd: de "
         "studieperiode eindigde vóór de meetdatum; de zaak telt dan niet mee in het percentage "
-        "passende uitkomst en de Kaplan-Meiercurve volgt haar tot het einde van de studie."
+        "passende uitkomst en de Kaplan-Meiercurve volgt haar tot het einde van de studie. "
+        "Verhuisd: de uitkomst die op de meetdatum gold is 'verhuisd buiten de regio'; de zaak "
+        "is dan uit het zicht (loss to follow-up), telt niet mee in het percentage passende "
+        "uitkomst (geen mislukking) en de Kaplan-Meiercurve volgt haar tot de datum van de "
+        "verhuizing."
     ),
     "suitable": _(
         "Passend onderwijs of passende zorg bereikt binnen drie maanden: de laatste uitkomst "
         "met een datum op of vóór de meetdatum is een passende uitkomst (terug op school, "
         "andere school, passende zorg, vrijstelling of passend traject) en de zaak is daarna "
-        "niet vóór of op de meetdatum heropend. Leeg bij gecensureerde zaken."
+        "niet vóór of op de meetdatum heropend. Sluiten en heropenen tellen in de volgorde "
+        "waarin ze zijn vastgelegd, niet in de volgorde van de ingevulde uitkomstdatum: wie "
+        "heropent en dezelfde dag weer sluit, of de tweede uitkomst terugdateert vóór de "
+        "heropening, heeft de tweede uitkomst. Leeg bij gecensureerde en verhuisde zaken."
     ),
     "outcome_category": _(
         "De uitkomst die op de meetdatum gold (zie hierboven); leeg als de zaak toen nog open "
@@ -87,15 +109,18 @@ DEFINITIONS = {
     ),
     "furthest_stage": _(
         "De verste ketenstap die de zaak op of vóór de meetdatum bereikte, in de volgorde "
-        "Leerplicht (1) < Halt (2) < Raad voor de Kinderbescherming (3)."
+        "Leerplicht (1) < Halt (2) < Raad voor de Kinderbescherming (3). De ketenstap bij "
+        "de melding telt altijd mee; een latere stap telt alleen als de wijziging op of vóór "
+        "de meetdatum is gedaan."
     ),
     "km_days": _(
         "Kaplan-Meier: dagen van de melding tot de passende uitkomst, of tot het einde van de "
-        "waarneming (de meetdatum, of het einde van de studie bij een gecensureerde zaak)."
+        "waarneming (de meetdatum, het einde van de studie bij een gecensureerde zaak, of de "
+        "datum van de verhuizing bij een verhuisde zaak)."
     ),
     "km_event": _(
         "Kaplan-Meier: 1 als de passende uitkomst binnen de waarneming is bereikt, 0 als de "
-        "zaak op dat moment gecensureerd is."
+        "zaak op dat moment gecensureerd is (ook bij een verhuizing)."
     ),
 }
 
@@ -130,26 +155,46 @@ def _end_of_day(day: datetime.date) -> datetime.datetime:
     )
 
 
+# An event in a case's closure history: (recorded at, kind, outcome or None, effective day).
+CLOSURE, REOPENING = 0, 1
+
+
 def outcome_in_force(
-    outcomes: Iterable[tuple[str, datetime.date]],
-    reopened_on: Iterable[datetime.date],
+    outcomes: Iterable[tuple[str, datetime.date, datetime.datetime]],
+    reopenings: Iterable[datetime.datetime],
     day: datetime.date,
 ) -> tuple[str, datetime.date] | None:
-    """The outcome that held on `day`: the latest on or before it, unless reopened after it."""
-    earlier = [o for o in outcomes if o[1] <= day]
-    if not earlier:
+    """The outcome that held on `day`, or None when the case was open then.
+
+    `outcomes` are (category, achieved_on, recorded_at), `reopenings` the moments of reopening.
+    Closures (an outcome is written with its closure) and reopenings are put in the order in
+    which they were recorded; only those in effect by `day` count (an outcome dated on or
+    before it, a reopening on or before it). The last of those decides: a closure gives its
+    outcome, a reopening leaves the case open. At the same moment a closure comes first (a
+    case can only be reopened once closed).
+    """
+    events: list[tuple[datetime.datetime, int, tuple[str, datetime.date] | None]] = [
+        (recorded_at, CLOSURE, (category, achieved_on))
+        for category, achieved_on, recorded_at in outcomes
+        if achieved_on <= day
+    ]
+    events.extend((moment, REOPENING, None) for moment in reopenings if _local_date(moment) <= day)
+    if not events:
         return None
-    category, achieved_on = max(earlier, key=lambda o: o[1])
-    if any(achieved_on <= r <= day for r in reopened_on):
-        return None
-    return category, achieved_on
+    return max(events, key=lambda event: (event[0], event[1]))[2]
 
 
-def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> list[CaseMeasure]:
-    """Measure a chunk of cases with five grouped queries, whatever the chunk's size.
+def measure_many(
+    cases: list[Case],
+    study_end: datetime.date | None = None,
+    *,
+    recorded_by: datetime.datetime | None = None,
+) -> list[CaseMeasure]:
+    """Measure a chunk of cases with six grouped queries, whatever the chunk's size.
 
     `cases` need `id`, `arm`, `date_received`, `three_month_deadline` and `stage`. A case whose
-    measurement date is after `study_end` is censored at `study_end`.
+    measurement date is after `study_end` is censored at `study_end`. With `recorded_by`, only
+    records present at that moment count (a data freeze); without it, every record does.
     """
     if not cases:
         return []
@@ -157,8 +202,13 @@ def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> l
     window = {c.pk: _horizon(c, study_end) for c in cases}
     latest = max(window.values())
 
+    def present(field: str) -> Q:
+        return Q() if recorded_by is None else Q(**{f"{field}__lte": recorded_by})
+
     contact_rows = (
-        Contact.objects.filter(case_id__in=ids, occurred_at__lt=_end_of_day(latest))
+        Contact.objects.filter(
+            present("created_at"), case_id__in=ids, occurred_at__lt=_end_of_day(latest)
+        )
         .values_list("case_id", "professional_id", "with_whom", "occurred_at")
         .order_by()
     )
@@ -179,7 +229,7 @@ def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> l
 
     handovers: dict[int, int] = defaultdict(int)
     for case_id, started_at in (
-        Assignment.objects.filter(case_id__in=ids, is_handover=True)
+        Assignment.objects.filter(present("started_at"), case_id__in=ids, is_handover=True)
         .values_list("case_id", "started_at")
         .order_by()
     ):
@@ -187,35 +237,53 @@ def measure_many(cases: list[Case], study_end: datetime.date | None = None) -> l
             handovers[case_id] += 1
 
     stages: dict[int, set[str]] = defaultdict(set)
-    reopened: dict[int, list[datetime.date]] = defaultdict(list)
-    for case_id, from_stage, to_stage, from_status, to_status, changed_at in (
+    # The stage the case was registered in: that of its first recorded change (the initial
+    # row written at registration, or the from-stage of its first move). Never the current
+    # stage of a case that moved since: that would date a later move back to registration.
+    first_change: dict[int, tuple[datetime.datetime, int, str]] = {}
+    reopened: dict[int, list[datetime.datetime]] = defaultdict(list)
+    for pk, case_id, from_stage, to_stage, from_status, to_status, changed_at in (
         StageChange.objects.filter(case_id__in=ids)
-        .values_list("case_id", "from_stage", "to_stage", "from_status", "to_status", "changed_at")
+        .values_list(
+            "pk", "case_id", "from_stage", "to_stage", "from_status", "to_status", "changed_at"
+        )
         .order_by()
     ):
-        day = _local_date(changed_at)
-        if day > window[case_id]:
+        if case_id not in first_change or (changed_at, pk) < first_change[case_id][:2]:
+            first_change[case_id] = (changed_at, pk, from_stage or to_stage)
+        if recorded_by is not None and changed_at > recorded_by:
+            continue
+        if _local_date(changed_at) > window[case_id]:
             continue
         if from_stage:
             stages[case_id].add(from_stage)
         stages[case_id].add(to_stage)
         if from_status == CaseStatus.CLOSED and to_status == CaseStatus.OPEN:
-            reopened[case_id].append(day)
+            reopened[case_id].append(changed_at)
+    for case in cases:
+        # Without any change the case is still in the stage it was registered in.
+        stages[case.pk].add(first_change[case.pk][2] if case.pk in first_change else case.stage)
 
     # Intention-to-treat: the arm of the case's first allocation, whatever corrections came
     # after (Case.arm is the arm it is treated in). A case without an allocation row (data
     # from before the log) keeps Case.arm.
     allocated = dict(
-        Case.objects.filter(pk__in=ids, allocations__method__in=INITIAL_ALLOCATION_METHODS)
+        Case.objects.filter(
+            present("allocations__created_at"),
+            pk__in=ids,
+            allocations__method__in=INITIAL_ALLOCATION_METHODS,
+        )
         .values_list("pk", "allocations__arm")
         .order_by()
     )
 
-    outcomes: dict[int, list[tuple[str, datetime.date]]] = defaultdict(list)
-    for case_id, category, achieved_on in Outcome.objects.filter(case_id__in=ids).values_list(
-        "case_id", "category", "achieved_on"
+    outcomes: dict[int, list[tuple[str, datetime.date, datetime.datetime]]] = defaultdict(list)
+    for case_id, category, achieved_on, recorded_at in (
+        Outcome.objects.filter(present("recorded_at"), case_id__in=ids)
+        .values_list("case_id", "category", "achieved_on", "recorded_at")
+        .order_by()
     ):
-        outcomes[case_id].append((category, achieved_on))
+        outcomes[case_id].append((category, achieved_on, recorded_at))
 
     return [
         _measure_one(
@@ -255,24 +323,29 @@ def _measure_one(
     category = in_force[0] if in_force else ""
     reached = category in SUITABLE_OUTCOMES
     days_to_outcome = (in_force[1] - case.date_received).days if reached and in_force else None
-    # With no stage change the case is still in the stage it was registered in.
-    seen = stages_seen or {case.stage}
-    furthest = max(seen, key=lambda s: STAGE_ORDER.get(s, 0))
+    furthest = max(stages_seen, key=lambda s: STAGE_ORDER.get(s, 0))
+    if in_force and category == OutcomeCategory.MOVED:
+        # Lost to follow-up at the date of the move: censored there, not a failure.
+        status = MeasurementStatus.MOVED
+        observed_days = (in_force[1] - case.date_received).days
+    else:
+        status = MeasurementStatus.CENSORED if censored else MeasurementStatus.MEASURED
+        observed_days = (horizon - case.date_received).days
     return CaseMeasure(
         case_id=case.pk,
         arm=arm,
         date_received=case.date_received,
         measured_on=case.three_month_deadline,
-        status=MeasurementStatus.CENSORED if censored else MeasurementStatus.MEASURED,
-        suitable=None if censored else reached,
-        outcome_category="" if censored else category,
+        status=status,
+        suitable=None if status != MeasurementStatus.MEASURED else reached,
+        outcome_category="" if status == MeasurementStatus.CENSORED else category,
         days_to_outcome=days_to_outcome,
         days_to_first_contact=(first_contact - case.date_received).days if first_contact else None,
         distinct_professionals=distinct_professionals,
         handovers=handovers,
         contacts=contacts,
         furthest_stage=furthest,
-        km_days=days_to_outcome if reached else (horizon - case.date_received).days,
+        km_days=days_to_outcome if reached else observed_days,
         km_event=reached,
     )
 
@@ -303,12 +376,14 @@ def measure_live(
     queryset: models.QuerySet,
     study_end: datetime.date | None = None,
     chunk_size: int = 2000,
+    *,
+    recorded_by: datetime.datetime | None = None,
 ) -> Iterator[CaseMeasure]:
-    """The same figures computed live, chunk by chunk, in bounded memory."""
+    """The same figures computed live, chunk by chunk, in bounded memory, in case order."""
     chunk: list[Case] = []
     for case in queryset.only(*MEASURE_FIELDS).order_by("pk").iterator(chunk_size=chunk_size):
         chunk.append(case)
         if len(chunk) >= chunk_size:
-            yield from measure_many(chunk, study_end)
+            yield from measure_many(chunk, study_end, recorded_by=recorded_by)
             chunk = []
-    yield from measure_many(chunk, study_end)
+    yield from measure_many(chunk, study_end, recorded_by=recorded_by)

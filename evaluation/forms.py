@@ -99,3 +99,52 @@ class SurveyForm(forms.Form):
 
     def scores(self) -> dict[str, int]:
         return {item.value: self.cleaned_data[item.value] for item in self.items}
+
+
+# ------------------------------------------------------------------ data freezes
+
+# The choice for the daily snapshot in a freeze picker (a freeze is chosen by its id).
+DAILY_SNAPSHOT = "dagelijks"
+
+
+class FreezeCreateForm(forms.Form):
+    """The researcher's button for a data freeze: only its label."""
+
+    label = forms.CharField(
+        label=_("Label van de datafreeze"),
+        max_length=40,
+        help_text=_("Bijvoorbeeld T1. Uniek: een freeze wordt nooit overschreven."),
+        error_messages={
+            "required": _("Geef de datafreeze een label, bijvoorbeeld T1."),
+            "max_length": _("Een label is hoogstens %(limit_value)d tekens lang."),
+        },
+    )
+
+
+class FreezeChoiceForm(forms.Form):
+    """Which measurements a report or export reads: a freeze (default the latest) or, by
+    choice or when there is no freeze, the daily snapshot. `freezes` is newest first."""
+
+    freeze = forms.ChoiceField(
+        label=_("Metingen uit"),
+        required=False,
+        error_messages={"invalid_choice": _("Kies een van de datafreezes.")},
+    )
+
+    def __init__(self, *args, freezes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.freezes = {str(freeze.pk): freeze for freeze in freezes}
+        field = self.fields["freeze"]
+        field.choices = [
+            *(
+                (key, _("Datafreeze %(label)s") % {"label": freeze.label})
+                for key, freeze in self.freezes.items()
+            ),
+            (DAILY_SNAPSHOT, _("Dagelijkse driemaandsmeting (geen freeze)")),
+        ]
+        field.initial = next(iter(self.freezes), DAILY_SNAPSHOT)
+
+    def chosen(self):
+        """The chosen DataFreeze, or None for the daily snapshot; call after is_valid()."""
+        key = self.cleaned_data.get("freeze") or next(iter(self.freezes), DAILY_SNAPSHOT)
+        return self.freezes.get(key)

@@ -352,6 +352,9 @@ class Measurement(models.Model):
     km_event = models.BooleanField(_("Kaplan-Meier: uitkomst bereikt"))
     definitions_version = models.PositiveSmallIntegerField(_("versie definities"))
     computed_at = models.DateTimeField(_("berekend op"), default=timezone.now)
+    # The STUDY_END this row was censored with (empty: no study end). A snapshot made with
+    # another STUDY_END is refused until `snapshot_measurements --restate --reason` rebuilds it.
+    study_end = models.DateField(_("einde studie bij de meting"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("driemaandsmeting")
@@ -363,3 +366,98 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} ({self.measured_on})"
+
+
+class MeasurementRestatement(AppendOnlyModel):
+    """A rebuild of the daily snapshot (`snapshot_measurements --restate --reason`): why, and
+    with which STUDY_END before and after. Every stored Measurement was deleted and measured
+    again; the rows written are counted by the snapshot run that follows."""
+
+    reason = models.TextField(_("reden"))
+    previous_study_ends = models.CharField(_("eerder einde studie"), max_length=200, blank=True)
+    study_end = models.DateField(_("nieuw einde studie"), null=True, blank=True)
+    deleted = models.PositiveIntegerField(_("verwijderde metingen"))
+    restated_at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("herberekening van de driemaandsmeting")
+        verbose_name_plural = _("herberekeningen van de driemaandsmeting")
+        ordering = ["-restated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.restated_at:%Y-%m-%d %H:%M}"
+
+
+class DataFreeze(models.Model):
+    """A versioned, never-changed set of three-month measurements (a data freeze).
+
+    Computed as of `as_of` from the records present at that moment (see
+    `evaluation.freezes`). `sha256` is the hash over its rows in the canonical serialisation
+    documented there, so anyone can check that the rows are the ones frozen.
+    """
+
+    label = models.CharField(_("label"), max_length=40, unique=True)
+    as_of = models.DateTimeField(_("peilmoment"))
+    study_end = models.DateField(_("einde studie"), null=True, blank=True)
+    definitions_version = models.PositiveSmallIntegerField(_("versie definities"))
+    row_count = models.PositiveIntegerField(_("aantal rijen"))
+    rows_bip = models.PositiveIntegerField(_("rijen BIP"))
+    rows_control = models.PositiveIntegerField(_("rijen controle"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gemaakt door"),
+    )
+    created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("datafreeze")
+        verbose_name_plural = _("datafreezes")
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class FrozenMeasurement(models.Model):
+    """One case's three-month measurement in a data freeze: the fields of `Measurement`."""
+
+    freeze = models.ForeignKey(
+        DataFreeze, on_delete=models.CASCADE, related_name="rows", verbose_name=_("datafreeze")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="frozen_measurements", verbose_name=_("zaak")
+    )
+    arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
+    date_received = models.DateField(_("datum melding"))
+    measured_on = models.DateField(_("meetdatum"))
+    status = models.CharField(_("status"), max_length=12, choices=MeasurementStatus.choices)
+    suitable = models.BooleanField(_("passende uitkomst binnen drie maanden"), null=True)
+    outcome_category = models.CharField(
+        _("uitkomst op de meetdatum"), max_length=30, choices=OutcomeCategory.choices, blank=True
+    )
+    days_to_outcome = models.PositiveIntegerField(_("dagen tot uitkomst"), null=True)
+    days_to_first_contact = models.PositiveIntegerField(_("dagen tot eerste contact"), null=True)
+    distinct_professionals = models.PositiveSmallIntegerField(_("aantal professionals"))
+    handovers = models.PositiveSmallIntegerField(_("aantal overdrachten"))
+    contacts = models.PositiveIntegerField(_("aantal contacten"))
+    furthest_stage = models.CharField(_("verste ketenstap"), max_length=20, choices=Stage.choices)
+    km_days = models.PositiveIntegerField(_("Kaplan-Meier: dagen"))
+    km_event = models.BooleanField(_("Kaplan-Meier: uitkomst bereikt"))
+
+    class Meta:
+        verbose_name = _("meting in een datafreeze")
+        verbose_name_plural = _("metingen in een datafreeze")
+        constraints = [
+            models.UniqueConstraint(fields=["freeze", "case"], name="frozen_one_row_per_case"),
+        ]
+        indexes = [
+            models.Index(fields=["freeze", "arm", "date_received"], name="frozen_arm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.freeze} {self.case_id}"

@@ -1,19 +1,24 @@
 """The researcher's evaluation report: BIP arm against control arm, read in aggregate.
 
 Every figure is aggregated in the database, with a fixed number of queries whatever the data
-size (8: flow 1, measurements 1, Kaplan-Meier 1, first contact 1, surveyed cases 1, survey
-grades 1, survey statements 1, invitations 1). No query returns a row per case: the largest
-result is the Kaplan-Meier GROUP BY, at most arms x follow-up days (<= 93) x 2 rows.
+size (9: flow 1, measurements 1, Kaplan-Meier 1, first contact 1, surveyed cases 1, survey
+grades 1, survey statements 1, invitations 1, late entry 1). No query returns a row per case:
+the largest result is the Kaplan-Meier GROUP BY, at most arms x follow-up days (<= 93) x 2 rows.
 
 Where each figure comes from (so it can be reproduced from the research export, which writes
 the same `Measurement` rows with the same `definitions`).
 All `Measurement` figures filter on `Measurement.date_received` in the period.
 
+The measurements come from one source, named on the page: a data freeze the researcher picks
+(its `FrozenMeasurement` rows, the same fields; default the latest freeze), or, while there is
+no freeze, the daily snapshot (`Measurement`).
+
 - referred, allocated, not yet measured: `Case` rows with date_received in the period, by
   the allocated (intention-to-treat) arm: the arm of the case's first `Allocation`, never
   `Case.arm` after a correction (not yet measured: no Measurement row yet);
 - deviations: cases whose arm was corrected after their measurement date, by allocated arm;
-- measured at three months / censored: `Measurement.arm`, `status` (gemeten / gecensureerd);
+- measured at three months / censored: `Measurement.arm`, `status` (gemeten / gecensureerd
+  or verhuisd: both censored);
 - % suitable outcome with the Wilson 95 % CI: `suitable` over the rows with status gemeten;
 - Kaplan-Meier curve: `km_days`, `km_event` of all rows (gemeten and gecensureerd);
 - median days to first contact: `days_to_first_contact` of the gemeten rows; "no contact
@@ -21,10 +26,15 @@ All `Measurement` figures filter on `Measurement.date_received` in the period.
 - mean professionals, handovers and contacts with the t 95 % CI: `distinct_professionals`,
   `handovers`, `contacts` of the gemeten rows;
 - surveyed cases: distinct `invitation.case` of child and parent `SurveyResponse` rows, by
-  `SurveyResponse.arm`, for referrals (`case.date_received`) in the period;
+  the case's allocated arm, for referrals (`case.date_received`) in the period;
 - mean grade and mean score per statement with the t 95 % CI: `SurveyResponse.grade` and
-  `SurveyAnswer.score` by `respondent_type` and `SurveyResponse.arm`; client surveys of
+  `SurveyAnswer.score` by `respondent_type` and arm: for a child or parent the case's
+  allocated (intention-to-treat) arm, not `SurveyResponse.arm` (the arm at submission, as
+  treated); for staff `SurveyResponse.arm` (BIP professional or not); client surveys of
   referrals in the period, staff surveys whose survey period overlaps it;
+- late entry: outcomes (`Outcome`) of referrals in the period by allocated arm, and how many
+  were recorded (`recorded_at`, Dutch date) more than `LATE_ENTRY_DAYS` days after their date
+  (`achieved_on`);
 - response rate: `SurveyInvitation` rows in the same scope with and without a response, by
   the case's allocated arm (staff: the professional's, BIP or not).
 
@@ -44,18 +54,39 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import BigIntegerField, Count, Q, Sum, Value, When
+from django.db import models
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models import Case as Conditional
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case
+from cases.models import Case, Outcome
 
 from . import statistics
 from .arms import allocated_arm, has_deviation
 from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
-from .definitions import MeasurementStatus
-from .models import Measurement, SurveyAnswer, SurveyInvitation, SurveyResponse
+from .definitions import CENSORED_STATUSES, MeasurementStatus
+from .models import (
+    DataFreeze,
+    FrozenMeasurement,
+    Measurement,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+)
 from .selectors import MIN_CELL_SIZE
 
 ARMS = (Arm.BIP, Arm.CONTROL)
@@ -243,6 +274,20 @@ class ResponseRate:
 
 
 @dataclass(frozen=True)
+class LateEntry:
+    """Outcomes of one arm, and the share recorded more than LATE_ENTRY_DAYS after their date."""
+
+    arm: Arm
+    outcomes: CountCell
+    late: CountCell
+    share: Figure
+
+    @property
+    def label(self) -> str:
+        return self.arm.label
+
+
+@dataclass(frozen=True)
 class EvaluationReport:
     period: ReportPeriod
     referred: CountCell
@@ -251,6 +296,8 @@ class EvaluationReport:
     satisfaction: list[SurveyTable]
     response_rates: list[ResponseRate]
     has_data: bool
+    freeze: DataFreeze | None = None  # None: the daily snapshot
+    late_entry: list[LateEntry] = field(default_factory=list)
     min_cell_size: int = MIN_CELL_SIZE
     km_table_days: tuple[int, ...] = field(default=KM_TABLE_DAYS)
 
@@ -283,7 +330,24 @@ def _int(value) -> int:
     return int(value or 0)
 
 
-def _case_flow(period: ReportPeriod) -> dict:
+# An outcome recorded more than this many days after its date counts as entered late.
+LATE_ENTRY_DAYS = 7
+
+
+def _measurements(freeze: DataFreeze | None) -> QuerySet:
+    """The measurement rows the report reads: the freeze's, or the daily snapshot."""
+    if freeze is None:
+        return Measurement.objects.all()
+    return FrozenMeasurement.objects.filter(freeze=freeze)
+
+
+def _not_measured(freeze: DataFreeze | None):
+    if freeze is None:
+        return Q(measurement__isnull=True)
+    return ~Exists(FrozenMeasurement.objects.filter(freeze=freeze, case=OuterRef("pk")))
+
+
+def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
     """Referred, allocated and not yet measured per arm, by the allocated (intention-to-treat)
     arm, as the measurements are; and per arm the cases whose arm was corrected after their
     measurement date (protocol deviations)."""
@@ -293,24 +357,26 @@ def _case_flow(period: ReportPeriod) -> dict:
     }
     for arm in ARMS:
         aggregates[f"allocated_{arm}"] = Count("pk", filter=Q(itt_arm=arm))
-        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(itt_arm=arm, measurement__isnull=True))
+        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(itt_arm=arm) & Q(pending=True))
         aggregates[f"deviation_{arm}"] = Count("pk", filter=Q(itt_arm=arm, deviation=True))
     return (
         Case.objects.filter(period.q("date_received"))
-        .annotate(itt_arm=allocated_arm(), deviation=has_deviation())
+        .annotate(
+            itt_arm=allocated_arm(),
+            deviation=has_deviation(),
+            pending=ExpressionWrapper(_not_measured(freeze), output_field=models.BooleanField()),
+        )
         .order_by()
         .aggregate(**aggregates)
     )
 
 
-def _measurement_totals(period: ReportPeriod) -> dict:
+def _measurement_totals(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
     aggregates = {}
     for arm in ARMS:
         measured = Q(arm=arm, status=MeasurementStatus.MEASURED)
         aggregates[f"measured_{arm}"] = Count("pk", filter=measured)
-        aggregates[f"censored_{arm}"] = Count(
-            "pk", filter=Q(arm=arm, status=MeasurementStatus.CENSORED)
-        )
+        aggregates[f"censored_{arm}"] = Count("pk", filter=Q(arm=arm, status__in=CENSORED_STATUSES))
         aggregates[f"suitable_{arm}"] = Count("pk", filter=measured & Q(suitable=True))
         aggregates[f"no_contact_{arm}"] = Count(
             "pk", filter=measured & Q(days_to_first_contact__isnull=True)
@@ -318,13 +384,17 @@ def _measurement_totals(period: ReportPeriod) -> dict:
         for name in MEANS:
             aggregates[f"sum_{name}_{arm}"] = Sum(name, filter=measured)
             aggregates[f"sumsq_{name}_{arm}"] = Sum(_squared(name), filter=measured)
-    return Measurement.objects.filter(period.q("date_received")).order_by().aggregate(**aggregates)
+    rows = _measurements(freeze).filter(period.q("date_received")).order_by()
+    return rows.aggregate(**aggregates)
 
 
-def _km_groups(period: ReportPeriod) -> dict[str, list[tuple[int, bool, int]]]:
+def _km_groups(
+    period: ReportPeriod, freeze: DataFreeze | None = None
+) -> dict[str, list[tuple[int, bool, int]]]:
     groups: dict[str, list[tuple[int, bool, int]]] = defaultdict(list)
     rows = (
-        Measurement.objects.filter(period.q("date_received"))
+        _measurements(freeze)
+        .filter(period.q("date_received"))
         .order_by()
         .values_list("arm", "km_days", "km_event")
         .annotate(n=Count("pk"))
@@ -334,10 +404,13 @@ def _km_groups(period: ReportPeriod) -> dict[str, list[tuple[int, bool, int]]]:
     return groups
 
 
-def _first_contact_counts(period: ReportPeriod) -> dict[str, list[tuple[int, int]]]:
+def _first_contact_counts(
+    period: ReportPeriod, freeze: DataFreeze | None = None
+) -> dict[str, list[tuple[int, int]]]:
     counts: dict[str, list[tuple[int, int]]] = defaultdict(list)
     rows = (
-        Measurement.objects.filter(
+        _measurements(freeze)
+        .filter(
             period.q("date_received"),
             status=MeasurementStatus.MEASURED,
             days_to_first_contact__isnull=False,
@@ -362,13 +435,27 @@ def _survey_scope(period: ReportPeriod, prefix: str = "") -> Q:
     return client | staff
 
 
+def response_arm(prefix: str = ""):
+    """The arm a survey response counts in: for a child or parent the case's allocated
+    (intention-to-treat) arm; for staff the arm stored with the response (BIP professional or
+    not). `prefix` is the path from the queried model to the response."""
+    return Conditional(
+        When(
+            **{f"{prefix}respondent_type__in": CLIENT_TYPES},
+            then=allocated_arm(f"{prefix}invitation__case"),
+        ),
+        default=F(f"{prefix}arm"),
+    )
+
+
 def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
     rows = (
         SurveyResponse.objects.filter(
             period.q("invitation__case__date_received"), respondent_type__in=CLIENT_TYPES
         )
         .order_by()
-        .values_list("arm")
+        .annotate(itt_arm=allocated_arm("invitation__case"))
+        .values_list("itt_arm")
         .annotate(n=Count("invitation__case", distinct=True))
     )
     return dict(rows)
@@ -378,7 +465,8 @@ def _grades(period: ReportPeriod) -> dict[tuple[str, str], dict]:
     rows = (
         SurveyResponse.objects.filter(_survey_scope(period, "invitation__"))
         .order_by()
-        .values("respondent_type", "arm")
+        .annotate(study_arm=response_arm())
+        .values("respondent_type", "study_arm")
         .annotate(
             respondents=Count("pk"),
             n=Count("grade"),
@@ -386,19 +474,35 @@ def _grades(period: ReportPeriod) -> dict[tuple[str, str], dict]:
             total_sq=Sum(_squared("grade")),
         )
     )
-    return {(row["respondent_type"], row["arm"]): row for row in rows}
+    return {(row["respondent_type"], row["study_arm"]): row for row in rows}
 
 
 def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], dict]:
     rows = (
         SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__"))
         .order_by()
-        .values("response__respondent_type", "response__arm", "item")
+        .annotate(study_arm=response_arm("response__"))
+        .values("response__respondent_type", "study_arm", "item")
         .annotate(n=Count("pk"), total=Sum("score"), total_sq=Sum(_squared("score")))
     )
-    return {
-        (row["response__respondent_type"], row["response__arm"], row["item"]): row for row in rows
-    }
+    return {(row["response__respondent_type"], row["study_arm"], row["item"]): row for row in rows}
+
+
+def _late_entry(period: ReportPeriod) -> dict[str, dict]:
+    """Per allocated arm: outcomes of referrals in the period, and how many were recorded
+    more than LATE_ENTRY_DAYS days (Dutch calendar days) after their date."""
+    deadline = ExpressionWrapper(
+        F("achieved_on") + datetime.timedelta(days=LATE_ENTRY_DAYS), output_field=DateField()
+    )
+    rows = (
+        Outcome.objects.filter(period.q("case__date_received"))
+        .exclude(case__arm="")
+        .order_by()
+        .annotate(itt_arm=allocated_arm("case"), recorded_on=TruncDate("recorded_at"))
+        .values("itt_arm")
+        .annotate(outcomes=Count("pk"), late=Count("pk", filter=Q(recorded_on__gt=deadline)))
+    )
+    return {row["itt_arm"]: row for row in rows}
 
 
 def _invitations(period: ReportPeriod) -> dict[tuple[str, str], dict]:
@@ -442,12 +546,14 @@ def _curve(arm: str, groups: list[tuple[int, bool, int]]) -> KaplanMeierCurve:
     return KaplanMeierCurve(arm=arm, n=n, steps=shown, table=table)
 
 
-def evaluation_report(period: ReportPeriod) -> EvaluationReport:
-    """BIP against control for the referrals received in `period`. Eight queries."""
-    flow = _case_flow(period)
-    totals = _measurement_totals(period)
-    km = _km_groups(period)
-    first_contact = _first_contact_counts(period)
+def evaluation_report(period: ReportPeriod, freeze: DataFreeze | None = None) -> EvaluationReport:
+    """BIP against control for the referrals received in `period`, measured in `freeze` (None:
+    the daily snapshot). Nine queries."""
+    flow = _case_flow(period, freeze)
+    totals = _measurement_totals(period, freeze)
+    km = _km_groups(period, freeze)
+    first_contact = _first_contact_counts(period, freeze)
+    late = _late_entry(period)
     surveyed = _surveyed_cases(period)
     grades = _grades(period)
     scores = _scores(period)
@@ -536,6 +642,18 @@ def evaluation_report(period: ReportPeriod) -> EvaluationReport:
         satisfaction=satisfaction,
         response_rates=response_rates,
         has_data=flow["referred"] > 0,
+        freeze=freeze,
+        late_entry=[
+            LateEntry(
+                arm=arm,
+                outcomes=count_cell(late.get(arm, {}).get("outcomes", 0)),
+                late=count_cell(late.get(arm, {}).get("late", 0)),
+                share=proportion_figure(
+                    late.get(arm, {}).get("late", 0), late.get(arm, {}).get("outcomes", 0)
+                ),
+            )
+            for arm in ARMS
+        ],
     )
 
 
@@ -553,12 +671,20 @@ def data_stamp() -> str:
     measurements (their key is the case, so a new one need not have the highest id)."""
     from django.db import connection
 
-    from .models import Allocation
+    from .models import Allocation, MeasurementRestatement
 
     def table(model) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    growing = [Case, Allocation, SurveyInvitation, SurveyResponse]
+    growing = [
+        Case,
+        Allocation,
+        SurveyInvitation,
+        SurveyResponse,
+        Outcome,
+        DataFreeze,
+        MeasurementRestatement,
+    ]
     # Table names come from our own models, quoted by the backend; nothing from the user.
     parts = [f"(SELECT MAX(id) FROM {table(model)})" for model in growing]  # noqa: S608
     parts.append(f"(SELECT COUNT(*) FROM {table(Measurement)})")  # noqa: S608
@@ -567,13 +693,16 @@ def data_stamp() -> str:
         return ":".join(str(value) for value in cursor.fetchone())
 
 
-def evaluation_report_cached(period: ReportPeriod) -> EvaluationReport:
+def evaluation_report_cached(
+    period: ReportPeriod, freeze: DataFreeze | None = None
+) -> EvaluationReport:
     """`evaluation_report`, reused while the data it was computed from is unchanged."""
     from django.core.cache import cache
 
-    key = f"evaluation-report:{period.date_from}:{period.date_to}:{data_stamp()}"
+    source = freeze.pk if freeze else "snapshot"
+    key = f"evaluation-report:{period.date_from}:{period.date_to}:{source}:{data_stamp()}"
     report = cache.get(key)
     if report is None:
-        report = evaluation_report(period)
+        report = evaluation_report(period, freeze)
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report

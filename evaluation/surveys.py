@@ -39,8 +39,11 @@ Staff invitations
 - ``manage.py send_staff_survey --period-start --period-end``: one invitation per active
   professional with an e-mail address per period, in both arms, mailed to their own address.
 
-A response's ``arm`` is the arm at submission: the case's arm for clients, BIP or control by
-the professional's ``is_bip`` for staff.
+A response's ``arm`` is the arm at submission: the case's arm for clients (as treated, after
+any correction), BIP or control by the professional's ``is_bip`` for staff. The report and the
+survey export do not count clients in it: they use the case's allocated (intention-to-treat)
+arm (`evaluation.report.response_arm`), so a response always counts in the same arm as its
+case in the cases dataset.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from ..constants import MAX_SCHOOL_AGE, MIN_SCHOOL_AGE
+from ..constants import MAX_SCHOOL_AGE, MIN_SCHOOL_AGE, CaseStatus
 from ..exceptions import RuleViolation
-from ..models import Case, Child, Household, School, age_on
+from ..models import Case, Child, Household, School, StageChange, age_on
 from .numbers import case_numbers_reserve
 
 
@@ -53,6 +54,42 @@ def household_register(*, street: str, postcode: str, city: str) -> Household:
         ) from None
     household.save()
     return household
+
+
+# Stored as the reason of the initial stage-change row, in Dutch like the records it joins.
+REGISTERED_REASON = gettext_noop("Verzuimmelding geregistreerd.")
+
+
+def _initial_stage_change(case: Case, actor) -> StageChange:
+    return StageChange(
+        case=case,
+        from_stage="",
+        to_stage=case.stage,
+        from_status="",
+        to_status=CaseStatus.OPEN,
+        reason=REGISTERED_REASON,
+        actor=actor,
+        changed_at=timezone.now(),
+    )
+
+
+def initial_stage_change(*, case: Case, actor) -> StageChange:
+    """Write the registration row of a new case: the stage it starts in, open, by `actor`.
+
+    Every path that creates a case calls this (or `initial_stage_changes_bulk`) in the same
+    transaction: the evaluation's furthest stage reads the stage at registration from it, so a
+    later move is never dated back to the registration.
+    """
+    change = _initial_stage_change(case, actor)
+    change.save()
+    return change
+
+
+def initial_stage_changes_bulk(*, cases: list[Case], actor) -> list[StageChange]:
+    """`initial_stage_change` for many new cases at once (the CSV import): one INSERT per
+    call. Call it inside the transaction that creates `cases`, after they have primary keys.
+    """
+    return StageChange.objects.bulk_create([_initial_stage_change(case, actor) for case in cases])
 
 
 def referral_problems(
@@ -100,7 +137,8 @@ def referral_register(
     """Open a case for `child` and allocate it to a study arm by block randomisation.
 
     Registration and allocation are one transaction: the arm is drawn only once the referral
-    exists, and a refused referral draws nothing.
+    exists, and a refused referral draws nothing. The initial stage-change row (the stage the
+    case starts in) is written in the same transaction.
     """
     from evaluation.services import allocate_block_random
 
@@ -128,6 +166,7 @@ def referral_register(
             period_start=period_start,
             period_end=period_end,
         )
+        initial_stage_change(case=case, actor=actor)
         if allocate:
             allocate_block_random(case=case, actor=actor)
         return case

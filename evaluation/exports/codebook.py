@@ -15,6 +15,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..definitions import DEFINITIONS_VERSION
@@ -72,6 +73,34 @@ def _wrapped(text: str, indent: str = "    ") -> str:
     return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent)
 
 
+def _source_lines(freeze, canonical_fields) -> list[str]:
+    if freeze is None:
+        return [
+            _("Bron van de metingen: de dagelijkse driemaandsmeting (geen datafreeze)."),
+        ]
+    return [
+        _("Bron van de metingen: datafreeze %(label)s") % {"label": freeze.label},
+        _("Peilmoment van de freeze: %(as_of)s")
+        % {"as_of": timezone.localtime(freeze.as_of).strftime("%Y-%m-%d %H:%M")},
+        _("Einde studie in de freeze: %(end)s")
+        % {"end": freeze.study_end.isoformat() if freeze.study_end else _("geen")},
+        _("Rijen in de freeze: %(rows)s (BIP %(bip)s, controle %(control)s)")
+        % {"rows": freeze.row_count, "bip": freeze.rows_bip, "control": freeze.rows_control},
+        _("SHA-256 van de freeze: %(hash)s") % {"hash": freeze.sha256},
+        _wrapped(
+            _(
+                "De SHA-256 is berekend over de rijen van de freeze in oplopend zaaknummer "
+                "(intern id), elke rij de waarden van %(fields)s, gescheiden door een tab en "
+                "afgesloten met een regeleinde (LF); leeg bij een ontbrekende waarde, 1/0 voor "
+                "ja/nee, datums als JJJJ-MM-DD, UTF-8. De beheerder kan de freeze in de app "
+                "opnieuw narekenen."
+            )
+            % {"fields": ", ".join(canonical_fields)},
+            indent="",
+        ),
+    ]
+
+
 def codebook_text(
     dataset: Dataset,
     *,
@@ -80,8 +109,12 @@ def codebook_text(
     data_file_name: str,
     row_count: int,
     export_number: int,
+    freeze=None,
 ) -> str:
-    """The codebook for people. Holds no date: the export itself is logged in the app."""
+    """The codebook for people. Names where the measurements come from: the data freeze
+    (label, as-of moment, rows per arm and its SHA-256) or the daily snapshot."""
+    from ..freezes import CANONICAL_FIELDS
+
     lines = [
         _("Codeboek – %(dataset)s") % {"dataset": dataset.label},
         "",
@@ -91,7 +124,9 @@ def codebook_text(
         _("Export: nummer %(number)s") % {"number": export_number},
         _("Bestand: %(file)s (%(format)s)") % {"file": data_file_name, "format": file_format_label},
         _("Aantal rijen: %(rows)s") % {"rows": row_count},
-        _("Versie van de definities: %(version)s") % {"version": DEFINITIONS_VERSION},
+        _("Versie van de definities: %(version)s")
+        % {"version": freeze.definitions_version if freeze else DEFINITIONS_VERSION},
+        *_source_lines(freeze, CANONICAL_FIELDS),
         "",
         _("Afspraken"),
         _wrapped(

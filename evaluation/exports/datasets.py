@@ -46,6 +46,7 @@ from ..constants import (
 from ..constants import Arm as ArmChoice
 from ..definitions import DEFINITIONS, MeasurementStatus
 from ..models import SurveyAnswer, SurveyResponse
+from ..report import response_arm
 from . import pseudonyms
 from .pseudonyms import Pseudonymiser
 
@@ -57,9 +58,12 @@ CATEGORY = "category"
 BOOLEAN = "boolean"
 
 NOT_MEASURED = "niet_gemeten"
+# In this order so the SPSS codes of earlier exports stay the same (verhuisd came later).
 MEASUREMENT_STATUS_CHOICES = (
-    *MeasurementStatus.choices,
+    (MeasurementStatus.MEASURED, MeasurementStatus.MEASURED.label),
+    (MeasurementStatus.CENSORED, MeasurementStatus.CENSORED.label),
     (NOT_MEASURED, _("Nog niet gemeten")),
+    (MeasurementStatus.MOVED, MeasurementStatus.MOVED.label),
 )
 # The 5-point scale of the survey statements; the score itself is the code.
 SCORE_CHOICES = (
@@ -105,7 +109,9 @@ class Dataset:
     description: Promise | str
     variables: tuple[Variable, ...]
     queryset: Callable[[], QuerySet]
-    chunks: Callable[[Pseudonymiser, int], Iterator[Chunk]]
+    # chunks(pseudonymise, chunk_size, freeze=None): `freeze` (a DataFreeze) is where the
+    # cases dataset takes its measurements from; None is the daily snapshot.
+    chunks: Callable[..., Iterator[Chunk]]
 
     def expected_rows(self) -> int:
         """The number of rows the export will have (counted before streaming)."""
@@ -336,7 +342,26 @@ def cases_queryset() -> QuerySet:
     return Case.objects.exclude(arm="")
 
 
-def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def _frozen_measures(freeze, case_ids: list[int]) -> dict[int, tuple]:
+    """The freeze's rows for these cases, as (status, *MEASURE_FIELDS) like the join gives."""
+    from ..models import FrozenMeasurement
+
+    fields = [field for field in MEASURE_FIELDS if field != "definitions_version"]
+    rows = FrozenMeasurement.objects.filter(freeze=freeze, case_id__in=case_ids).values_list(
+        "case_id", "status", *fields
+    )
+    return {row[0]: (*row[1:], freeze.definitions_version) for row in rows}
+
+
+def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None):
+    """The cases, with their measurement from `freeze` (one query per chunk), or from the
+    daily snapshot (joined) when `freeze` is None. A case the source has not measured is
+    `niet_gemeten`."""
+    measurement_columns = (
+        ()
+        if freeze is not None
+        else ("measurement__status", *(f"measurement__{field}" for field in MEASURE_FIELDS))
+    )
     rows = (
         cases_queryset()
         .annotate(
@@ -361,21 +386,22 @@ def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZ
             "source",
             "stage",
             "status",
-            "measurement__status",
-            *(f"measurement__{field}" for field in MEASURE_FIELDS),
+            *measurement_columns,
         )
         .iterator(chunk_size=chunk_size)
     )
     no_measures = (None,) * len(MEASURE_FIELDS)
     for batch in _batched(rows, chunk_size):
+        frozen = _frozen_measures(freeze, [row[0] for row in batch]) if freeze else {}
         chunk = []
         for row in batch:
             case_id, child_id = row[:2]
             allocation = row[2:7]  # arm, method, corrected, deviation, as-treated arm
             received, born = row[7:9]
             case_categories = row[9:14]  # melding type, school level, source, stage, status
-            measurement_status = row[14]
-            measures = row[15:] if measurement_status else no_measures
+            measured = frozen.get(case_id, (None,)) if freeze else row[14:]
+            measurement_status = measured[0]
+            measures = measured[1:] if measurement_status else no_measures
             if measures[1] == "":  # no outcome in force on the measurement date
                 measures = (measures[0], None, *measures[2:])
             chunk.append(
@@ -433,7 +459,9 @@ def contacts_queryset() -> QuerySet:
     return Contact.objects.exclude(case__arm="")
 
 
-def contact_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def contact_chunks(
+    pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None
+):
     rows = (
         contacts_queryset()
         .annotate(itt_arm=allocated_arm("case"))
@@ -515,7 +543,16 @@ SURVEY_VARIABLES = (
         ),
     ),
     _category("respondent", _("Respondent"), RespondentType.choices),
-    _category("arm", _("Onderzoeksarm"), ArmChoice.choices),
+    _category(
+        "arm",
+        _("Onderzoeksarm"),
+        ArmChoice.choices,
+        _(
+            "Bij een kind of ouder: de arm van de eerste toewijzing van de zaak "
+            "(intention-to-treat), zoals in de dataset zaken, ook als de arm later is "
+            "gecorrigeerd. Bij een medewerker: BIP-professional of niet, bij het invullen."
+        ),
+    ),
     _integer("rapportcijfer", _("Rapportcijfer"), _("1 tot en met 10")),
     *(
         Variable(
@@ -546,14 +583,19 @@ def survey_queryset() -> QuerySet:
     return SurveyResponse.objects.all()
 
 
-def survey_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def survey_chunks(
+    pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None
+):
+    """Survey responses; a child's or parent's response counts in the case's allocated
+    (intention-to-treat) arm, as in the report, not in the arm at submission."""
     rows = (
         survey_queryset()
+        .annotate(study_arm=response_arm())
         .order_by("pk")
         .values_list(
             "pk",
             "respondent_type",
-            "arm",
+            "study_arm",
             "grade",
             "submitted_at",
             "invitation__case_id",

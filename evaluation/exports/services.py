@@ -39,7 +39,10 @@ from professionals.groups import is_researcher
 
 from ..constants import ExportDataset, ExportEventKind, ExportFormat, ExportStatus
 from ..definitions import DEFINITIONS_VERSION
-from ..models import ExportEvent, ResearchExport
+from ..freezes import latest_freeze
+from ..models import DataFreeze, ExportEvent, ResearchExport
+from ..snapshots import StudyEndChanged, check_study_end
+from ..study import study_end
 from . import codebook, writers
 from .datasets import DEFAULT_CHUNK_SIZE, Chunk, Dataset, get_dataset
 from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
@@ -144,11 +147,18 @@ def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def export_create(*, user, dataset: str, file_format: str) -> ResearchExport:
+# `freeze` argument of export_create: take the latest data freeze (the daily snapshot when
+# there is none). Pass None for the daily snapshot explicitly.
+LATEST_FREEZE = object()
+
+
+def export_create(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE) -> ResearchExport:
     """Create the export and its `requested` event, without starting it.
 
     Only a researcher may export (PermissionDenied otherwise). An unknown dataset or format
-    raises RuleViolation with the form field it belongs to.
+    raises RuleViolation with the form field it belongs to. `freeze` is the DataFreeze the
+    measurements come from (default: the latest; None: the daily snapshot); the export's
+    parameters name it (label and SHA-256), and so does its codebook.
     """
     if not is_researcher(user):
         raise PermissionDenied
@@ -159,23 +169,39 @@ def export_create(*, user, dataset: str, file_format: str) -> ResearchExport:
         errors["file_format"] = _("Kies een bestandsformaat.")
     if errors:
         raise RuleViolation(errors=errors)
+    if freeze is LATEST_FREEZE:
+        freeze = latest_freeze()
+    if freeze is None and dataset == ExportDataset.CASES:
+        # The daily snapshot may not mix two censoring rules (see evaluation.snapshots).
+        try:
+            check_study_end(study_end())
+        except StudyEndChanged as error:
+            raise RuleViolation(errors={None: str(error)}) from None
+    parameters = {"study_id": settings.STUDY_ID, "definitions_version": DEFINITIONS_VERSION}
+    if freeze is not None:
+        parameters |= {
+            "freeze_id": freeze.pk,
+            "freeze_label": freeze.label,
+            "freeze_sha256": freeze.sha256,
+            "definitions_version": freeze.definitions_version,
+        }
     with transaction.atomic():
         export = ResearchExport.objects.create(
             requested_by=user,
             dataset=dataset,
             file_format=file_format,
-            parameters={"study_id": settings.STUDY_ID, "definitions_version": DEFINITIONS_VERSION},
+            parameters=parameters,
         )
         ExportEvent.objects.create(export=export, kind=ExportEventKind.REQUESTED, actor=user)
     return export
 
 
-def export_request(*, user, dataset: str, file_format: str) -> ResearchExport:
+def export_request(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE) -> ResearchExport:
     """Create the export and queue `evaluation.tasks.run_export` once the transaction commits."""
     from ..tasks import run_export
 
     with transaction.atomic():
-        export = export_create(user=user, dataset=dataset, file_format=file_format)
+        export = export_create(user=user, dataset=dataset, file_format=file_format, freeze=freeze)
         transaction.on_commit(partial(run_export.enqueue, export.pk))
     return export
 
@@ -236,6 +262,7 @@ def write_export_zip(
     expected_rows: int,
     progress=None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    freeze=None,
 ) -> WrittenExport:
     """Write the data file and the codebook into a new ZIP with a random name in `directory`.
 
@@ -247,7 +274,7 @@ def write_export_zip(
     data_path = directory / f"{stem}.{extension}.tmp"
     part_path = directory / f"{stem}.zip.part"
     zip_path = directory / f"{stem}.zip"
-    chunks = dataset.chunks(pseudonymise, chunk_size)
+    chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze)
     if progress is not None:
         chunks = progress(chunks)
     try:
@@ -273,6 +300,7 @@ def write_export_zip(
                     data_file_name=data_name,
                     row_count=rows,
                     export_number=export_number,
+                    freeze=freeze,
                 ),
             )
         os.chmod(part_path, 0o600)
@@ -317,6 +345,23 @@ def export_run(*, export_id: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Resea
         return _export_write(export, chunk_size=chunk_size)
 
 
+class FreezeMissing(Exception):
+    """The data freeze the export was asked for no longer exists."""
+
+
+def _export_freeze(export: ResearchExport):
+    freeze_id = export.parameters.get("freeze_id")
+    if freeze_id is None:
+        return None
+    freeze = DataFreeze.objects.filter(pk=freeze_id).first()
+    if freeze is None:
+        raise FreezeMissing(
+            _("De datafreeze %(label)s bestaat niet meer; vraag een nieuwe export aan.")
+            % {"label": export.parameters.get("freeze_label", freeze_id)}
+        )
+    return freeze
+
+
 def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
     directory = export_directory(export.pk)
     running = ResearchExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING)
@@ -324,6 +369,7 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
         with translation.override("nl"):
             pseudonymise = Pseudonymiser()
             dataset = get_dataset(export.dataset)
+            freeze = _export_freeze(export)
             expected_rows = dataset.expected_rows()
             running.update(
                 parameters={**export.parameters, "expected_rows": expected_rows},
@@ -344,11 +390,12 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
                     share=READING_SHARE[export.file_format],
                 ),
                 chunk_size=chunk_size,
+                freeze=freeze,
             )
     except Exception as error:
         logger.exception("Research export %s failed", export.pk)
         shutil.rmtree(directory, ignore_errors=True)
-        if isinstance(error, PseudonymKeyMissing):
+        if isinstance(error, PseudonymKeyMissing | FreezeMissing):
             message = str(error)
         else:
             message = _(

@@ -26,6 +26,8 @@ from cases.exceptions import CaseError
 from .. import access
 from ..constants import ExportDataset, ExportFormat
 from ..exports import services
+from ..forms import FreezeChoiceForm
+from ..freezes import freezes_newest_first
 
 DETAIL_TEMPLATE = "evaluation/export_detail.html"
 
@@ -53,17 +55,21 @@ class ExportRequestForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def export_list(request: AuthenticatedHttpRequest):
-    """The researcher's exports, newest first, and the form to ask for a new one."""
+    """The researcher's exports, newest first, and the form to ask for a new one. The form
+    picks the data freeze the measurements come from (default: the latest)."""
     access.require_researcher(request.user)
     status = 200
+    freezes = list(freezes_newest_first())
     if request.method == "POST":
         form = ExportRequestForm(request.POST)
-        if form.is_valid():
+        source_form = FreezeChoiceForm(request.POST, freezes=freezes)
+        if form.is_valid() & source_form.is_valid():
             try:
                 export = services.export_request(
                     user=request.user,
                     dataset=form.cleaned_data["dataset"],
                     file_format=form.cleaned_data["file_format"],
+                    freeze=source_form.chosen(),
                 )
             except CaseError as error:
                 for field, message in error.errors.items():
@@ -77,11 +83,12 @@ def export_list(request: AuthenticatedHttpRequest):
         status = 422
     else:
         form = ExportRequestForm()
+        source_form = FreezeChoiceForm(freezes=freezes)
     services.export_fail_orphaned(requested_by=request.user)
     page = paginate(
         request, access.exports_visible_to(request.user).order_by("-requested_at", "-id")
     )
-    context = {"form": form, "page": page, "query_string": ""}
+    context = {"form": form, "source_form": source_form, "page": page, "query_string": ""}
     return render(request, "evaluation/export_list.html", context, status=status)
 
 

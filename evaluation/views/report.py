@@ -9,8 +9,11 @@ from bip.lib.http import AuthenticatedHttpRequest
 
 from .. import access
 from ..definitions import DEFINITIONS
-from ..report import KaplanMeierCurve, ReportPeriod, evaluation_report_cached
+from ..forms import FreezeChoiceForm
+from ..freezes import freezes_newest_first
+from ..report import LATE_ENTRY_DAYS, KaplanMeierCurve, ReportPeriod, evaluation_report_cached
 from ..selectors import MIN_CELL_SIZE
+from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_period
 
 # The Kaplan-Meier chart's drawing area, in SVG user units (the SVG scales to its container).
@@ -104,31 +107,50 @@ def km_chart(curves: list[KaplanMeierCurve]) -> dict:
     }
 
 
+def source_form_default(source_form: FreezeChoiceForm):
+    """The latest freeze, or None (the daily snapshot) when there is none."""
+    return next(iter(source_form.freezes.values()), None)
+
+
 @require_GET
 def home(request: AuthenticatedHttpRequest):
     """The researcher's home page: the evaluation report for a period of referral dates.
 
     Researchers only. A bad filter answers 400 with the form and its errors, no figures.
-    A fixed number of queries (see `evaluation.report`).
+    The measurements come from the chosen data freeze (default: the latest), or from the
+    daily snapshot when there is none or it is chosen; the page names its source. The daily
+    snapshot is not shown while it was made with another STUDY_END than the one in force: the
+    page says so (409) and how to restate it. A fixed number of queries (see
+    `evaluation.report`).
     """
     access.require_researcher(request.user)
     study = study_period()
     form = ReportPeriodForm(
         request.GET or None, initial={"date_from": study.start, "date_to": study.end}
     )
+    source_form = FreezeChoiceForm(request.GET or None, freezes=list(freezes_newest_first()))
     context = {
         "form": form,
+        "source_form": source_form,
         "study": study,
         "definitions": DEFINITIONS,
         "min_cell_size": MIN_CELL_SIZE,
+        "late_entry_days": LATE_ENTRY_DAYS,
     }
-    if form.is_bound and not form.is_valid():
+    if form.is_bound and not (form.is_valid() & source_form.is_valid()):
         return render(request, "evaluation/home.html", context, status=400)
     cleaned = form.cleaned_data if form.is_bound else {}
+    freeze = source_form.chosen() if source_form.is_bound else source_form_default(source_form)
+    if freeze is None:
+        try:
+            check_study_end(study.end)
+        except StudyEndChanged as error:
+            context["study_end_changed"] = str(error)
+            return render(request, "evaluation/home.html", context, status=409)
     period = ReportPeriod(
         date_from=cleaned.get("date_from") or study.start,
         date_to=cleaned.get("date_to") or study.end,
     )
-    report = evaluation_report_cached(period)
+    report = evaluation_report_cached(period, freeze)
     context |= {"report": report, "chart": km_chart([arm.curve for arm in report.arms])}
     return render(request, "evaluation/home.html", context)

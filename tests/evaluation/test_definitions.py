@@ -18,6 +18,7 @@ from evaluation.definitions import (
 from evaluation.models import Measurement
 from tests.factories import (
     CaseFactory,
+    ChildFactory,
     ContactFactory,
     OutcomeFactory,
     ProfessionalFactory,
@@ -113,10 +114,10 @@ def test_month_end_deadline_31_january_to_30_april():
 
 def test_unsuitable_outcome_is_not_suitable_but_is_the_category():
     case = case_received(D(2024, 1, 15), closed=True)
-    OutcomeFactory(case=case, category=OutcomeCategory.MOVED, achieved_on=D(2024, 2, 1))
+    OutcomeFactory(case=case, category=OutcomeCategory.NOT_SUITABLE, achieved_on=D(2024, 2, 1))
     measure = measure_case(case)
     assert measure.suitable is False
-    assert measure.outcome_category == OutcomeCategory.MOVED
+    assert measure.outcome_category == OutcomeCategory.NOT_SUITABLE
     assert measure.km_event is False and measure.km_days == 91
 
 
@@ -125,7 +126,7 @@ def test_unsuitable_outcome_is_not_suitable_but_is_the_category():
 
 def test_reopened_before_the_date_is_not_suitable():
     case = case_received(D(2024, 1, 15), closed=True)
-    OutcomeFactory(case=case, achieved_on=D(2024, 2, 20))
+    OutcomeFactory(case=case, achieved_on=D(2024, 2, 20), recorded_at=at(D(2024, 2, 20)))
     reopen(case, D(2024, 3, 10))
     measure = measure_case(case)
     assert measure.suitable is False
@@ -308,6 +309,151 @@ def test_every_measurement_column_has_a_definition():
     measured = {
         f.name
         for f in Measurement._meta.get_fields()
-        if f.name not in {"case", "arm", "date_received", "definitions_version", "computed_at"}
+        if f.name
+        not in {"case", "arm", "date_received", "definitions_version", "computed_at", "study_end"}
     }
     assert measured <= set(DEFINITIONS)
+
+
+# ------------------------------------------------------------ issue 12: hand-built cases
+# A case received on 15 January 2024 is measured on 15 April (day 91). Times are Dutch.
+
+JAN15 = D(2024, 1, 15)
+
+
+def day(n: int) -> datetime.date:
+    """Day n after the referral of 15 January 2024."""
+    return JAN15 + datetime.timedelta(days=n)
+
+
+def close(case, category, achieved_on, recorded_at):
+    """A closure as case_close writes it: the outcome and its stage change, both at
+    `recorded_at`."""
+    OutcomeFactory(case=case, category=category, achieved_on=achieved_on, recorded_at=recorded_at)
+    StageChangeFactory(
+        case=case,
+        from_stage=case.stage,
+        to_stage=case.stage,
+        from_status=CaseStatus.OPEN,
+        to_status=CaseStatus.CLOSED,
+        reason="Gesloten",
+        changed_at=recorded_at,
+    )
+
+
+def reopen_at(case, moment):
+    StageChangeFactory(
+        case=case,
+        from_stage=case.stage,
+        to_stage=case.stage,
+        from_status=CaseStatus.CLOSED,
+        to_status=CaseStatus.OPEN,
+        reason="Heropend",
+        changed_at=moment,
+    )
+
+
+def test_reopened_and_closed_again_the_same_day_is_suitable():
+    """Closed suitable on day 20, reopened on day 30 at 09:00 and closed again (suitable,
+    dated day 30) at 12:00: the second closure was recorded last, so it holds."""
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.BACK_TO_SCHOOL, day(20), at(day(20)))
+    reopen_at(case, at(day(30), 9))
+    close(case, OutcomeCategory.OTHER_SCHOOL, day(30), at(day(30), 12))
+    measure = measure_case(case)
+    assert measure.suitable is True
+    assert measure.outcome_category == OutcomeCategory.OTHER_SCHOOL
+    assert measure.days_to_outcome == 30
+
+
+def test_closed_again_with_an_outcome_backdated_before_the_reopening_is_suitable():
+    """The second closure (recorded on day 30 at 12:00) carries an outcome dated day 25,
+    before the reopening at 09:00: it is still the last event recorded."""
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.BACK_TO_SCHOOL, day(20), at(day(20)))
+    reopen_at(case, at(day(30), 9))
+    close(case, OutcomeCategory.CARE, day(25), at(day(30), 12))
+    measure = measure_case(case)
+    assert measure.suitable is True
+    assert measure.outcome_category == OutcomeCategory.CARE
+    assert measure.days_to_outcome == 25
+
+
+def test_reopened_after_the_last_closure_stays_open():
+    """The reverse order still works: closed, then reopened (recorded later) with no new
+    closure before the measurement date: open, not suitable."""
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.BACK_TO_SCHOOL, day(20), at(day(20)))
+    reopen_at(case, at(day(30), 9))
+    close(case, OutcomeCategory.CARE, day(95), at(day(95)))  # after the measurement date
+    measure = measure_case(case)
+    assert measure.suitable is False
+    assert measure.outcome_category == ""
+
+
+def test_rvdk_after_three_months_is_not_the_furthest_stage(coordinator):
+    """Registered through referral_register (which now writes the initial stage change),
+    moved to the RvdK on day 100: within three months the case only reached Leerplicht."""
+    from cases.constants import CaseSource, MeldingType
+    from cases.services import referral_register
+
+    child = ChildFactory(date_of_birth=D(2010, 6, 1))
+    case = referral_register(
+        actor=coordinator,
+        child=child,
+        date_received=JAN15,
+        source=CaseSource.DUO,
+        melding_type=MeldingType.ZESTIEN_UUR,
+        hours_absent=18,
+        times_late=0,
+        period_start=D(2023, 12, 1),
+        period_end=D(2024, 1, 10),
+    )
+    StageChangeFactory(
+        case=case, from_stage=Stage.LEERPLICHT, to_stage=Stage.RVDK, changed_at=at(day(100))
+    )
+    case.stage = Stage.RVDK
+    case.save(update_fields=["stage"])
+    assert measure_case(case).furthest_stage == Stage.LEERPLICHT
+
+
+def test_rvdk_after_three_months_without_an_initial_row_is_not_the_furthest_stage():
+    """Even a case registered before the initial row existed is not measured at its current
+    stage: the stage it started in is the from-stage of its first change."""
+    case = case_received(JAN15, stage=Stage.RVDK)
+    StageChangeFactory(
+        case=case, from_stage=Stage.LEERPLICHT, to_stage=Stage.RVDK, changed_at=at(day(100))
+    )
+    assert measure_case(case).furthest_stage == Stage.LEERPLICHT
+
+
+def test_moved_away_is_censored_at_the_date_of_the_move():
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.MOVED, day(40), at(day(40)))
+    measure = measure_case(case)
+    assert measure.status == MeasurementStatus.MOVED
+    assert measure.suitable is None  # not a failure: out of the share of suitable outcomes
+    assert measure.outcome_category == OutcomeCategory.MOVED
+    assert (measure.km_days, measure.km_event) == (40, False)
+    assert "verhuisd" in str(DEFINITIONS["status"]).lower()
+
+
+def test_moved_away_after_the_measurement_date_does_not_censor():
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.MOVED, day(95), at(day(95)))
+    measure = measure_case(case)
+    assert measure.status == MeasurementStatus.MEASURED
+    assert measure.suitable is False
+
+
+def test_an_outcome_recorded_late_counts_only_for_records_present():
+    """Dated day 85, recorded on day 100: measured as of day 92 (the day after the
+    measurement date) it is not there yet; measured as of day 101 it is."""
+    from evaluation.definitions import measure_many
+
+    case = case_received(JAN15, closed=True)
+    close(case, OutcomeCategory.BACK_TO_SCHOOL, day(85), at(day(100)))
+    before = measure_many([case], recorded_by=at(day(92)))[0]
+    after = measure_many([case], recorded_by=at(day(101)))[0]
+    assert before.suitable is False
+    assert after.suitable is True and after.days_to_outcome == 85

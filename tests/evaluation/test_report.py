@@ -302,7 +302,7 @@ def test_query_count_does_not_grow_with_the_data():
     with CaptureQueriesContext(connection) as large:
         report = evaluation_report(PERIOD)
     assert report.arms[0].measured.value == 23
-    assert len(small.captured_queries) == len(large.captured_queries) == 8
+    assert len(small.captured_queries) == len(large.captured_queries) == 9
 
 
 def test_the_cached_report_is_reused_until_new_data_arrives():

@@ -1,6 +1,9 @@
 """`manage.py snapshot_measurements`: store the three-month measurement of every case that is due.
 
 Meant to run daily (see the README). Idempotent: a stored measurement is never changed.
+
+Refused while the stored measurements were made with another STUDY_END. `--restate --reason
+"..."` then deletes the snapshot, records why, and measures every due case again.
 """
 
 import datetime
@@ -8,7 +11,8 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from evaluation.snapshots import measurements_snapshot
+from cases.exceptions import RuleViolation
+from evaluation.snapshots import StudyEndChanged, measurements_restate, measurements_snapshot
 from evaluation.study import study_end
 
 
@@ -38,8 +42,28 @@ class Command(BaseCommand):
                 "dag worden gemeten. Mag niet in de toekomst liggen."
             ),
         )
+        parser.add_argument(
+            "--restate",
+            action="store_true",
+            help=(
+                "Verwijder alle vastgelegde metingen en meet opnieuw met de huidige STUDY_END "
+                "(en definities). Vraagt --reason; de reden wordt vastgelegd."
+            ),
+        )
+        parser.add_argument(
+            "--reason",
+            default=None,
+            help="Waarom de metingen opnieuw worden berekend (verplicht bij --restate).",
+        )
 
-    def handle(self, *args, as_of: datetime.date | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        as_of: datetime.date | None,
+        restate: bool = False,
+        reason: str | None = None,
+        **options,
+    ) -> None:
         today = timezone.localdate()
         as_of = as_of or today
         if as_of > today:
@@ -47,7 +71,24 @@ class Command(BaseCommand):
                 "--as-of ligt in de toekomst: zaken kunnen pas gemeten worden als hun "
                 "meetdatum voorbij is."
             )
-        counts = measurements_snapshot(as_of, study_end())
+        if reason is not None and not restate:
+            raise CommandError("--reason hoort bij --restate; er is niets gewijzigd.")
+        end = study_end()
+        if restate:
+            try:
+                restatement = measurements_restate(reason=reason or "", study_end=end)
+            except RuleViolation as error:
+                raise CommandError(
+                    f'{error} Gebruik --restate --reason "...". Er is niets gewijzigd.'
+                ) from None
+            self.stdout.write(
+                f"Herberekening vastgelegd: {restatement.deleted} metingen verwijderd "
+                f"(reden: {restatement.reason})."
+            )
+        try:
+            counts = measurements_snapshot(as_of, end)
+        except StudyEndChanged as error:
+            raise CommandError(f"{error} Er is niets gewijzigd.") from None
         self.stdout.write(
             f"Peildatum {as_of.isoformat()}: {counts.created} metingen vastgelegd "
             f"(waarvan {counts.censored} gecensureerd), {counts.already_present} waren er al."

@@ -293,3 +293,69 @@ def test_household_register_refuses_a_bad_postcode(postcode):
     assert set(exc_info.value.errors) == {"postcode"}
     assert "postcode" in exc_info.value.errors["postcode"]
     assert Household.objects.count() == count
+
+
+# ------------------------------------------------------------------ the initial stage change
+
+
+def test_registration_writes_the_initial_stage_change(actor, child):
+    """The evaluation reads the stage a case started in from this row (issue 12)."""
+    from cases.constants import Stage
+    from cases.models import StageChange
+
+    case = register(actor, child)
+    (change,) = StageChange.objects.filter(case=case)
+    assert (change.from_stage, change.to_stage) == ("", Stage.LEERPLICHT)
+    assert (change.from_status, change.to_status) == ("", CaseStatus.OPEN)
+    assert change.actor == actor and change.changed_at == NOW
+    assert change.reason == "Verzuimmelding geregistreerd."
+
+
+def test_refused_registration_writes_no_stage_change(actor, child):
+    from cases.models import StageChange
+
+    with pytest.raises(RuleViolation):
+        register(actor, child, date_received=datetime.date(2026, 4, 1))  # in the future
+    assert not StageChange.objects.exists()
+
+
+def test_bulk_helper_writes_one_initial_row_per_case(actor):
+    """For the CSV import: one INSERT for all new cases."""
+    from cases.models import StageChange
+    from cases.services.referrals import initial_stage_changes_bulk
+
+    cases = CaseFactory.create_batch(3)
+    initial_stage_changes_bulk(cases=cases, actor=actor)
+    rows = StageChange.objects.filter(from_status="")
+    assert sorted(rows.values_list("case_id", flat=True)) == sorted(c.pk for c in cases)
+    assert set(rows.values_list("to_stage", "to_status", "actor_id")) == {
+        ("leerplicht", CaseStatus.OPEN, actor.pk)
+    }
+
+
+def test_data_migration_adds_the_row_for_cases_without_one(actor):
+    """cases 0008: a case without an initial row gets one, in the stage it started in (the
+    from-stage of its first change), dated at its creation; a case with one is left alone."""
+    import importlib
+
+    from django.apps import apps
+
+    from cases.constants import Stage
+    from cases.models import StageChange
+    from tests.factories import StageChangeFactory
+
+    migration = importlib.import_module("cases.migrations.0008_initial_stage_changes")
+    never_moved = CaseFactory()
+    moved = CaseFactory(stage=Stage.RVDK)
+    StageChangeFactory(case=moved, from_stage=Stage.LEERPLICHT, to_stage=Stage.RVDK, actor=actor)
+    registered = register(actor, ChildFactory(date_of_birth=datetime.date(2012, 1, 1)))
+
+    migration.write_initial_stage_changes(apps, None)
+    migration.write_initial_stage_changes(apps, None)  # again: nothing more
+
+    initial = StageChange.objects.filter(from_status="")
+    assert initial.filter(case=never_moved).get().to_stage == Stage.LEERPLICHT
+    moved_row = initial.filter(case=moved).get()
+    assert moved_row.to_stage == Stage.LEERPLICHT and moved_row.actor == actor
+    assert moved_row.changed_at == moved.created_at
+    assert initial.filter(case=registered).count() == 1

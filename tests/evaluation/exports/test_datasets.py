@@ -7,7 +7,7 @@ import pytest
 
 from cases.constants import MeldingType, OutcomeCategory, SchoolLevel, Stage
 from evaluation.constants import AllocationMethod, Arm, ExportDataset, RespondentType, SurveyItem
-from evaluation.definitions import MeasurementStatus
+from evaluation.definitions import DEFINITIONS_VERSION, MeasurementStatus
 from evaluation.exports import pseudonyms
 from evaluation.exports.datasets import DATASETS, NOT_MEASURED, get_dataset
 from evaluation.exports.pseudonyms import Pseudonymiser
@@ -63,7 +63,7 @@ def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
     assert row["dagen_tot_uitkomst"] == 40
     assert row["aantal_professionals"] == 1
     assert row["km_gebeurtenis"] is True
-    assert row["versie_definities"] == 1
+    assert row["versie_definities"] == DEFINITIONS_VERSION
     # A keyed hash, not the id: 16 hex characters. (Not "the id's digits do not occur in it":
     # a hex string holds any short digit run by chance.)
     assert re.fullmatch(r"[0-9a-f]{16}", row["zaak_pseudoniem"])

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from bip.lib import heartbeat
 from cases.exceptions import RuleViolation
 from evaluation.constants import Arm, ExportEventKind, ExportStatus
+from evaluation.definitions import DEFINITIONS_VERSION
 from evaluation.exports import services, writers
 from evaluation.models import ExportEvent, ResearchExport
 from tests.factories import CaseFactory, UserFactory
@@ -53,7 +54,7 @@ def test_request_runs_the_task_after_commit_and_logs_it(
     assert export.expires_at == NOW + datetime.timedelta(days=7)
     assert export.parameters == {
         "study_id": "bip-test",
-        "definitions_version": 1,
+        "definitions_version": DEFINITIONS_VERSION,
         "expected_rows": 5,
     }
     assert kinds(export) == [ExportEventKind.REQUESTED, ExportEventKind.COMPLETED]
