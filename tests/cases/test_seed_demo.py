@@ -443,3 +443,18 @@ def test_bulk_load_rebuilds_every_index_and_constraint_it_dropped(monkeypatch):
         recorded_by=get_user_model().objects.get(username="coordinator"),
     )  # fmt: skip
     assert outcome.pk > Outcome.objects.exclude(pk=outcome.pk).order_by("-pk")[0].pk
+
+
+def test_a_changed_study_end_is_a_command_error_not_a_traceback(monkeypatch):
+    """The demo's snapshot under another STUDY_END: the command says what to do."""
+    import datetime
+
+    from cases.management.commands import seed_demo
+    from evaluation.snapshots import StudyEndChanged
+
+    def refuse(*args, **kwargs):
+        raise StudyEndChanged(stored=[datetime.date(2026, 6, 30)], current=None)
+
+    monkeypatch.setattr(seed_demo, "measurements_snapshot", refuse)
+    with pytest.raises(CommandError, match="STUDY_END is gewijzigd"):
+        seed("--cases", "5")

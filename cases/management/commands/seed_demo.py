@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cases import demo
-from evaluation.snapshots import measurements_snapshot
+from evaluation.snapshots import StudyEndChanged, measurements_snapshot
 from evaluation.study import study_end
 
 # Up to this many cases seed_demo also stores the three-month measurements (about 1,000 a
@@ -64,7 +64,9 @@ class Command(BaseCommand):
             help="Ook uitvoeren als DEBUG uit staat (productie-instelling).",
         )
 
-    def handle(self, *args, cases: int, seed: int, reset: bool, force: bool, **options) -> None:
+    def handle(
+        self, *args: str, cases: int, seed: int, reset: bool, force: bool, **options: object
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG staat uit: dit lijkt een productieomgeving. seed_demo maakt demo-accounts "
@@ -101,5 +103,9 @@ class Command(BaseCommand):
                 "'manage.py snapshot_measurements' voor het onderzoeksrapport."
             )
             return
-        counts = measurements_snapshot(timezone.localdate(), study_end())
+        try:
+            counts = measurements_snapshot(timezone.localdate(), study_end())
+        except StudyEndChanged as error:
+            # The demo world was seeded under another STUDY_END: say what to do, no traceback.
+            raise CommandError(str(error)) from error
         self.stdout.write(f"{demo.thousands(counts.created)} driemaandsmetingen vastgelegd.")
