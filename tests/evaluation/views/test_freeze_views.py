@@ -320,3 +320,8 @@ def test_cases_export_from_a_snapshot_with_another_study_end_is_refused(
     assert response.status_code == 422
     assert "STUDY_END is gewijzigd" in text(response)
     assert not ResearchExport.objects.exists()
+
+
+def test_the_researchers_menu_leads_to_the_data_freezes(client_for, researcher):
+    page = client_for(researcher).get(reverse("evaluation:home"))
+    assert f'href="{reverse("evaluation:freeze_list")}"' in page.text
