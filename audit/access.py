@@ -8,21 +8,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from cases.models import Child
-from professionals.groups import is_administrator
+from professionals.groups import AnyUser, is_administrator
 
 
-def is_functional_admin(user) -> bool:
+def is_functional_admin(user: AnyUser) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return is_administrator(user) or user.is_superuser
 
 
-def require_functional_admin(user) -> None:
+def require_functional_admin(user: AnyUser) -> None:
     if not is_functional_admin(user):
         raise PermissionDenied
 
 
-def child_on_file(user, child_pk: int) -> Child | None:
+def child_on_file(user: AnyUser, child_pk: int) -> Child | None:
     """For the functional administrator (PermissionDenied for anyone else): the child
     `child_pk` if it is still on file, else None. A child removed by retention keeps its log
     entries, so its access page still works from those; the caller decides what is missing."""
@@ -30,7 +30,7 @@ def child_on_file(user, child_pk: int) -> Child | None:
     return Child.objects.filter(pk=child_pk).first()
 
 
-def child_id_by_number(user, number: str) -> int | None:
+def child_id_by_number(user: AnyUser, number: str) -> int | None:
     """For the functional administrator: the id of the child with this BSN or
     onderwijsnummer, or None. The number arrives by POST only (see audit/views.py)."""
     require_functional_admin(user)

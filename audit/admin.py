@@ -1,6 +1,9 @@
 """The access log in the admin: readable and filterable, never added, changed or deleted."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bip.lib.admin import ReadOnlyAdmin
@@ -12,7 +15,13 @@ from .models import AccessLogEntry
 class AdminCappedPaginator(CappedPaginator):
     """The admin passes orphans positionally; counting stops at LIST_COUNT_LIMIT rows."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True):
+    def __init__(
+        self,
+        object_list: QuerySet[Any, Any],
+        per_page: int | str,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> None:
         super().__init__(
             object_list, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page
         )

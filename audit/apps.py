@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +23,7 @@ class AuditConfig(AppConfig):
         role_changed.connect(on_role_changed, dispatch_uid="kk_audit_role_changed")
 
 
-def grant_view_permission(**kwargs) -> None:
+def grant_view_permission(**kwargs: Any) -> None:
     from django.contrib.auth.models import Group, Permission
 
     from professionals.constants import StaffGroup

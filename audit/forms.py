@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ EARLIEST_DATE = datetime.date(2000, 1, 1)
 LATEST_DATE = datetime.date(2099, 12, 31)
 
 
-def _date_input():
+def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -58,8 +59,8 @@ class AccessLogFilterForm(forms.Form):
     def clean_tot(self) -> datetime.date | None:
         return _within_bounds(self.cleaned_data["tot"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         start, end = data.get("van"), data.get("tot")
         if start and end and end < start:
             self.add_error("tot", _("De einddatum ligt vóór de begindatum."))

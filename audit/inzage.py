@@ -256,12 +256,13 @@ def label(key: str) -> str:
             field = model._meta.get_field(key)
         except FieldDoesNotExist:
             continue
-        if not field.auto_created or field.concrete:  # a reverse relation has no label
+        # A reverse relation (not a Field) has no label.
+        if isinstance(field, models.Field) and (not field.auto_created or field.concrete):
             return str(field.verbose_name)
     return key
 
 
-def _cases_of(child: Child):
+def _cases_of(child: Child) -> models.QuerySet[Case]:
     person = ["professional__user", "professional__organisation"]
     return (
         Case.objects.filter(child=child)
@@ -364,7 +365,9 @@ def _plan_record(plan: HouseholdPlan) -> dict[str, Any]:
     }
 
 
-def _change_history(child, guardians, cases, plan) -> list[dict[str, Any]]:
+def _change_history(
+    child: Child, guardians: list[Guardian], cases: list[Case], plan: HouseholdPlan | None
+) -> list[dict[str, Any]]:
     """The before and after values (django-auditlog) of every record in the file. One query."""
     if not apps.is_installed("auditlog"):
         return []
@@ -431,7 +434,7 @@ def _values(obj: models.Model, names: list[str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name in names:
         field = obj._meta.get_field(name)
-        if field.is_relation:
+        if field.is_relation or not isinstance(field, models.Field):
             related = getattr(obj, name)
             record[name] = _person(related) if related is not None else None
         elif field.choices and getattr(obj, field.attname) not in ("", None):
@@ -442,7 +445,7 @@ def _values(obj: models.Model, names: list[str]) -> dict[str, Any]:
     return record
 
 
-def _person(obj) -> str | None:
+def _person(obj: object) -> str | None:
     """A user or professional by name; other related records by their own description."""
     if obj is None:
         return None

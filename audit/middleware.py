@@ -21,13 +21,15 @@ on a failure (the login, the second factor: django-axes' counters) are not audit
 """
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, transaction
-from django.http import HttpResponseServerError, QueryDict
+from django.http import HttpRequest, HttpResponseBase, HttpResponseServerError, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.template import loader
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.views.defaults import server_error
 
 from . import policy
@@ -42,19 +44,20 @@ NOT_SAVED_TEMPLATE = "audit/500_not_saved.html"
 
 
 class AccessLogMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method in READ_METHODS:
             return self.read(request)
         return self.write(request)
 
-    def read(self, request):
+    def read(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        rule, action = self.audited(request, getattr(request, "resolver_match", None))
-        if rule is None or response.status_code == 405:
+        audited = self.audited(request, getattr(request, "resolver_match", None))
+        if audited is None or response.status_code == 405:
             return response
+        rule, action = audited
         try:
             self.record(request, response, rule, action)
         except DatabaseError as error:
@@ -62,7 +65,7 @@ class AccessLogMiddleware:
             return server_error(request)
         return response
 
-    def write(self, request):
+    def write(self, request: HttpRequest) -> HttpResponseBase:
         """The view and its entry in one transaction: both are saved, or neither."""
         # The rule must be known before the view runs, so resolve the URL here (Django does
         # it again for the view; an in-memory lookup).
@@ -70,9 +73,10 @@ class AccessLogMiddleware:
             match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
         except Resolver404:
             match = None
-        rule, action = self.audited(request, match)
-        if rule is None:
+        audited = self.audited(request, match)
+        if audited is None:
             return self.get_response(request)
+        rule, action = audited
         view_failed = False
         try:
             with transaction.atomic():
@@ -92,19 +96,21 @@ class AccessLogMiddleware:
         return self.not_saved(request) if view_failed else response
 
     @staticmethod
-    def audited(request, match) -> tuple[policy.Rule | None, str | None]:
-        """The rule and action for this request, or (None, None) when it is not logged."""
+    def audited(
+        request: HttpRequest, match: ResolverMatch | None
+    ) -> tuple[policy.Rule, str] | None:
+        """The rule and action for this request, or None when it is not logged."""
         rule = policy.rule_for(match)
         if rule is None:
-            return None, None
-        action = rule.action_for(request.method)
+            return None
+        action = rule.action_for(request.method or "")
         user = getattr(request, "user", None)
         if action is None or user is None or not user.is_authenticated:
-            return None, None
+            return None
         return rule, action
 
     @staticmethod
-    def log_failure(request, error: Exception) -> None:
+    def log_failure(request: HttpRequest, error: Exception) -> None:
         match = getattr(request, "resolver_match", None)
         # No personal data in the message: the URL name and the error class only.
         logger.error(
@@ -114,12 +120,14 @@ class AccessLogMiddleware:
         )
 
     @staticmethod
-    def not_saved(request):
+    def not_saved(request: HttpRequest) -> HttpResponseServerError:
         """The 500 page for a write that was rolled back: nothing was saved, try again."""
         return HttpResponseServerError(loader.render_to_string(NOT_SAVED_TEMPLATE))
 
-    def record(self, request, response, rule: policy.Rule, action: str) -> None:
-        details = dict(rule.details)
+    def record(
+        self, request: HttpRequest, response: HttpResponseBase, rule: policy.Rule, action: str
+    ) -> None:
+        details: dict[str, Any] = dict(rule.details)
         try:
             params = request.POST if request.method == "POST" else request.GET
         except (SuspiciousOperation, MultiPartParserError):
@@ -143,7 +151,7 @@ class AccessLogMiddleware:
         )
 
     @staticmethod
-    def record_id(request, params, rule: policy.Rule) -> str | None:
+    def record_id(request: HttpRequest, params: QueryDict, rule: policy.Rule) -> str | None:
         """The record's id from the URL (or the intake's ?kind=), if it is a plain id.
 
         Anything else (a nine-digit number, text) is not an id this app hands out, and might

@@ -9,6 +9,8 @@ the records it is about, which the retention command deletes. No BSN, name or bi
 stored here; search terms are masked (see audit.policy).
 """
 
+from typing import ClassVar, Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,16 +24,19 @@ from .constants import Action, ObjectType, Result
 RARE_ACTIONS = [Action.CHANGE, Action.EXPORT, Action.DOWNLOAD, Action.INZAGE]
 
 
-class AccessLogQuerySet(AppendOnlyQuerySet):
-    def for_child(self, child_id: int):
+class AccessLogQuerySet(AppendOnlyQuerySet["AccessLogEntry"]):
+    def for_child(self, child_id: int) -> Self:
         return self.filter(child_id=child_id)
 
-    def via_household(self, household_id: int, *, child_id: int):
+    def via_household(self, household_id: int, *, child_id: int) -> Self:
         """Views of a sibling's file: its household panel shows this child as well."""
         return self.filter(household_id=household_id).exclude(child_id=child_id)
 
-    def newest_first(self):
+    def newest_first(self) -> Self:
         return self.order_by("-occurred_at", "-id")
+
+
+AccessLogManager = models.Manager.from_queryset(AccessLogQuerySet)
 
 
 class AccessLogEntry(AppendOnlyModel):
@@ -71,7 +76,7 @@ class AccessLogEntry(AppendOnlyModel):
     # cannot identify a child; everything else is "***".
     details = models.JSONField(_("details"), default=dict, blank=True)
 
-    objects = AccessLogQuerySet.as_manager()
+    objects: ClassVar[AccessLogManager] = AccessLogManager()
 
     class Meta:
         verbose_name = _("toegangslogregel")

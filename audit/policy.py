@@ -16,11 +16,13 @@ whatever is typed or crafted into a URL.
 """
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
 from django.contrib.admin.options import ModelAdmin
+from django.db.models import Choices
+from django.http import QueryDict
 from django.urls import ResolverMatch
 
 from .constants import MASK, Action, ObjectType
@@ -79,7 +81,7 @@ def not_audited(reason: str) -> Rule:
     return Rule(reason_not_audited=reason)
 
 
-def _choices(*enums) -> Callable[[], frozenset[str]]:
+def _choices(*enums: type[Choices] | Iterable[object]) -> Callable[[], frozenset[str]]:
     """The values of TextChoices (or forms' choices), computed at first use."""
 
     @cache
@@ -342,7 +344,9 @@ def _is_safe(value: str, allowed: SafeValue) -> bool:
     return value in allowed
 
 
-def summarise_params(params, safe: Mapping[str, SafeValue]) -> dict[str, str | list[str]]:
+def summarise_params(
+    params: QueryDict, safe: Mapping[str, SafeValue]
+) -> dict[str, str | list[str]]:
     """The parameters by name; a value only when safe, else "***". Empty ones are left out."""
     summary: dict[str, str | list[str]] = {}
     for name in params:

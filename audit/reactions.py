@@ -5,13 +5,25 @@ the change is rolled back, so no account change goes unlogged. Free text (a reas
 copied here; it is in the change history (django-auditlog) of the account.
 """
 
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+
 from .constants import Action, ObjectType
 from .services import access_log_record
 
 USER_MODEL = "auth.user"
 
 
-def on_mfa_reset(sender, *, user, actor, request=None, **kwargs) -> None:
+def on_mfa_reset(
+    sender: object,
+    *,
+    user: User,
+    actor: User,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
     """bip.security.signals.mfa_reset_done: an administrator reset a user's second factor."""
     access_log_record(
         request,
@@ -24,7 +36,15 @@ def on_mfa_reset(sender, *, user, actor, request=None, **kwargs) -> None:
 
 
 def on_role_changed(
-    sender, *, user, role, revoked, actor=None, actor_name="", request=None, **kwargs
+    sender: object,
+    *,
+    user: User,
+    role: str,
+    revoked: bool,
+    actor: User | None = None,
+    actor_name: str = "",
+    request: HttpRequest | None = None,
+    **kwargs: Any,
 ) -> None:
     """professionals.signals.role_changed: `manage.py grant_role` granted or revoked a role."""
     access_log_record(

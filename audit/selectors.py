@@ -5,19 +5,20 @@ pages run a fixed number of queries whatever the size of the log.
 """
 
 import datetime
+from typing import Any, TypedDict
 
 from django.db.models import Count, Max, Min, QuerySet
 
 from cases.models import Case
 
 from .forms import day_start
-from .models import AccessLogEntry
+from .models import AccessLogEntry, AccessLogQuerySet
 
 # The per-person summary of one child's file shows at most this many people.
 SUMMARY_LIMIT = 200
 
 
-def looks_at_child(child_id: int) -> QuerySet[AccessLogEntry]:
+def looks_at_child(child_id: int) -> AccessLogQuerySet:
     """The entries about a child's own file, by logged-in users only.
 
     An entry without an actor was written (before this rule) for a request that was not
@@ -27,7 +28,7 @@ def looks_at_child(child_id: int) -> QuerySet[AccessLogEntry]:
     return AccessLogEntry.objects.for_child(child_id).filter(actor__isnull=False)
 
 
-def looks_via_household(household_id: int | None, *, child_id: int) -> QuerySet[AccessLogEntry]:
+def looks_via_household(household_id: int | None, *, child_id: int) -> AccessLogQuerySet:
     """Logged-in views of a sibling's file, whose household panel shows this child as well.
     None when the household is unknown."""
     if household_id is None:
@@ -37,7 +38,7 @@ def looks_via_household(household_id: int | None, *, child_id: int) -> QuerySet[
     )
 
 
-def access_log_search(filters: dict) -> QuerySet[AccessLogEntry]:
+def access_log_search(filters: dict[str, Any]) -> AccessLogQuerySet:
     """The log, newest first, filtered by the valid fields of AccessLogFilterForm."""
     entries = AccessLogEntry.objects.all()
     if filters.get("gebruiker"):
@@ -59,7 +60,18 @@ def access_log_search(filters: dict) -> QuerySet[AccessLogEntry]:
     return entries.newest_first()
 
 
-def access_summary(entries: QuerySet[AccessLogEntry]) -> list[dict]:
+class PersonSummary(TypedDict):
+    """One person's looks at a file: who, in which role and on whose behalf, how often, when."""
+
+    actor_username: str
+    actor_role: str
+    acting_on_behalf_of: str
+    count: int
+    first: datetime.datetime
+    last: datetime.datetime
+
+
+def access_summary(entries: QuerySet[AccessLogEntry]) -> list[PersonSummary]:
     """Per person: how often, first and last time; the most recent first. One query."""
     return list(
         entries.order_by()

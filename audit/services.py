@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import Exists, Subquery, Value, When
@@ -39,13 +40,13 @@ def access_log_record(
     action: str,
     object_type: str,
     object_id: str | int | None = None,
-    case_id: int | None = None,
-    child_id: int | None = None,
-    household_id: int | None = None,
+    case_id: int | str | None = None,
+    child_id: int | str | None = None,
+    household_id: int | str | None = None,
     result: str | None = Result.SUCCESS,
     http_status: int | None = None,
     details: Mapping[str, Any] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> AccessLogEntry:
     """Write one access log entry and return it.
 
@@ -55,7 +56,8 @@ def access_log_record(
     - `action`: an `audit.constants.Action`; `object_type`: an `ObjectType`; `object_id`: the
       record's own id (an export's id, a case's id).
     - `case_id`/`child_id`/`household_id`: give what you know; a case's child and household,
-      and a child's household, are filled in by the database.
+      and a child's household, are filled in by the database. An id taken from a URL may be
+      given as text: anything but a plain positive number is recorded as no id.
     - `result`: a `Result`; None derives it from `http_status` (403 refused; 404 refused when
       the record exists, else not found; other 4xx invalid; 5xx error; else success).
     - `details`: JSON-serialisable and free of personal data: filter names, row counts, a file
@@ -125,7 +127,9 @@ def mask_bsn_like(text: str) -> str:
     return BSN_LIKE.sub(MASK, text)
 
 
-def _as_id(value) -> int | None:
+def _as_id(value: int | str | None) -> int | None:
+    if value is None:
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -133,7 +137,7 @@ def _as_id(value) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def _actor_fields(actor) -> dict[str, Any]:
+def _actor_fields(actor: User | None) -> dict[str, Any]:
     if actor is None:
         return {"actor": None, "actor_username": "", "actor_role": "", "acting_on_behalf_of": ""}
     groups = sorted(user_groups(actor))
@@ -188,7 +192,9 @@ def _fill_in_subject(fields: dict[str, Any]) -> None:
         )
 
 
-def _result_for_status(status: int | None, fields: dict[str, Any], object_id) -> Any:
+def _result_for_status(
+    status: int | None, fields: dict[str, Any], object_id: str | int | None
+) -> Any:
     if status is None or status < 400:
         return Result.SUCCESS
     if status == 403:
@@ -203,7 +209,7 @@ def _result_for_status(status: int | None, fields: dict[str, Any], object_id) ->
     return Result.ERROR
 
 
-def _record_exists(fields: dict[str, Any], object_id) -> Exists | None:
+def _record_exists(fields: dict[str, Any], object_id: str | int | None) -> Exists | None:
     """Whether the record behind a 404 exists: then it was hidden from the user (refused)."""
     from cases.models import Case, Child, ImportBatch
 
@@ -211,8 +217,9 @@ def _record_exists(fields: dict[str, Any], object_id) -> Exists | None:
         return Exists(Case.objects.filter(pk=fields["case_id"]))
     if isinstance(fields["child_id"], int):
         return Exists(Child.objects.filter(pk=fields["child_id"]))
-    if fields["object_type"] == ObjectType.IMPORT_BATCH and _as_id(object_id):
-        return Exists(ImportBatch.objects.filter(pk=_as_id(object_id)))
+    batch_id = _as_id(object_id)
+    if fields["object_type"] == ObjectType.IMPORT_BATCH and batch_id:
+        return Exists(ImportBatch.objects.filter(pk=batch_id))
     return None
 
 

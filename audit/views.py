@@ -22,7 +22,7 @@ from . import access, inzage, selectors
 from .forms import AccessLogFilterForm, FindChildForm
 
 
-def _query_string_without_page(request) -> str:
+def _query_string_without_page(request: AuthenticatedHttpRequest) -> str:
     params = request.GET.copy()
     params.pop("pagina", None)
     return params.urlencode()
@@ -30,7 +30,7 @@ def _query_string_without_page(request) -> str:
 
 @require_GET
 @never_cache
-def access_log(request: AuthenticatedHttpRequest):
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole log, newest first, filtered by person, child, case, action and period."""
     access.require_functional_admin(request.user)
     form = AccessLogFilterForm(request.GET or None)
@@ -49,7 +49,7 @@ def access_log(request: AuthenticatedHttpRequest):
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def find_child(request: AuthenticatedHttpRequest):
+def find_child(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Find a child by BSN or onderwijsnummer (POST), then go to its access page or inzage."""
     access.require_functional_admin(request.user)
     form = FindChildForm(request.POST or None)
@@ -68,7 +68,7 @@ def find_child(request: AuthenticatedHttpRequest):
 
 @require_GET
 @never_cache
-def child_access(request: AuthenticatedHttpRequest, child_pk: int):
+def child_access(request: AuthenticatedHttpRequest, child_pk: int) -> HttpResponse:
     """Who has looked at this child's file: per person, and every entry, newest first."""
     child = access.child_on_file(request.user, child_pk)
     entries = selectors.looks_at_child(child_pk)
@@ -94,7 +94,7 @@ def child_access(request: AuthenticatedHttpRequest, child_pk: int):
 
 @require_GET
 @never_cache
-def inzage_file(request: AuthenticatedHttpRequest, child_pk: int):
+def inzage_file(request: AuthenticatedHttpRequest, child_pk: int) -> HttpResponse:
     """The child's complete file as a readable, printable page."""
     access.require_functional_admin(request.user)
     child_file = inzage.child_file(child_pk)
@@ -105,7 +105,7 @@ def inzage_file(request: AuthenticatedHttpRequest, child_pk: int):
 
 @require_GET
 @never_cache
-def inzage_json(request: AuthenticatedHttpRequest, child_pk: int):
+def inzage_json(request: AuthenticatedHttpRequest, child_pk: int) -> HttpResponse:
     """The same file as a JSON download."""
     access.require_functional_admin(request.user)
     child_file = inzage.child_file(child_pk)

@@ -16,21 +16,39 @@ the intake), a household with one of its children, a plan with its household, an
 action with its plan. So the ownership rule lives once, in CaseQuerySet.assigned_to.
 """
 
+from typing import TypedDict
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404
 
-from professionals.groups import is_coordinator
+from professionals.groups import AnyUser, is_coordinator
 
-from .models import Case, CaseQuerySet, Child, Household, HouseholdPlan, PlanAction, PlanGoal
+from .models import (
+    Case,
+    CaseQuerySet,
+    Child,
+    Household,
+    HouseholdPlan,
+    ImportBatch,
+    PlanAction,
+    PlanGoal,
+)
 
 
-def cases_visible_to(user) -> CaseQuerySet:
+class CaseAction(TypedDict):
+    """A chain step on the case page: the URL name and its button label."""
+
+    name: str
+    label: str
+
+
+def cases_visible_to(user: AnyUser) -> CaseQuerySet:
     """Every list of cases starts here: CaseQuerySet.visible_to."""
     return Case.objects.visible_to(user)
 
 
-def children_visible_to(user) -> QuerySet[Child]:
+def children_visible_to(user: AnyUser) -> QuerySet[Child]:
     """The coordinator: every child (an intake may find one without a case). Anyone else: the
     children of the cases they may see."""
     children = Child.objects.all()
@@ -41,36 +59,36 @@ def children_visible_to(user) -> QuerySet[Child]:
     return children.filter(Exists(cases_visible_to(user).filter(child=OuterRef("pk"))))
 
 
-def households_visible_to(user) -> QuerySet[Household]:
+def households_visible_to(user: AnyUser) -> QuerySet[Household]:
     """Households with a child `user` may see."""
     return Household.objects.filter(
         Exists(children_visible_to(user).filter(household=OuterRef("pk")))
     )
 
 
-def plans_visible_to(user) -> QuerySet[HouseholdPlan]:
+def plans_visible_to(user: AnyUser) -> QuerySet[HouseholdPlan]:
     """Household plans of the households `user` may see."""
     return HouseholdPlan.objects.filter(household__in=households_visible_to(user))
 
 
-def _get_or_404(queryset: QuerySet, pk, what: str):
+def _get_or_404[M: Model](queryset: QuerySet[M], pk: int, what: str) -> M:
     record = queryset.filter(pk=pk).first()
     if record is None:
         raise Http404(f"No {what} found")
     return record
 
 
-def get_child_for_user(user, pk: int) -> Child:
+def get_child_for_user(user: AnyUser, pk: int) -> Child:
     """The child `pk` with its household and school, if `user` may see it; else Http404."""
     return _get_or_404(children_visible_to(user).select_related("household", "school"), pk, "child")
 
 
-def get_household_for_user(user, pk: int) -> Household:
+def get_household_for_user(user: AnyUser, pk: int) -> Household:
     """The household `pk` if `user` may see it; else Http404."""
     return _get_or_404(households_visible_to(user), pk, "household")
 
 
-def get_plan_goal_for_case(user, case: Case, pk: int) -> PlanGoal:
+def get_plan_goal_for_case(user: AnyUser, case: Case, pk: int) -> PlanGoal:
     """Goal `pk` of the plan of `case`'s household, with its plan.
 
     `case` comes from get_case_for_user (with write=True for a change). A goal of another
@@ -83,7 +101,7 @@ def get_plan_goal_for_case(user, case: Case, pk: int) -> PlanGoal:
     return _get_or_404(goals.select_related("plan"), pk, "plan goal")
 
 
-def get_plan_action_for_case(user, case: Case, pk: int) -> PlanAction:
+def get_plan_action_for_case(user: AnyUser, case: Case, pk: int) -> PlanAction:
     """Action `pk` of the plan of `case`'s household, with its plan; as get_plan_goal_for_case."""
     actions = PlanAction.objects.filter(
         plan__in=plans_visible_to(user), plan__household_id=case.child.household_id
@@ -91,12 +109,12 @@ def get_plan_action_for_case(user, case: Case, pk: int) -> PlanAction:
     return _get_or_404(actions.select_related("plan"), pk, "plan action")
 
 
-def can_view_case_lists(user) -> bool:
+def can_view_case_lists(user: AnyUser) -> bool:
     """The coordinator's case list: all cases, searchable."""
     return is_coordinator(user)
 
 
-def is_assigned_to(user, case: Case) -> bool:
+def is_assigned_to(user: AnyUser, case: Case) -> bool:
     """Whether `case` is assigned to `user` as a working professional, by the one rule:
     CaseQuerySet.assigned_to.
 
@@ -112,7 +130,7 @@ def is_assigned_to(user, case: Case) -> bool:
     return assigned
 
 
-def can_change_case(user, case: Case) -> bool:
+def can_change_case(user: AnyUser, case: Case) -> bool:
     """The coordinator changes any case; a professional only a case assigned to them (see
     is_assigned_to). A deactivated account changes nothing."""
     if not user.is_authenticated or not user.is_active:
@@ -120,7 +138,7 @@ def can_change_case(user, case: Case) -> bool:
     return is_coordinator(user) or is_assigned_to(user, case)
 
 
-def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
+def get_case_for_user(user: AnyUser, pk: int, *, write: bool = False) -> Case:
     """The case `pk` as `user` may see it, with the columns the case pages need.
 
     Raises Http404 when the user may not see it, PermissionDenied when `write` is asked
@@ -148,12 +166,22 @@ def get_case_for_user(user, pk: int, *, write: bool = False) -> Case:
     return case
 
 
-def require_coordinator(user) -> None:
+def require_coordinator(user: AnyUser) -> None:
     if not is_coordinator(user):
         raise PermissionDenied
 
 
-def case_actions(user, case: Case) -> list[dict]:
+def get_import_batch_for_user(user: AnyUser, pk: int) -> ImportBatch:
+    """The CSV import batch `pk` for a coordinator. PermissionDenied for anyone else; 404 if
+    unknown. Imports are not tied to a case, so there is no per-record rule beyond the role."""
+    require_coordinator(user)
+    batch = ImportBatch.objects.select_related("uploaded_by", "finished_by").filter(pk=pk).first()
+    if batch is None:
+        raise Http404("No import batch found")
+    return batch
+
+
+def case_actions(user: AnyUser, case: Case) -> list[CaseAction]:
     """The chain steps `user` may take on `case` now, as {name, label} for the case page."""
     from django.utils.translation import gettext as _
 
@@ -176,6 +204,6 @@ def case_actions(user, case: Case) -> list[dict]:
     return [{"name": "cases:close", "label": _("Zaak sluiten met uitkomst")}]
 
 
-def can_log_contact(user, case: Case) -> bool:
+def can_log_contact(user: AnyUser, case: Case) -> bool:
     """Only the professional who holds an open case logs contacts on it."""
     return case.is_open and is_assigned_to(user, case)

@@ -46,7 +46,7 @@ class RetentionRunAdmin(ReadOnlyAdmin):
     """What each `manage.py apply_retention` run did; written by the command only."""
 
     list_display = ["started_at", "finished_at", "actor", "children", "cases", "households"]
-    fields = ["started_at", "finished_at", "actor", "policy", "counts_table"]
+    fields = ("started_at", "finished_at", "actor", "policy", "counts_table")
     readonly_fields = fields
 
     @admin.display(description=_("kinderen"))

@@ -9,7 +9,9 @@ column: `date_received` (case_received_idx), `status` (case_status_stage_idx), t
 
 import datetime
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -37,6 +39,11 @@ from roles.constants import CHAIN_ORDER
 
 from .constants import CaseStatus, Stage
 from .models import Assignment, Case
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django_stubs_ext import WithAnnotations
 
 INFLOW_WEEKS = 52
 # September to December: the school-absence peak after the summer holidays.
@@ -96,7 +103,7 @@ def weekly_inflow(*, today: datetime.date, weeks: int = INFLOW_WEEKS) -> list[In
     result = []
     for index in range(weeks):
         monday = start + datetime.timedelta(weeks=index)
-        row = per_week.get(monday, {})
+        row: Mapping[str, Any] = per_week.get(monday, {})
         result.append(
             InflowWeek(
                 start=monday,
@@ -109,7 +116,7 @@ def weekly_inflow(*, today: datetime.date, weeks: int = INFLOW_WEEKS) -> list[In
     return result
 
 
-def _as_date(value) -> datetime.date:
+def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
     # TruncWeek of a DateField gives a date; guard against a backend handing back a datetime.
     return value.date() if isinstance(value, datetime.datetime) else value
 
@@ -149,13 +156,17 @@ class PercentileCont(Aggregate):
     window_compatible = False
     arity = 1
 
-    def __init__(self, expression, *, fraction: float, **extra):
+    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
         if not 0 <= fraction <= 1:
             raise ValueError("fraction must lie between 0 and 1")
         # A float literal, never user input: safe to put in the SQL text.
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    # Aggregate.as_sql narrows Func.as_sql's signature; django-stubs ignores the same override
+    # error on Aggregate itself.
+    def as_sql(  # type: ignore[override]
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":
         if connection.vendor != "postgresql":
             raise NotImplementedError("percentile_cont is PostgreSQL only; see waiting_times()")
         return super().as_sql(compiler, connection, **extra_context)
@@ -167,13 +178,29 @@ class DaysBetween(Func):
     output_field = IntegerField()
     arity = 2
 
-    def as_sql(self, compiler, connection, **extra_context):
-        # PostgreSQL: date − date is an integer number of days.
+    def as_sql(
+        self,
+        compiler: "SQLCompiler",
+        connection: "BaseDatabaseWrapper",
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> "_AsSqlType":
+        # PostgreSQL: date − date is an integer number of days. The template and joiner are
+        # this function's own, whatever the caller passes.
         return super().as_sql(
-            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+            compiler,
+            connection,
+            function=function,
+            template="(%(expressions)s)",
+            arg_joiner=" - ",
+            **extra_context,
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":
         return super().as_sql(
             compiler,
             connection,
@@ -223,7 +250,7 @@ def waiting_times(*, since: datetime.date) -> list[WaitingTime]:
     """
     cases = cases_with_waiting_days(since=since)
     postgres = connection.vendor == "postgresql"
-    aggregates = {}
+    aggregates: dict[str, Aggregate] = {}
     for index, group in enumerate(ARM_GROUPS):
         in_group = Q(arm=group)
         aggregates[f"referrals_{index}"] = Count("pk", filter=in_group)
@@ -300,7 +327,15 @@ def new_cases_since(today: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
 
 
-def professionals_with_caseload(*, today: datetime.date) -> QuerySet[Professional]:
+class CaseloadAnnotations(TypedDict):
+    open_cases: int
+    new_cases: int
+    load: float
+
+
+def professionals_with_caseload(
+    *, today: datetime.date
+) -> "QuerySet[WithAnnotations[Professional, CaseloadAnnotations]]":
     """Active professionals annotated with `open_cases`, `new_cases` (assignments started in
     the last 28 days, today included) and `load` (open cases / maximum caseload)."""
     return Professional.objects.active().annotate(
@@ -406,7 +441,15 @@ def open_cases_per_stage(*, today: datetime.date) -> list[StageCount]:
     )
     per_stage = {row["stage"]: row for row in rows}
     empty = {"total": 0, "bip": 0, "control": 0, "unallocated": 0, "overdue": 0}
-    return [
-        StageCount(stage=stage, **{key: per_stage.get(stage, empty)[key] for key in empty})
-        for stage in CHAIN_ORDER
-    ]
+    return [_stage_count(stage, per_stage.get(stage, empty)) for stage in CHAIN_ORDER]
+
+
+def _stage_count(stage: Stage, row: Mapping[str, Any]) -> StageCount:
+    return StageCount(
+        stage=stage,
+        total=row["total"],
+        bip=row["bip"],
+        control=row["control"],
+        unallocated=row["unallocated"],
+        overdue=row["overdue"],
+    )

@@ -1,6 +1,10 @@
 import datetime
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +28,7 @@ from .constants import (
     PlanOwner,
     Stage,
 )
-from .models import MAX_CONTACT_MINUTES, Child, PlanGoal, School
+from .models import MAX_CONTACT_MINUTES, Child, Household, HouseholdPlan, PlanGoal, School
 from .selectors import (
     CASE_LIST_ORDERINGS,
     DEFAULT_CASE_ORDERING,
@@ -57,7 +61,7 @@ SORT_PARAMETERS = {
 SORT_PARAMETER_OF = {ordering: parameter for parameter, ordering in SORT_PARAMETERS.items()}
 
 
-def _sort_field(orderings) -> forms.TypedChoiceField:
+def _sort_field(orderings: Iterable[CaseOrdering]) -> forms.TypedChoiceField:
     """A `sort` field offering `orderings` (in this order) under their Dutch URL values, cleaned
     to a CaseOrdering."""
     return forms.TypedChoiceField(
@@ -121,7 +125,7 @@ class CaseFilterForm(forms.Form):
     deadline = _deadline_field()
     sort = _sort_field(CASE_LIST_ORDERINGS)
 
-    def clean_school(self):
+    def clean_school(self) -> str:
         return normalise_brin(self.cleaned_data["school"].strip())
 
     def ordering(self) -> CaseOrdering:
@@ -146,7 +150,8 @@ class VersionedForm(forms.Form):
 
     def refresh_version(self, version: int) -> None:
         """After a conflict: keep what the user typed, but let a resubmit apply to the new state."""
-        data = self.data.copy()
+        # A QueryDict when bound to a request (a dict in some tests): copy keeps every value.
+        data = self.data.copy() if isinstance(self.data, QueryDict | dict) else dict(self.data)
         data["version"] = str(version)
         self.data = data
 
@@ -183,11 +188,14 @@ class ContactForm(forms.Form):
         help_text=_("Verschijnt in Mijn zaken zodra de datum er is."),
     )
 
-    def __init__(self, *args, roles: list[ChainRole], **kwargs):
+    def __init__(self, *args: Any, roles: list[ChainRole], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+        # The declared field types: Form.fields is typed as plain Field.
+        role_field = cast(forms.ChoiceField, self.fields["role"])
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        role_field.choices = [(r.value, r.label) for r in roles]
         # Kinds grouped per role; the service checks the combination whatever is posted.
-        self.fields["kind"].choices = [
+        kind_field.choices = [
             (role.label, [(kind.value, kind.label) for kind in kinds_for_role(role)])
             for role in roles
         ]
@@ -285,10 +293,19 @@ class PlanActionForm(forms.Form):
         label=_("Klaar op"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
-    def __init__(self, *args, plan, professionals, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        plan: HouseholdPlan | None,
+        professionals: QuerySet[Professional],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goal"].queryset = plan.goals.all() if plan else PlanGoal.objects.none()
-        self.fields["owner_professional"].queryset = professionals
+        # The declared field types: Form.fields is typed as plain Field.
+        goal_field = cast(forms.ModelChoiceField, self.fields["goal"])
+        owner_field = cast(forms.ModelChoiceField, self.fields["owner_professional"])
+        goal_field.queryset = plan.goals.all() if plan else PlanGoal.objects.none()
+        owner_field.queryset = professionals
 
 
 class PlanGoalEditForm(PlanGoalForm, VersionedForm):
@@ -310,7 +327,7 @@ def apply_service_errors(form: forms.Form, errors: dict) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def _date_input():
+def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -327,8 +344,8 @@ class IntakeSearchForm(forms.Form):
     last_name = forms.CharField(label=_("Achternaam"), required=False, max_length=150)
     date_of_birth = forms.DateField(label=_("Geboortedatum"), required=False, widget=_date_input())
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         searchable = data.get("bsn") or (data.get("last_name") and data.get("date_of_birth"))
         if not searchable and not self.errors:
             raise forms.ValidationError(
@@ -385,7 +402,7 @@ class NewChildForm(forms.Form):
         label=_("Huishouden"), required=False, widget=forms.RadioSelect, choices=[]
     )
 
-    def clean_bsn(self):
+    def clean_bsn(self) -> str:
         value = normalise_bsn(self.cleaned_data["bsn"])
         if value and Child.objects.filter(bsn=value).exists():
             raise forms.ValidationError(
@@ -393,13 +410,13 @@ class NewChildForm(forms.Form):
             )
         return value
 
-    def clean_onderwijsnummer(self):
+    def clean_onderwijsnummer(self) -> str:
         value = self.cleaned_data["onderwijsnummer"]
         if value and Child.objects.filter(onderwijsnummer=value).exists():
             raise forms.ValidationError(_("Er is al een kind met dit onderwijsnummer."))
         return value
 
-    def clean_school_brin(self):
+    def clean_school_brin(self) -> School | None:
         value = normalise_brin(self.cleaned_data["school_brin"].strip())
         if not value:
             return None
@@ -412,7 +429,7 @@ class NewChildForm(forms.Form):
             )
         return school
 
-    def clean_sibling_bsn(self):
+    def clean_sibling_bsn(self) -> Child | None:
         value = normalise_bsn(self.cleaned_data["sibling_bsn"])
         if not value:
             return None
@@ -421,12 +438,13 @@ class NewChildForm(forms.Form):
             raise forms.ValidationError(_("Er is geen kind met dit BSN bekend."))
         return sibling
 
-    def __init__(self, *args, households=(), **kwargs):
+    def __init__(self, *args: Any, households: Iterable[Household] = (), **kwargs: Any) -> None:
         """`households`: the households at the posted address, proposed for the child. The
         choices are set before validation: otherwise no posted choice is valid."""
         super().__init__(*args, **kwargs)
         self.households = {f"bestaand-{household.pk}": household for household in households}
-        self.fields["household_choice"].choices = [
+        # The declared field type: Form.fields is typed as plain Field.
+        cast(forms.ChoiceField, self.fields["household_choice"]).choices = [
             (
                 value,
                 _("Bestaand huishouden op dit adres, met %(names)s")
@@ -467,8 +485,8 @@ class NewChildForm(forms.Form):
             city=data["city"],
         )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not data.get("bsn") and not data.get("onderwijsnummer") and not self.errors.get("bsn"):
             self.add_error("bsn", _("Vul een BSN of een onderwijsnummer in."))
         if not data.get("sibling_bsn") and not self.errors.get("sibling_bsn"):

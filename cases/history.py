@@ -32,8 +32,10 @@ from auditlog.context import auditlog_value
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.encoding import smart_str
 
@@ -97,7 +99,7 @@ class HistoryMiddleware(AuditlogMiddleware):
     request's actor and address in the same thread.
     """
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         token = auditlog_value.set({})
         try:
             return super().__call__(request)
@@ -105,7 +107,7 @@ class HistoryMiddleware(AuditlogMiddleware):
             auditlog_value.reset(token)
 
     @staticmethod
-    def _get_remote_addr(request):
+    def _get_remote_addr(request: HttpRequest) -> str | None:
         from bip.security.lockout import client_ip
 
         try:
@@ -114,7 +116,7 @@ class HistoryMiddleware(AuditlogMiddleware):
             return None
 
     @staticmethod
-    def _get_remote_port(request):
+    def _get_remote_port(request: HttpRequest) -> None:
         return None
 
 
@@ -164,7 +166,9 @@ _BULK_COLUMNS = (
 )
 
 
-def log_bulk_create(instances: Sequence[models.Model], *, actor, batch_size: int = 1000) -> int:
+def log_bulk_create(
+    instances: Sequence[models.Model], *, actor: User | None, batch_size: int = 1000
+) -> int:
     """Write the "created" history entries for objects saved with `bulk_create()`.
 
     `bulk_create` sends no signals, so auditlog sees nothing; this writes the entries its
@@ -180,7 +184,8 @@ def log_bulk_create(instances: Sequence[models.Model], *, actor, batch_size: int
         return 0
     model = type(instances[0])
     content_type_id = ContentType.objects.get_for_model(model).pk
-    fields = [model._meta.get_field(name) for name in tracked_fields(model)]
+    concrete = {field.name: field for field in model._meta.concrete_fields}
+    fields = [concrete[name] for name in tracked_fields(model)]
     context = _request_context()
     connection = connections[router.db_for_write(LogEntry)]
     ops = connection.ops
@@ -194,7 +199,7 @@ def log_bulk_create(instances: Sequence[models.Model], *, actor, batch_size: int
     rows = []
     for instance in instances:
         changes = _created_changes(instance, fields)
-        row = shared | {
+        entry = shared | {
             "content_type_id": content_type_id,
             "object_pk": str(instance.pk),
             "object_id": instance.pk,
@@ -203,7 +208,7 @@ def log_bulk_create(instances: Sequence[models.Model], *, actor, batch_size: int
             "changes_text": "",
             "changes": None if changes is None else json.dumps(changes),
         }
-        rows.append([row[column] for column in _BULK_COLUMNS])
+        rows.append([entry[column] for column in _BULK_COLUMNS])
     quote = ops.quote_name
     table = quote(LogEntry._meta.db_table)
     columns = ", ".join(quote(column) for column in _BULK_COLUMNS)

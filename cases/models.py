@@ -1,4 +1,6 @@
 import datetime
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, Self
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.constants import Arm
-from professionals.groups import is_coordinator, is_professional
+from professionals.groups import AnyUser, is_coordinator, is_professional
 from professionals.models import Professional
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
@@ -40,6 +42,10 @@ from .validators import (
     validate_onderwijsnummer,
     validate_postcode,
 )
+
+if TYPE_CHECKING:
+    # Type-checking only: django-stubs-ext is a development dependency.
+    from django_stubs_ext import StrOrPromise
 
 MAX_CONTACT_MINUTES = 8 * 60
 
@@ -165,13 +171,13 @@ class Child(models.Model):
             return str(_("Geanonimiseerd kind %(pk)s") % {"pk": self.pk})
         return f"{self.first_name} {self.last_name}"
 
-    def clean_fields(self, exclude=None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         # Normalise before the field validators run: "1234 56 782" would fail max_length=9.
-        self.bsn = normalise_bsn(self.bsn) or None
+        self.bsn = normalise_bsn(self.bsn or "") or None
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        self.bsn = normalise_bsn(self.bsn) or None
+        self.bsn = normalise_bsn(self.bsn or "") or None
         self.onderwijsnummer = self.onderwijsnummer or None
         today = timezone.localdate()
         if self.date_of_birth and self.date_of_birth > today:
@@ -214,14 +220,14 @@ class CaseNumberCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class CaseQuerySet(models.QuerySet):
-    def open(self):
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> Self:
         return self.filter(status=CaseStatus.OPEN)
 
-    def closed(self):
+    def closed(self) -> Self:
         return self.filter(status=CaseStatus.CLOSED)
 
-    def assigned_to(self, user):
+    def assigned_to(self, user: AnyUser) -> Self:
         """The ownership rule, written only here: the cases assigned to `user` while they work
         as a professional (in the Professional group, account and Professional record active).
 
@@ -232,11 +238,11 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         return self.filter(professional__in=Professional.objects.active().filter(user=user))
 
-    def needing_new_professional(self):
+    def needing_new_professional(self) -> Self:
         """Open cases whose professional no longer works: the coordinator must reassign them."""
         return self.open().filter(professional__in=Professional.objects.inactive())
 
-    def visible_to(self, user):
+    def visible_to(self, user: AnyUser) -> Self:
         """Cases `user` may see: the coordinator all, a professional those assigned to them."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
@@ -246,7 +252,7 @@ class CaseQuerySet(models.QuerySet):
             return self.filter(anonymised_at__isnull=True)
         return self.assigned_to(user).filter(anonymised_at__isnull=True)
 
-    def with_list_columns(self):
+    def with_list_columns(self) -> Self:
         return self.select_related("child", "child__school", "professional__user")
 
 
@@ -313,6 +319,10 @@ class Case(models.Model):
 
     objects = CaseQuerySet.as_manager()
 
+    # Set by cases.access for the request's user: ((user pk, professional pk), assigned?), so
+    # that the case page asks the ownership rule once. Not a field.
+    _assigned_to: tuple[tuple[int | None, int | None], bool]
+
     class Meta:
         verbose_name = _("zaak")
         verbose_name_plural = _("zaken")
@@ -371,7 +381,7 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.date_received:
             self.three_month_deadline = three_month_deadline(self.date_received)
         super().save(*args, **kwargs)
@@ -379,14 +389,14 @@ class Case(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("cases:case_detail", args=[self.pk])
 
-    def clean_fields(self, exclude=None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         # The deadline is derived, so it is known before the fields are validated.
         if self.date_received:
             self.three_month_deadline = three_month_deadline(self.date_received)
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.date_received and self.date_received > timezone.localdate():
             errors["date_received"] = _("De datum van ontvangst ligt in de toekomst.")
         if self.period_start and self.period_end and self.period_end < self.period_start:
@@ -456,11 +466,11 @@ class StageChange(models.Model):
         return f"{self.case} {self.from_stage or '–'} → {self.to_stage}"
 
 
-class AssignmentQuerySet(models.QuerySet):
-    def current(self):
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def current(self) -> Self:
         return self.filter(ended_at__isnull=True)
 
-    def handovers(self):
+    def handovers(self) -> Self:
         return self.filter(is_handover=True)
 
 
@@ -512,8 +522,8 @@ class Assignment(models.Model):
         return f"{self.case} → {self.professional}"
 
 
-class ContactQuerySet(models.QuerySet):
-    def follow_ups_due(self, day: datetime.date):
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def follow_ups_due(self, day: datetime.date) -> Self:
         return self.filter(follow_up_on__isnull=False, follow_up_on__lte=day)
 
 
@@ -881,7 +891,7 @@ class ImportRow(models.Model):
     @property
     def melding_type_label(self) -> str:
         value = (self.payload or {}).get("soort_verzuim", "").lower()
-        return MeldingType(value).label if value in MeldingType.values else ""
+        return str(MeldingType(value).label) if value in MeldingType.values else ""
 
 
 class RetentionRun(models.Model):

@@ -53,8 +53,9 @@ nothing left to do.
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
@@ -92,10 +93,14 @@ from .models import (
     StageChange,
 )
 
+if TYPE_CHECKING:
+    # Type-checking only: django-stubs-ext is a development dependency.
+    from django_stubs_ext import StrOrPromise
+
 DEFAULT_CHUNK_SIZE = 500
 
 # What a run counts, in report order.
-COUNT_LABELS: dict[str, str] = {
+COUNT_LABELS: "dict[str, StrOrPromise]" = {
     "children": _("kinderen geanonimiseerd"),
     "cases": _("zaken geanonimiseerd"),
     "guardians": _("ouders/verzorgers verwijderd"),
@@ -173,9 +178,10 @@ def case_retention_ends(
 
 def child_retention_ends(case_ends: list[datetime.date | None]) -> datetime.date | None:
     """A child's data may go when all their cases may: the latest end; None if any is open."""
-    if not case_ends or any(end is None for end in case_ends):
+    ends = [end for end in case_ends if end is not None]
+    if not ends or len(ends) != len(case_ends):
         return None
-    return max(case_ends)  # type: ignore[type-var]
+    return max(ends)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +275,9 @@ class RetentionReport:
         return [(str(label), self.counts.get(key, 0)) for key, label in COUNT_LABELS.items()]
 
 
-def _history(model: type[models.Model], pks) -> models.QuerySet:
+def _history(
+    model: type[models.Model], pks: Collection[int] | models.QuerySet[Any, Any]
+) -> models.QuerySet:
     """History entries of `model` objects; `pks` a list or a values("pk") queryset."""
     return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model), object_id__in=pks
@@ -287,7 +295,7 @@ def _chunks(queryset: models.QuerySet, size: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _apply(queryset: models.QuerySet, apply: bool, **changes) -> int:
+def _apply(queryset: models.QuerySet, apply: bool, **changes: Any) -> int:
     """Update the rows (apply) or count them (dry run): the same number either way."""
     return queryset.update(**changes) if apply else queryset.count()
 
@@ -299,7 +307,7 @@ def _delete(queryset: models.QuerySet, apply: bool) -> int:
     return per_model.get(queryset.model._meta.label, 0)
 
 
-def _anonymise_children(child_ids: list[int], *, apply: bool, now) -> Counter:
+def _anonymise_children(child_ids: list[int], *, apply: bool, now: datetime.datetime) -> Counter:
     counts: Counter = Counter()
     cases = Case.objects.filter(child_id__in=child_ids)
     case_ids = list(cases.values_list("pk", flat=True))
@@ -343,7 +351,9 @@ def _anonymise_children(child_ids: list[int], *, apply: bool, now) -> Counter:
     return counts
 
 
-def _anonymise_households(household_ids, *, apply: bool, now) -> Counter:
+def _anonymise_households(
+    household_ids: list[int] | models.QuerySet[Any, Any], *, apply: bool, now: datetime.datetime
+) -> Counter:
     """`household_ids`: a list, or (dry run) a values("pk") queryset counted in one pass."""
     counts: Counter = Counter()
     plans = HouseholdPlan.objects.filter(household_id__in=household_ids)
@@ -374,7 +384,7 @@ def _anonymise_households(household_ids, *, apply: bool, now) -> Counter:
     return counts
 
 
-def _purge_import_batches(batch_ids: list[int], *, apply: bool, now) -> Counter:
+def _purge_import_batches(batch_ids: list[int], *, apply: bool, now: datetime.datetime) -> Counter:
     counts: Counter = Counter()
     counts["import_rows"] += _apply(
         ImportRow.objects.filter(batch_id__in=batch_ids, payload__isnull=False),
@@ -425,14 +435,19 @@ def apply_retention(
         run = RetentionRun.objects.create(started_at=now, actor=actor[:150], policy=policy_record)
     counts: Counter = Counter()
 
-    def chunked(queryset, work, locked_model, lock_field):
+    def chunked(
+        queryset: models.QuerySet[Any, Any],
+        work: Callable[..., Counter],
+        locked_model: type[models.Model],
+        lock_field: str,
+    ) -> None:
         for ids in _chunks(queryset, chunk_size):
             with transaction.atomic(), disable_auditlog():
                 if apply:
                     # Lock the rows a service could change meanwhile (a coordinator reopening a
                     # case), then keep only what is still due.
                     list(
-                        locked_model.objects.select_for_update()
+                        locked_model._default_manager.select_for_update()
                         .filter(**{f"{lock_field}__in": ids})
                         .values_list("pk", flat=True)
                     )

@@ -1,13 +1,25 @@
 """Reads for the case pages. Each list is one query for its rows, whatever the data size."""
 
 import datetime
+from typing import Any, Literal, TypedDict
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from professionals.models import Professional
 
 from .constants import DEADLINE_WARNING_DAYS, CaseOrdering, CaseStatus, DeadlineWindow
-from .models import Case, Child, Contact, Household, HouseholdPlan, PlanChange, StageChange
+from .models import (
+    Assignment,
+    Case,
+    CaseQuerySet,
+    Child,
+    Contact,
+    Household,
+    HouseholdPlan,
+    ImportBatch,
+    PlanChange,
+    StageChange,
+)
 from .validators import normalise_bsn
 
 CASE_LIST_ORDERINGS = {
@@ -31,7 +43,7 @@ MY_CASES_ORDERINGS = {
 DEFAULT_MY_CASES_ORDERING = CaseOrdering.DEADLINE_FIRST
 
 
-def latest_follow_up():
+def latest_follow_up() -> Subquery:
     """The follow-up date set on the case's most recent contact."""
     return Subquery(
         Contact.objects.filter(case=OuterRef("pk"))
@@ -40,7 +52,7 @@ def latest_follow_up():
     )
 
 
-def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+def case_search[QS: QuerySet[Case]](queryset: QS, text: str) -> QS:
     """Search by BSN (9 digits), case number (YYYY-NNNNNN) or the child's name.
 
     Name search matches the start of the first or last name, case-insensitively.
@@ -60,7 +72,9 @@ def case_search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     return queryset
 
 
-def deadline_filter(queryset: QuerySet[Case], which: DeadlineWindow, today: datetime.date):
+def deadline_filter[QS: QuerySet[Case]](
+    queryset: QS, which: DeadlineWindow, today: datetime.date
+) -> QS:
     if which == DeadlineWindow.OVERDUE:
         return queryset.filter(status=CaseStatus.OPEN, three_month_deadline__lt=today)
     if which == DeadlineWindow.DUE_SOON:
@@ -72,7 +86,9 @@ def deadline_filter(queryset: QuerySet[Case], which: DeadlineWindow, today: date
     return queryset
 
 
-def case_list_filter(queryset: QuerySet[Case], filters: dict, *, today: datetime.date):
+def case_list_filter[QS: QuerySet[Case]](
+    queryset: QS, filters: dict[str, Any], *, today: datetime.date
+) -> QS:
     """The coordinator's case list narrowed by the valid fields of CaseFilterForm."""
     queryset = case_search(queryset, filters.get("q") or "")
     for field in ("stage", "status", "melding_type"):
@@ -89,13 +105,13 @@ def case_list_filter(queryset: QuerySet[Case], filters: dict, *, today: datetime
     return queryset
 
 
-def case_list_rows(queryset: QuerySet[Case], *, ordering: CaseOrdering) -> QuerySet[Case]:
+def case_list_rows(queryset: CaseQuerySet, *, ordering: CaseOrdering) -> QuerySet[Case]:
     """The rows of the coordinator's case list, with every column joined in."""
     order = CASE_LIST_ORDERINGS.get(ordering, CASE_LIST_ORDERINGS[DEFAULT_CASE_ORDERING])
     return queryset.with_list_columns().order_by(*order)
 
 
-def my_cases_rows(queryset: QuerySet[Case], *, ordering: CaseOrdering) -> QuerySet[Case]:
+def my_cases_rows(queryset: CaseQuerySet, *, ordering: CaseOrdering) -> QuerySet[Case]:
     order = MY_CASES_ORDERINGS.get(ordering, MY_CASES_ORDERINGS[DEFAULT_MY_CASES_ORDERING])
     return (
         queryset.open()
@@ -105,7 +121,7 @@ def my_cases_rows(queryset: QuerySet[Case], *, ordering: CaseOrdering) -> QueryS
     )
 
 
-def follow_ups_due(professional, today: datetime.date) -> QuerySet[Case]:
+def follow_ups_due(professional: Professional, today: datetime.date) -> QuerySet[Case]:
     """Open cases of `professional` whose latest contact set a follow-up due today or earlier."""
     return (
         Case.objects.open()
@@ -120,7 +136,15 @@ def follow_ups_due(professional, today: datetime.date) -> QuerySet[Case]:
 TIMELINE_LIMIT = 100
 
 
-def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[dict]:
+class TimelineEntry(TypedDict):
+    """One line of the case timeline: what kind of event, when, and the record itself."""
+
+    kind: Literal["contact", "stage", "assignment", "plan"]
+    at: datetime.datetime
+    item: Contact | StageChange | Assignment | PlanChange
+
+
+def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
     """Contacts, stage changes, assignments and household-plan changes, newest first.
 
     Four queries, each capped at `limit` rows.
@@ -144,10 +168,10 @@ def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[dict]:
         .order_by("-changed_at")[:limit]
     )
     entries = (
-        [{"kind": "contact", "at": c.occurred_at, "item": c} for c in contacts]
-        + [{"kind": "stage", "at": s.changed_at, "item": s} for s in changes]
-        + [{"kind": "assignment", "at": a.started_at, "item": a} for a in assignments]
-        + [{"kind": "plan", "at": p.changed_at, "item": p} for p in plan_changes]
+        [TimelineEntry(kind="contact", at=c.occurred_at, item=c) for c in contacts]
+        + [TimelineEntry(kind="stage", at=s.changed_at, item=s) for s in changes]
+        + [TimelineEntry(kind="assignment", at=a.started_at, item=a) for a in assignments]
+        + [TimelineEntry(kind="plan", at=p.changed_at, item=p) for p in plan_changes]
     )
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
@@ -239,7 +263,9 @@ def coordinator_queue(today: datetime.date) -> dict:
     }
 
 
-def children_matching(*, bsn: str = "", last_name: str = "", date_of_birth=None):
+def children_matching(
+    *, bsn: str = "", last_name: str = "", date_of_birth: datetime.date | None = None
+) -> list[Child]:
     """Children that match a BSN, or a last name and date of birth: intake's duplicate check."""
     children = Child.objects.select_related("household", "school").annotate(
         open_cases=Count("cases", filter=Q(cases__status="open"))
@@ -253,7 +279,7 @@ def children_matching(*, bsn: str = "", last_name: str = "", date_of_birth=None)
     return []
 
 
-def household_professionals(case: Case) -> QuerySet:
+def household_professionals(case: Case) -> QuerySet[Professional]:
     """Working professionals with an open case in `case`'s household: the owners a plan action
     can have."""
     return (
@@ -274,9 +300,16 @@ def household_plan_version(case: Case) -> int:
     )
 
 
-def households_at_address(households: QuerySet[Household], *, street: str, postcode: str):
+def households_at_address(
+    households: QuerySet[Household], *, street: str, postcode: str
+) -> list[Household]:
     """At most five of `households` (a scoped QuerySet from access.py) at this address, with
     their children: intake proposes them for a new child."""
     return list(
         households.filter(postcode=postcode, street__iexact=street).prefetch_related("children")[:5]
     )
+
+
+def recent_import_batches(*, limit: int = 10) -> list[ImportBatch]:
+    """The latest CSV import batches, newest first, with who uploaded them (one query)."""
+    return list(ImportBatch.objects.select_related("uploaded_by").order_by("-uploaded_at")[:limit])

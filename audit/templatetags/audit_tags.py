@@ -17,7 +17,7 @@ def inzage_label(key: str) -> str:
 
 
 @register.filter
-def inzage_value(value) -> str:
+def inzage_value(value: object) -> str:
     """Dates and times in the local format, yes/no for booleans, a dash for nothing."""
     if value is None or value == "":
         return "–"
@@ -43,6 +43,6 @@ def scalar_items(record: dict) -> list[tuple[str, object]]:
 
 
 @register.filter
-def make_list_of_one(record) -> list:
+def make_list_of_one(record: object) -> list[object]:
     """One record (or none) as a list, for the records partial."""
     return [record] if record else []

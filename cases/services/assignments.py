@@ -1,5 +1,6 @@
 """Assigning a case to a professional. Every change of professional is a handover."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ def case_assign(
     *,
     case: Case,
     professional: Professional,
-    actor,
+    actor: User,
     reason: str,
     note: str = "",
     expected_version: int | None,
@@ -32,7 +33,7 @@ def case_assign(
     """
     with transaction.atomic():
         case = lock_case(case, expected_version=expected_version)
-        errors: dict[str, str] = {}
+        errors: dict[str | None, str] = {}
         if not case.is_open:
             errors[None] = _("Een gesloten zaak wordt niet toegewezen.")
         # The same rule as the assign form: the record and the login account both active.

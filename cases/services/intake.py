@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ..models import Case, Child, Household, School
@@ -31,7 +32,7 @@ class NewChild:
 
 def referral_intake(
     *,
-    actor,
+    actor: User,
     child: Child | None,
     new_child: NewChild | None,
     date_received: datetime.date,
@@ -53,6 +54,8 @@ def referral_intake(
     with transaction.atomic():
         if new_child is not None:
             child = _register_child(new_child)
+        if child is None:  # excluded by the check above; narrows the type
+            raise ValueError("Give exactly one of child and new_child.")
         return referral_register(
             actor=actor,
             child=child,

@@ -5,6 +5,7 @@ Every change writes a PlanChange row, shown in the timeline of every case in the
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -23,13 +24,19 @@ def _locked_plan(case: Case, *, expected_version: int | None = None) -> Househol
     return plan
 
 
-def _record(plan: HouseholdPlan, *, kind: str, description: str, actor) -> None:
+def _record(plan: HouseholdPlan, *, kind: str, description: str, actor: User) -> None:
     PlanChange.objects.create(plan=plan, kind=kind, description=description[:500], actor=actor)
     plan.version += 1
     plan.save(update_fields=["version", "updated_at"])
 
 
-def _check_action(description: str, owner: str, owner_professional, due_on) -> None:
+def _check_action(
+    description: str,
+    owner: str,
+    owner_professional: Professional | None,
+    due_on: datetime.date | None,
+) -> datetime.date:
+    """Raise RuleViolation for a bad action; return the due date, known to be set."""
     errors: dict[str, str] = {}
     if not description:
         errors["description"] = _("Beschrijf de actie.")
@@ -39,8 +46,9 @@ def _check_action(description: str, owner: str, owner_professional, due_on) -> N
         errors["owner_professional"] = _("Kies welke professional de actie uitvoert.")
     if due_on is None:
         errors["due_on"] = _("Vul in wanneer de actie klaar moet zijn.")
-    if errors:
+    if errors or due_on is None:
         raise RuleViolation(errors=errors)
+    return due_on
 
 
 def _check_goal(goal: PlanGoal | None, plan: HouseholdPlan) -> None:
@@ -48,7 +56,7 @@ def _check_goal(goal: PlanGoal | None, plan: HouseholdPlan) -> None:
         raise RuleViolation(errors={"goal": _("Dit doel hoort niet bij dit gezinsplan.")})
 
 
-def plan_goal_add(*, case: Case, actor, description: str) -> PlanGoal:
+def plan_goal_add(*, case: Case, actor: User, description: str) -> PlanGoal:
     """Add a goal to the household plan of the case's child."""
     description = (description or "").strip()
     if not description:
@@ -64,7 +72,7 @@ def plan_goal_add(*, case: Case, actor, description: str) -> PlanGoal:
 def plan_action_add(
     *,
     case: Case,
-    actor,
+    actor: User,
     description: str,
     owner: str,
     due_on: datetime.date | None,
@@ -73,7 +81,7 @@ def plan_action_add(
 ) -> PlanAction:
     """Add an action with an owner and a due date to the household plan."""
     description = (description or "").strip()
-    _check_action(description, owner, owner_professional, due_on)
+    due_on = _check_action(description, owner, owner_professional, due_on)
     with transaction.atomic():
         plan = _locked_plan(case)
         _check_goal(goal, plan)
@@ -90,7 +98,13 @@ def plan_action_add(
 
 
 def plan_action_set_done(
-    *, case: Case, actor, action: PlanAction, done: bool, on: datetime.date, expected_version
+    *,
+    case: Case,
+    actor: User,
+    action: PlanAction,
+    done: bool,
+    on: datetime.date,
+    expected_version: int | None,
 ) -> PlanAction:
     """Mark an action done (on date `on`) or open again. Checks the plan version."""
     with transaction.atomic():
@@ -110,7 +124,7 @@ def plan_action_set_done(
 
 
 def plan_goal_change(
-    *, case: Case, actor, goal: PlanGoal, description: str, expected_version: int
+    *, case: Case, actor: User, goal: PlanGoal, description: str, expected_version: int
 ) -> PlanGoal:
     """Change the text of a goal. Checks the plan version; an unchanged text records nothing."""
     description = (description or "").strip()
@@ -130,7 +144,7 @@ def plan_goal_change(
 def plan_action_change(
     *,
     case: Case,
-    actor,
+    actor: User,
     action: PlanAction,
     description: str,
     owner: str,

@@ -6,7 +6,9 @@ transaction and bumps the case's version, so a concurrent change is detected, no
 """
 
 import datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -75,7 +77,7 @@ def _check_route(case: Case, to_stage: str) -> None:
         )
 
 
-def _move(case: Case, *, to_stage: str, actor, reason: str, **history) -> StageChange:
+def _move(case: Case, *, to_stage: str, actor: User, reason: str, **history: Any) -> StageChange:
     """Apply a stage move to a locked case: history row, arm rule, version."""
     change = StageChange.objects.create(
         case=case,
@@ -113,7 +115,7 @@ def _require_reason(reason: str) -> str:
 def case_refer_to_halt(
     *,
     case: Case,
-    actor,
+    actor: User,
     reason: str,
     pupil_consent: bool,
     parent_consent: bool | None,
@@ -162,7 +164,9 @@ def case_refer_to_halt(
         )
 
 
-def case_refer_to_rvdk(*, case: Case, actor, reason: str, expected_version: int | None):
+def case_refer_to_rvdk(
+    *, case: Case, actor: User, reason: str, expected_version: int | None
+) -> StageChange:
     """Leerplicht → RvdK, after a proces-verbaal or a zorgmelding on this case."""
     reason = _require_reason(reason)
     with transaction.atomic():
@@ -184,7 +188,7 @@ def case_refer_to_rvdk(*, case: Case, actor, reason: str, expected_version: int 
 def case_halt_result(
     *,
     case: Case,
-    actor,
+    actor: User,
     result: str,
     reason: str,
     category: str = "",
@@ -217,7 +221,15 @@ def case_halt_result(
         )
 
 
-def _close(case: Case, *, actor, reason: str, category: str, achieved_on, **history) -> StageChange:
+def _close(
+    case: Case,
+    *,
+    actor: User,
+    reason: str,
+    category: str,
+    achieved_on: datetime.date | None,
+    **history: Any,
+) -> StageChange:
     errors: dict[str, str] = {}
     if category not in OutcomeCategory.values:
         errors["category"] = _("Kies de uitkomst van de zaak.")
@@ -227,7 +239,7 @@ def _close(case: Case, *, actor, reason: str, category: str, achieved_on, **hist
         errors["achieved_on"] = _("De datum van de uitkomst ligt in de toekomst.")
     elif achieved_on < case.date_received:
         errors["achieved_on"] = _("De datum van de uitkomst ligt vóór de melding.")
-    if errors:
+    if errors or achieved_on is None:
         raise RuleViolation(errors=errors)
     Outcome.objects.create(case=case, category=category, achieved_on=achieved_on, recorded_by=actor)
     change = StageChange.objects.create(
@@ -253,7 +265,7 @@ def _close(case: Case, *, actor, reason: str, category: str, achieved_on, **hist
 def case_close(
     *,
     case: Case,
-    actor,
+    actor: User,
     category: str,
     achieved_on: datetime.date | None,
     reason: str,
@@ -275,7 +287,9 @@ def case_close(
         return _close(case, actor=actor, reason=reason, category=category, achieved_on=achieved_on)
 
 
-def case_reopen(*, case: Case, actor, reason: str, expected_version: int | None) -> StageChange:
+def case_reopen(
+    *, case: Case, actor: User, reason: str, expected_version: int | None
+) -> StageChange:
     """Reopen a closed case. Only the coordinator may, and only with a reason."""
     if not is_coordinator(actor):
         raise PermissionDenied

@@ -1,10 +1,13 @@
 import datetime
+from collections.abc import Container
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.constants import DEADLINE_WARNING_DAYS
+from cases.models import Case
 from roles.constants import CHAIN_ORDER
 
 register = template.Library()
@@ -24,7 +27,7 @@ def deadline_state(deadline: datetime.date, today: datetime.date) -> tuple[str, 
 
 
 @register.inclusion_tag("cases/_deadline_badge.html")
-def deadline_badge(case, today):
+def deadline_badge(case: Case, today: datetime.date) -> dict[str, Any]:
     if not case.is_open:
         return {"state": "closed", "words": _("gesloten")}
     state, words = deadline_state(case.three_month_deadline, today)
@@ -37,7 +40,7 @@ def days_since(day: datetime.date, today: datetime.date) -> int:
 
 
 @register.inclusion_tag("cases/_chain_track.html")
-def chain_track(case, visited_stages):
+def chain_track(case: Case, visited_stages: Container[str]) -> dict[str, Any]:
     """Leerplicht → Halt → RvdK, marking the current stage and the ones the case has been in."""
     steps = [
         {

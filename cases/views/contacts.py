@@ -2,24 +2,27 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
 from professionals.access import get_own_professional
+from professionals.models import Professional
 
 from .. import access, selectors, services
 from ..exceptions import CaseError
-from ..forms import apply_service_errors
+from ..forms import ContactForm, apply_service_errors
+from ..models import Case, Contact
 from .detail import contact_form_for
 
 # The service names the contact's moment "occurred_at"; the form splits it into a date and a
 # time. Its error belongs on the date, where the user corrects it, not above the form.
-SERVICE_ERROR_FIELDS = {"occurred_at": "occurred_on"}
+SERVICE_ERROR_FIELDS: dict[str | None, str | None] = {"occurred_at": "occurred_on"}
 
 
-def _contact_log(case, professional, form):
+def _contact_log(case: Case, professional: Professional, form: ContactForm) -> Contact | None:
     """Log the form's contact; None with the service's refusal on the form."""
     try:
         return services.contact_log(
@@ -41,7 +44,7 @@ def _contact_log(case, professional, form):
         return None
 
 
-def _saved_partial(request, case, message: str):
+def _saved_partial(request: AuthenticatedHttpRequest, case: Case, message: str) -> HttpResponse:
     """The htmx answer: a fresh form, the message, and the timeline swapped out of band."""
     context = {
         "case": case,
@@ -55,7 +58,7 @@ def _saved_partial(request, case, message: str):
 
 
 @require_http_methods(["GET", "POST"])
-def contact_create(request: AuthenticatedHttpRequest, pk: int):
+def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     professional = get_own_professional(request.user)
     if not access.can_log_contact(request.user, case):

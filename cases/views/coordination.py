@@ -1,6 +1,11 @@
 """The coordinator's work: the queue, intake of one referral, assignment, the study arm."""
 
+from collections.abc import Sequence
+from typing import cast
+
+from django import forms
 from django.contrib import messages
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bip.lib.http import AuthenticatedHttpRequest
 from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation_services
+from professionals.groups import AnyUser
+from professionals.models import Professional
 from professionals.selectors import assignment_suggestions
 
 from .. import access, selectors, services
@@ -22,14 +29,14 @@ from ..forms import (
     ReferralForm,
     apply_service_errors,
 )
-from ..models import Case, Child, Household
+from ..models import Assignment, Case, Child, Household
 from ..services.intake import referral_intake
 from ..validators import is_valid_postcode, normalise_postcode
 from .versioned_forms import versioned_form_page
 
 
 @require_GET
-def queue(request: AuthenticatedHttpRequest):
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Unassigned referrals by waiting time, cases of deactivated professionals, handovers
     waiting, deadlines within 14 days. Each list is capped, one query each."""
     access.require_coordinator(request.user)
@@ -49,7 +56,7 @@ def queue(request: AuthenticatedHttpRequest):
 MAX_ID_DIGITS = 18
 
 
-def _child_id(value) -> int | None:
+def _child_id(value: object) -> int | None:
     """The `child` parameter as a child id: a plain positive number of ASCII digits, else None.
 
     Anything else (5,000 digits, '-1', Arabic-Indic digits, a NUL byte) counts as no child
@@ -61,7 +68,7 @@ def _child_id(value) -> int | None:
     return int(value) or None
 
 
-def _chosen_child(user, params) -> Child | None:
+def _chosen_child(user: AnyUser, params: QueryDict) -> Child | None:
     """The child the intake is for (the `child` parameter), if it names one the user may see."""
     child_id = _child_id(params.get("child"))
     if child_id is None:
@@ -74,13 +81,15 @@ def _chosen_child(user, params) -> Child | None:
     )
 
 
-def _address_matches(user, data) -> list[Household]:
+def _address_matches(user: AnyUser, data: QueryDict) -> list[Household]:
     """Households at the posted address, looked up before the form is validated (its choices
     depend on them). Only a well-formed address is looked up: PostgreSQL refuses a NUL byte,
     and the form reports every other problem with the address itself."""
     street = (data.get("street") or "").strip()
     postcode = normalise_postcode(data.get("postcode") or "")
-    if not street or len(street) > NewChildForm.base_fields["street"].max_length:
+    # The declared field type: base_fields is typed as plain Field.
+    street_field = cast(forms.CharField, NewChildForm.base_fields["street"])
+    if not street or street_field.max_length is None or len(street) > street_field.max_length:
         return []
     if "\x00" in street or not is_valid_postcode(postcode):
         return []
@@ -89,7 +98,9 @@ def _address_matches(user, data) -> list[Household]:
     )
 
 
-def _intake_forms(request, *, child: Child | None, new_child: bool):
+def _intake_forms(
+    request: AuthenticatedHttpRequest, *, child: Child | None, new_child: bool
+) -> tuple[ReferralForm | None, NewChildForm | None]:
     """The referral form (and the new child's form), bound on POST; (None, None) before a
     child is chosen."""
     if child is None and not new_child:
@@ -106,7 +117,13 @@ def _intake_forms(request, *, child: Child | None, new_child: bool):
     return referral_form, child_form
 
 
-def _register(request, *, child, referral_form: ReferralForm, child_form) -> Case | None:
+def _register(
+    request: AuthenticatedHttpRequest,
+    *,
+    child: Child | None,
+    referral_form: ReferralForm,
+    child_form: NewChildForm | None,
+) -> Case | None:
     """Validate the forms and register the referral; None with the errors on the forms."""
     forms_valid = referral_form.is_valid() & (child_form is None or child_form.is_valid())
     if not forms_valid or (child_form is not None and not child_form.household_chosen()):
@@ -127,7 +144,7 @@ def _register(request, *, child, referral_form: ReferralForm, child_form) -> Cas
 
 
 @require_http_methods(["GET", "POST"])
-def intake(request: AuthenticatedHttpRequest):
+def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Intake of one referral: find the child first, then record the melding."""
     access.require_coordinator(request.user)
     params = request.POST if request.method == "POST" else request.GET
@@ -157,7 +174,9 @@ def intake(request: AuthenticatedHttpRequest):
     return render(request, "cases/intake.html", context, status=status)
 
 
-def _assign_form(request, case: Case, suggestions) -> AssignForm:
+def _assign_form(
+    request: AuthenticatedHttpRequest, case: Case, suggestions: Sequence[Professional]
+) -> AssignForm:
     """The assignment form, proposing the best suggestion and the likely reason."""
     default_reason = AssignmentReason.INTAKE if case.professional_id is None else ""
     if case.handover_requested_at:
@@ -173,14 +192,14 @@ def _assign_form(request, case: Case, suggestions) -> AssignForm:
 
 
 @require_http_methods(["GET", "POST"])
-def assign(request: AuthenticatedHttpRequest, pk: int):
+def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Assign or reassign a case, with the workload and ranked suggestions beside it."""
     access.require_coordinator(request.user)
     case = access.get_case_for_user(request.user, pk, write=True)
     suggestions = assignment_suggestions(case)
     form = _assign_form(request, case, suggestions)
 
-    def apply(form):
+    def apply(form: AssignForm) -> Assignment:
         return services.case_assign(
             case=case,
             professional=form.cleaned_data["professional"],
@@ -214,7 +233,7 @@ def assign(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _allocate(request: AuthenticatedHttpRequest, case, form: AllocationForm) -> bool:
+def _allocate(request: AuthenticatedHttpRequest, case: Case, form: AllocationForm) -> bool:
     """Draw an arm, or allocate by hand with the form's reason; False when it was refused.
 
     A refusal's messages go onto the form (manual) or, for a refused draw (say, a double
@@ -244,7 +263,7 @@ def _allocate(request: AuthenticatedHttpRequest, case, form: AllocationForm) -> 
 
 
 @require_http_methods(["GET", "POST"])
-def allocation(request: AuthenticatedHttpRequest, pk: int):
+def allocation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The case's study arm: its allocation log, a draw, or a manual allocation with a reason."""
     access.require_coordinator(request.user)
     case = access.get_case_for_user(request.user, pk, write=True)

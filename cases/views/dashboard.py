@@ -4,6 +4,7 @@ import datetime
 import math
 from dataclasses import dataclass
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -141,7 +142,7 @@ def inflow_chart(weeks: list[InflowWeek]) -> dict:
 
 
 @require_GET
-def dashboard(request: AuthenticatedHttpRequest):
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The coordinator's peak dashboard. Coordinator only; a fixed number of queries."""
     access.require_coordinator(request.user)
     today = timezone.localdate()

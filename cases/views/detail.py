@@ -1,5 +1,8 @@
 """The case file: one page with header, chain track, timeline, household and plan."""
 
+from typing import Any
+
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -9,13 +12,16 @@ from roles.access import roles_available_to
 
 from .. import access, selectors
 from ..forms import ContactForm
+from ..models import Case, StageChange
 
 
-def contact_form_for(case, *, data=None) -> ContactForm:
+def contact_form_for(case: Case, *, data: QueryDict | None = None) -> ContactForm:
     today = timezone.localtime()
+    # A case without a professional offers no role (no one may log a contact on it).
+    professional = case.professional
     return ContactForm(
         data,
-        roles=roles_available_to(case.professional, today.date()),
+        roles=roles_available_to(professional, today.date()) if professional is not None else [],
         initial={
             "occurred_on": today.date(),
             "occurred_time": today.time().replace(second=0, microsecond=0),
@@ -24,14 +30,16 @@ def contact_form_for(case, *, data=None) -> ContactForm:
     )
 
 
-def case_file_context(request: AuthenticatedHttpRequest, case, **extra) -> dict:
+def case_file_context(
+    request: AuthenticatedHttpRequest, case: Case, **extra: Any
+) -> dict[str, Any]:
     """Everything the case page shows. A fixed number of queries, whatever the data size."""
     today = timezone.localdate()
     timeline = selectors.case_timeline(case)
     visited_stages = {
         stage
         for entry in timeline
-        if entry["kind"] == "stage"
+        if isinstance(entry["item"], StageChange)
         for stage in (entry["item"].from_stage, entry["item"].to_stage)
         if stage
     }
@@ -54,6 +62,6 @@ def case_file_context(request: AuthenticatedHttpRequest, case, **extra) -> dict:
 
 
 @require_GET
-def case_detail(request: AuthenticatedHttpRequest, pk: int):
+def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk)
     return render(request, "cases/case_detail.html", case_file_context(request, case))

@@ -1,6 +1,7 @@
 """The case lists: the coordinator's case list and the professional's Mijn zaken."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,14 +14,14 @@ from .. import access, selectors
 from ..forms import CaseFilterForm, MyCasesFilterForm
 
 
-def query_string_without_page(request) -> str:
+def query_string_without_page(request: AuthenticatedHttpRequest) -> str:
     params = request.GET.copy()
     params.pop("pagina", None)
     return params.urlencode()
 
 
 @require_GET
-def case_list(request: AuthenticatedHttpRequest):
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The coordinator's case list: search, filters, sorting, capped pagination."""
     if not access.can_view_case_lists(request.user):
         raise PermissionDenied
@@ -44,7 +45,7 @@ def case_list(request: AuthenticatedHttpRequest):
 
 
 @require_GET
-def my_cases(request: AuthenticatedHttpRequest):
+def my_cases(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The professional's home page: their open cases and the follow-ups that are due."""
     professional = get_own_professional(request.user)
     today = timezone.localdate()

@@ -3,7 +3,10 @@
 The plan belongs to the household; it is reached through a case the user may change.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,13 +22,15 @@ from ..forms import (
     PlanActionForm,
     PlanGoalEditForm,
     PlanGoalForm,
+    VersionedForm,
     apply_service_errors,
 )
+from ..models import Case
 from .versioned_forms import versioned_form_page
 
 
 @require_http_methods(["GET", "POST"])
-def plan_goal_create(request: AuthenticatedHttpRequest, pk: int):
+def plan_goal_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     form = PlanGoalForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -50,7 +55,7 @@ def plan_goal_create(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
+def plan_action_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     plan = selectors.household_plan(case)["plan"]
     form = PlanActionForm(
@@ -85,7 +90,15 @@ def plan_action_create(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
+def _plan_edit_page[F: VersionedForm](
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    form: F,
+    *,
+    title: str,
+    apply: Callable[[F], None],
+    success: str,
+) -> HttpResponse:
     return versioned_form_page(
         request,
         form,
@@ -99,7 +112,7 @@ def _plan_edit_page(request, case, form, *, title: str, apply, success: str):
 
 
 @require_http_methods(["GET", "POST"])
-def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
+def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     goal = access.get_plan_goal_for_case(request.user, case, goal_pk)
     form = PlanGoalEditForm(
@@ -107,7 +120,7 @@ def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
         initial={"description": goal.description, "version": goal.plan.version},
     )
 
-    def apply(form):
+    def apply(form: PlanGoalEditForm) -> None:
         services.plan_goal_change(
             case=case,
             actor=request.user,
@@ -127,7 +140,7 @@ def plan_goal_edit(request: AuthenticatedHttpRequest, pk: int, goal_pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
+def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     action = access.get_plan_action_for_case(request.user, case, action_pk)
     form = PlanActionEditForm(
@@ -144,7 +157,7 @@ def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
         },
     )
 
-    def apply(form):
+    def apply(form: PlanActionEditForm) -> None:
         services.plan_action_change(
             case=case,
             actor=request.user,
@@ -168,7 +181,7 @@ def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
 
 
 @require_POST
-def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int):
+def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     action = access.get_plan_action_for_case(request.user, case, action_pk)
     form = PlanActionDoneForm(request.POST)

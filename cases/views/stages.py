@@ -5,7 +5,11 @@ A refused step shows the service's message on the form with status 422; a concur
 keeps what the user typed and says so.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,11 +20,21 @@ from professionals.groups import is_coordinator
 from .. import access, services
 from ..constants import HALT_PARENT_CONSENT_BELOW_AGE
 from ..forms import CloseForm, HaltReferralForm, HaltResultForm, ReasonForm
+from ..models import Case
 from ..services.stages import halt_eligibility_problems
 from .versioned_forms import versioned_form_page
 
 
-def _stage_page(request, case, form_class, *, title: str, apply, success: str, template_extra=None):
+def _stage_page(
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    form_class: type[ReasonForm],
+    *,
+    title: str,
+    apply: Callable[[ReasonForm], None],
+    success: str,
+    template_extra: dict[str, Any] | None = None,
+) -> HttpResponse:
     """GET: the form. POST: validate, call `apply(form)`, redirect or show the errors."""
     form = form_class(
         request.POST if request.method == "POST" else None, initial={"version": case.version}
@@ -43,12 +57,12 @@ def _stage_page(request, case, form_class, *, title: str, apply, success: str, t
 
 
 @require_http_methods(["GET", "POST"])
-def case_refer_to_halt(request: AuthenticatedHttpRequest, pk: int):
+def case_refer_to_halt(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
     problems = halt_eligibility_problems(case, today=timezone.localdate())
     age = case.child.age_on(timezone.localdate())
 
-    def apply(form):
+    def apply(form: ReasonForm) -> None:
         services.case_refer_to_halt(
             case=case,
             actor=request.user,
@@ -74,10 +88,10 @@ def case_refer_to_halt(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def case_refer_to_rvdk(request: AuthenticatedHttpRequest, pk: int):
+def case_refer_to_rvdk(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
 
-    def apply(form):
+    def apply(form: ReasonForm) -> None:
         services.case_refer_to_rvdk(
             case=case,
             actor=request.user,
@@ -96,10 +110,10 @@ def case_refer_to_rvdk(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def case_halt_result(request: AuthenticatedHttpRequest, pk: int):
+def case_halt_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
 
-    def apply(form):
+    def apply(form: ReasonForm) -> None:
         services.case_halt_result(
             case=case,
             actor=request.user,
@@ -121,10 +135,10 @@ def case_halt_result(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def case_close(request: AuthenticatedHttpRequest, pk: int):
+def case_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
 
-    def apply(form):
+    def apply(form: ReasonForm) -> None:
         services.case_close(
             case=case,
             actor=request.user,
@@ -145,12 +159,12 @@ def case_close(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def case_reopen(request: AuthenticatedHttpRequest, pk: int):
+def case_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk)
     if not is_coordinator(request.user):
         raise PermissionDenied
 
-    def apply(form):
+    def apply(form: ReasonForm) -> None:
         services.case_reopen(
             case=case,
             actor=request.user,

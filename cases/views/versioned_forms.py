@@ -7,25 +7,29 @@ keeps what the user typed, takes the record's current version for a resubmit, an
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from bip.lib.http import AuthenticatedHttpRequest
+
 from ..exceptions import CaseError, ConcurrentEdit
-from ..forms import apply_service_errors
+from ..forms import VersionedForm, apply_service_errors
 
 
-def versioned_form_page(
-    request,
-    form,
+def versioned_form_page[F: VersionedForm, R](
+    request: AuthenticatedHttpRequest,
+    form: F,
     *,
     template: str,
-    context: dict,
-    apply: Callable,
-    success: str | Callable[[object], str],
+    context: dict[str, Any],
+    apply: Callable[[F], R],
+    success: str | Callable[[R], str],
     success_url: str,
     current_version: Callable[[], int],
-):
+) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -1,7 +1,9 @@
 """Delete access log entries older than ACCESS_LOG_RETENTION_DAYS: the log's only delete path."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from audit.models import AccessLogEntry
 from audit.services import access_log_prune, retention_cutoff
@@ -10,13 +12,15 @@ from audit.services import access_log_prune, retention_cutoff
 class Command(BaseCommand):
     help = "Verwijdert toegangslogregels die ouder zijn dan ACCESS_LOG_RETENTION_DAYS."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="Alleen tellen, niets verwijderen."
         )
         parser.add_argument("--batch-size", type=int, default=10_000)
 
-    def handle(self, *args, dry_run: bool = False, batch_size: int = 10_000, **options) -> None:
+    def handle(
+        self, *args: Any, dry_run: bool = False, batch_size: int = 10_000, **options: Any
+    ) -> None:
         if batch_size < 1:
             batch_size = 10_000
         cutoff = retention_cutoff()

@@ -1,5 +1,7 @@
 """`manage.py apply_retention`: anonymise case data past retention (cases/retention.py)."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases import retention
@@ -38,7 +40,9 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, dry_run: bool, chunk_size: int, actor: str, **options) -> None:
+    def handle(
+        self, *args: Any, dry_run: bool, chunk_size: int, actor: str, **options: Any
+    ) -> None:
         if chunk_size < 1:
             raise CommandError("--chunk-size moet minstens 1 zijn.")
         actor = actor.strip() or "system"
