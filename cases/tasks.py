@@ -2,7 +2,7 @@
 
 The CSV import's check and confirmation run here rather than in the web request: a
 20,000-line file takes longer than a request may (gunicorn's timeout) and its rows need not
-sit in a web worker's memory. Both are safe to deliver twice (see cases.imports).
+sit in a web worker's memory. Both are safe to deliver twice (see cases.imports.services).
 """
 
 from django.tasks import task

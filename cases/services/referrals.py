@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -60,7 +61,7 @@ def household_register(*, street: str, postcode: str, city: str) -> Household:
 REGISTERED_REASON = gettext_noop("Verzuimmelding geregistreerd.")
 
 
-def _initial_stage_change(case: Case, actor) -> StageChange:
+def _initial_stage_change(case: Case, actor: User) -> StageChange:
     return StageChange(
         case=case,
         from_stage="",
@@ -73,7 +74,7 @@ def _initial_stage_change(case: Case, actor) -> StageChange:
     )
 
 
-def initial_stage_change(*, case: Case, actor) -> StageChange:
+def initial_stage_change(*, case: Case, actor: User) -> StageChange:
     """Write the registration row of a new case: the stage it starts in, open, by `actor`.
 
     Every path that creates a case calls this (or `initial_stage_changes_bulk`) in the same
@@ -85,7 +86,7 @@ def initial_stage_change(*, case: Case, actor) -> StageChange:
     return change
 
 
-def initial_stage_changes_bulk(*, cases: list[Case], actor) -> list[StageChange]:
+def initial_stage_changes_bulk(*, cases: list[Case], actor: User) -> list[StageChange]:
     """`initial_stage_change` for many new cases at once (the CSV import): one INSERT per
     call. Call it inside the transaction that creates `cases`, after they have primary keys.
     """
@@ -123,7 +124,7 @@ def referral_problems(
 
 def referral_register(
     *,
-    actor,
+    actor: User,
     child: Child,
     date_received: datetime.date,
     source: str,

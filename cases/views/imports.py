@@ -9,8 +9,12 @@ will create, or what is wrong. Confirming queues the import; the same page then 
 import report. Pages are addressed by batch id: no child data in URLs.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -21,7 +25,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 
-from .. import access, imports
+from .. import access, imports, selectors
 from ..exceptions import CaseError
 from ..models import ImportRowStatus, ImportStatus
 from .lists import query_string_without_page
@@ -35,25 +39,25 @@ class ImportUploadForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["csv_file"].help_text = _(
             "UTF-8, puntkomma als scheidingsteken, met de kopregel hieronder. Hoogstens "
             "%(megabytes)s MB en %(lines)s meldingen."
         ) % {
-            "megabytes": imports.MAX_FILE_BYTES // (1024 * 1024),
-            "lines": number_format(imports.MAX_DATA_LINES, force_grouping=True),
+            "megabytes": imports.reader.MAX_FILE_BYTES // (1024 * 1024),
+            "lines": number_format(imports.reader.MAX_DATA_LINES, force_grouping=True),
         }
 
-    def clean_csv_file(self):
-        upload = self.cleaned_data["csv_file"]
-        if upload.size > imports.MAX_FILE_BYTES:
+    def clean_csv_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["csv_file"]
+        if (upload.size or 0) > imports.reader.MAX_FILE_BYTES:
             raise forms.ValidationError(imports.too_large_message())
         return upload
 
 
 @require_http_methods(["GET", "POST"])
-def import_upload(request: AuthenticatedHttpRequest):
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The upload form, with the file format and the latest imports."""
     access.require_coordinator(request.user)
     status = 200
@@ -76,19 +80,19 @@ def import_upload(request: AuthenticatedHttpRequest):
     context = {
         "form": form,
         "columns": imports.COLUMNS,
-        "recent_batches": imports.recent_import_batches(),
+        "recent_batches": selectors.recent_import_batches(),
     }
     return render(request, "cases/import_upload.html", context, status=status)
 
 
 @require_GET
-def import_preview(request: AuthenticatedHttpRequest, batch_pk: int):
+def import_preview(request: AuthenticatedHttpRequest, batch_pk: int) -> HttpResponse:
     """A batch's page: the progress of its check or import, then the preview or the report.
 
     htmx polls it for the progress partial; once the task is done, the answer tells htmx to
     reload the page, which then shows the rows.
     """
-    batch = imports.get_import_batch_for_user(request.user, batch_pk)
+    batch = access.get_import_batch_for_user(request.user, batch_pk)
     stalled = imports.is_stalled(batch)
     context = {
         "batch": batch,
@@ -116,8 +120,8 @@ def import_preview(request: AuthenticatedHttpRequest, batch_pk: int):
 
 
 @require_POST
-def import_confirm(request: AuthenticatedHttpRequest, batch_pk: int):
-    batch = imports.get_import_batch_for_user(request.user, batch_pk)
+def import_confirm(request: AuthenticatedHttpRequest, batch_pk: int) -> HttpResponse:
+    batch = access.get_import_batch_for_user(request.user, batch_pk)
     try:
         batch = imports.import_confirm_request(batch=batch, actor=request.user)
     except CaseError as error:
@@ -131,8 +135,8 @@ def import_confirm(request: AuthenticatedHttpRequest, batch_pk: int):
 
 
 @require_POST
-def import_cancel(request: AuthenticatedHttpRequest, batch_pk: int):
-    batch = imports.get_import_batch_for_user(request.user, batch_pk)
+def import_cancel(request: AuthenticatedHttpRequest, batch_pk: int) -> HttpResponse:
+    batch = access.get_import_batch_for_user(request.user, batch_pk)
     try:
         batch = imports.import_cancel(batch=batch, actor=request.user)
     except CaseError as error:

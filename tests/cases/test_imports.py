@@ -27,6 +27,8 @@ from cases.imports import (
     import_confirm,
     import_preview_create,
     read_rows,
+    reader,
+    services,
 )
 from cases.models import (
     Case,
@@ -38,6 +40,7 @@ from cases.models import (
     ImportRow,
     ImportRowStatus,
     ImportStatus,
+    StageChange,
     three_month_deadline,
 )
 from cases.services import child_register, household_register, referral_register
@@ -390,7 +393,7 @@ def test_a_row_with_too_few_columns_is_a_row_error(coordinator, schools):
 
 
 def test_too_large_and_empty_files_are_refused(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 100)
     with pytest.raises(ImportFileInvalid, match="groter dan"):
         read_rows(csv_bytes([melding()]))
     monkeypatch.undo()
@@ -526,6 +529,18 @@ def test_confirm_twice_imports_once(coordinator, schools):
     assert CaseNumberCounter.objects.get(year=2026).last_number == 2
     batch.refresh_from_db()
     assert batch.status == ImportStatus.IMPORTED
+
+
+def test_imported_cases_get_their_initial_stage_change_like_an_intake(coordinator, schools):
+    """The evaluation's furthest stage starts from this row; the import writes it as intake."""
+    batch = preview(coordinator, [melding(), melding(voornamen="Daan")])
+    import_confirm(batch=batch, actor=coordinator)
+
+    for case in Case.objects.all():
+        (change,) = StageChange.objects.filter(case=case)
+        assert (change.from_stage, change.to_stage) == ("", case.stage)
+        assert (change.from_status, change.to_status) == ("", CaseStatus.OPEN)
+        assert change.actor == coordinator
 
 
 def test_a_failure_halfway_imports_nothing(coordinator, schools):
@@ -730,7 +745,7 @@ def test_two_batches_with_the_same_new_child_at_once_import_it_once(coordinator,
 
 def test_the_sample_file_in_the_repository_imports_cleanly(coordinator):
     """docs/sample-meldingen.csv, against the schools of the demo data (seed_demo)."""
-    from cases.demo import SCHOOLS
+    from demo.reference import SCHOOLS
 
     for brin, name, level, city in SCHOOLS:
         SchoolFactory(brin=brin, name=name, level=level, city=city)
@@ -758,14 +773,14 @@ def test_a_100000_line_file_is_refused_quickly_reading_no_further_than_the_cap(
     coordinator, monkeypatch
 ):
     read = []
-    bounded_lines = imports._bounded_lines
+    bounded_lines = reader._bounded_lines
 
     def counting(text, content):
         for line in bounded_lines(text, content):
             read.append(1)
             yield line
 
-    monkeypatch.setattr(imports, "_bounded_lines", counting)
+    monkeypatch.setattr(reader, "_bounded_lines", counting)
     content = many_lines(100_000)
     started = time.perf_counter()
 
@@ -780,8 +795,8 @@ def test_a_100000_line_file_is_refused_quickly_reading_no_further_than_the_cap(
 
 
 def test_the_cap_counts_data_lines_and_allows_exactly_the_maximum(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_DATA_LINES", 5)
-    monkeypatch.setattr(imports, "MAX_PHYSICAL_LINES", 10)
+    monkeypatch.setattr(reader, "MAX_DATA_LINES", 5)
+    monkeypatch.setattr(reader, "MAX_PHYSICAL_LINES", 10)
 
     assert imports.count_data_lines(many_lines(5)) == 5
     # Blank lines are skipped, but a file of blank lines is not read for ever either.
@@ -793,7 +808,7 @@ def test_the_cap_counts_data_lines_and_allows_exactly_the_maximum(monkeypatch):
 
 
 def test_an_overlong_line_is_refused_without_splitting_it():
-    content = many_lines(1) + b";" * (imports.MAX_LINE_CHARS + 1) + b"\r\n"
+    content = many_lines(1) + b";" * (reader.MAX_LINE_CHARS + 1) + b"\r\n"
 
     with pytest.raises(ImportFileInvalid, match="Regel 3 is te lang"):
         read_rows(content)
@@ -872,15 +887,15 @@ def test_checking_in_chunks_equals_checking_at_once(coordinator, schools, monkey
         melding(straat="zijlweg  1"),  # line 6: the new household of line 3
     ]
     at_once = preview(coordinator, rows)
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(services, "CHUNK", 2)
     progress = []
-    check_rows = imports.check_rows
+    check_rows = services.check_rows
 
     def recording(source_rows, **kwargs):
         progress.append(ImportBatch.objects.order_by("-pk").values_list("progress", flat=True)[0])
         return check_rows(source_rows, **kwargs)
 
-    monkeypatch.setattr(imports, "check_rows", recording)
+    monkeypatch.setattr(services, "check_rows", recording)
 
     chunked = preview(coordinator, rows)
 
@@ -902,7 +917,7 @@ def test_a_check_that_crashes_fails_the_batch_and_keeps_nothing(coordinator, sch
     def broken(*args, **kwargs):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(imports, "check_rows", broken)
+    monkeypatch.setattr(services, "check_rows", broken)
 
     batch = preview(coordinator, [melding(achternaam="Geheimnaam")])
 
@@ -919,9 +934,9 @@ def test_a_confirmation_that_fails_halfway_can_be_confirmed_again(
     """The confirm task fails in its second chunk, after the first chunk's households,
     children and cases were written: all of it is rolled back, the batch is back in preview
     with the reason, and confirming again imports every row once."""
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(services, "CHUNK", 2)
     batch = preview(coordinator, [melding() for _ in range(5)])
-    create_cases = imports._create_cases
+    create_cases = services._create_cases
     calls = []
 
     def failing_in_the_second_chunk(checks, **kwargs):
@@ -930,7 +945,7 @@ def test_a_confirmation_that_fails_halfway_can_be_confirmed_again(
             raise RuntimeError("the worker lost its database connection")
         return create_cases(checks, **kwargs)
 
-    monkeypatch.setattr(imports, "_create_cases", failing_in_the_second_chunk)
+    monkeypatch.setattr(services, "_create_cases", failing_in_the_second_chunk)
     with django_capture_on_commit_callbacks(execute=True):
         imports.import_confirm_request(batch=batch, actor=coordinator)
 
@@ -943,7 +958,7 @@ def test_a_confirmation_that_fails_halfway_can_be_confirmed_again(
     assert not CaseNumberCounter.objects.exists()
     assert batch.rows.filter(status="valid", payload__isnull=False).count() == 5
 
-    monkeypatch.setattr(imports, "_create_cases", create_cases)
+    monkeypatch.setattr(services, "_create_cases", create_cases)
     with django_capture_on_commit_callbacks(execute=True):
         imports.import_confirm_request(batch=batch, actor=coordinator)
 
@@ -978,6 +993,18 @@ def test_a_confirmation_in_progress_is_not_confirmed_or_cancelled_again(coordina
     assert confirm_import_batch.call(batch.pk, coordinator.pk, None, "nl") == "imported"
     assert confirm_import_batch.call(batch.pk, coordinator.pk, None, "nl") == "imported"
     assert Case.objects.count() == 1
+
+
+def test_a_confirmation_whose_account_is_gone_imports_nothing_and_says_why(coordinator, schools):
+    batch = preview(coordinator, [melding()])
+    imports.import_confirm_request(batch=batch, actor=coordinator)
+
+    confirm_import_batch.call(batch.pk, coordinator.pk + 999, None, "nl")
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.PREVIEW
+    assert "bestaat niet meer" in batch.error
+    assert not Case.objects.exists()
 
 
 def test_a_stalled_confirmation_can_be_confirmed_again_or_cancelled(coordinator, schools):
@@ -1067,11 +1094,11 @@ def test_the_confirmation_progress_is_seen_outside_its_transaction(
     progress: on PostgreSQL the percentage goes through a connection of its own."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: the percentage shows when it is done")
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(services, "CHUNK", 2)
     batch = preview(coordinator, [melding() for _ in range(6)])
     imports.import_confirm_request(batch=batch, actor=coordinator)
     seen = []
-    create_cases = imports._create_cases
+    create_cases = services._create_cases
 
     def watched(checks, **kwargs):
         page = connections.create_connection("default")  # as the page's request would read
@@ -1083,7 +1110,7 @@ def test_the_confirmation_progress_is_seen_outside_its_transaction(
             page.close()
         return create_cases(checks, **kwargs)
 
-    monkeypatch.setattr(imports, "_create_cases", watched)
+    monkeypatch.setattr(services, "_create_cases", watched)
 
     assert confirm_import_batch.call(batch.pk, coordinator.pk, None, "nl") == "imported"
 

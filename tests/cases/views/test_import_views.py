@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import imports
+from cases.imports import reader, services
 from cases.models import Case, Child, ImportBatch, ImportStatus
 from cases.tasks import check_import_batch
 from tests.cases.test_imports import csv_bytes, melding
@@ -140,7 +141,7 @@ def test_an_empty_post_and_a_too_large_file_are_refused(client_for, coordinator,
     client = client_for(coordinator)
 
     assert client.post(UPLOAD, {}).status_code == 422
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 50)
+    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 50)
     response = upload(client, csv_bytes([melding()]))
 
     assert response.status_code == 422
@@ -368,8 +369,8 @@ def test_a_failed_confirmation_shows_the_reason_and_can_be_confirmed_again(
     def broken(checks, **kwargs):
         raise RuntimeError("connection lost")
 
-    create_cases = imports._create_cases
-    monkeypatch.setattr(imports, "_create_cases", broken)
+    create_cases = services._create_cases
+    monkeypatch.setattr(services, "_create_cases", broken)
     response = run_tasks(client, confirm_url(batch), follow=True)
 
     batch.refresh_from_db()
@@ -380,7 +381,7 @@ def test_a_failed_confirmation_shows_the_reason_and_can_be_confirmed_again(
     assert f"importnummer {batch.pk}" in body
     assert "2 meldingen importeren" in body  # Bevestigen works again
 
-    monkeypatch.setattr(imports, "_create_cases", create_cases)
+    monkeypatch.setattr(services, "_create_cases", create_cases)
     response = run_tasks(client, confirm_url(batch), follow=True)
 
     batch.refresh_from_db()
