@@ -48,7 +48,7 @@ run: seed
 	  $(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install-dev
-	$(DEMO_ENV) $(VENV)/bin/pytest
+	$(DEMO_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

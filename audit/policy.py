@@ -223,7 +223,7 @@ URL_POLICY: dict[str, Rule] = {
     "cases:plan_goal_edit": CASE_READ_WRITE,
     "cases:plan_action_edit": CASE_READ_WRITE,
     "cases:assign": CASE_READ_WRITE,
-    "cases:allocation": CASE_READ_WRITE,
+    "evaluation_case:allocation": CASE_READ_WRITE,
     # cases: CSV import. The preview shows the rows' names and BSNs.
     "cases:import_upload": Rule(ObjectType.IMPORT_BATCH, post=Action.CHANGE),
     "cases:import_preview": Rule(

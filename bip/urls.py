@@ -47,6 +47,8 @@ urlpatterns = [
     path("tweestapsverificatie/", include("bip.security.urls")),
     path("taal/", login_not_required(set_language), name="set_language"),
     path("zaken/", include("cases.urls")),
+    # The evaluation's pages about one case keep the case's path (evaluation/case_urls.py).
+    path("zaken/", include("evaluation.case_urls")),
     path("evaluatie/", include("evaluation.urls")),
     path("toegangslog/", include("audit.urls")),
     path("beheer/", admin.site.urls),

@@ -15,6 +15,14 @@ MIN_SCHOOL_AGE = 5
 MAX_SCHOOL_AGE = 17
 
 
+class Arm(models.TextChoices):
+    """The study arm a case is allocated to. Cases owns it (`Case.arm`); evaluation decides
+    the allocation and re-exports this class from evaluation.constants."""
+
+    BIP = "bip", _("BIP-arm")
+    CONTROL = "controle", _("Controlearm")
+
+
 class CaseOrdering(models.TextChoices):
     """How a case list is sorted. The URL's `sort` values stay Dutch (users see and bookmark
     them); cases/forms.py maps them to these members at the form boundary."""

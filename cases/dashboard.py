@@ -33,7 +33,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
-from evaluation.constants import Arm
+from cases.constants import Arm
 from professionals.models import Professional
 from roles.constants import CHAIN_ORDER
 

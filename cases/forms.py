@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.constants import Arm
 from professionals.forms import ProfessionalChoiceField
 from professionals.models import Professional
 from roles.acts import kinds_for_role
@@ -510,19 +509,4 @@ class AssignForm(VersionedForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Verplicht bij overdracht aan een andere professional."),
-    )
-
-
-class AllocationForm(forms.Form):
-    arm = forms.ChoiceField(label=_("Arm"), choices=Arm.choices, widget=forms.RadioSelect)
-    reason = forms.CharField(
-        label=_("Reden"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Een handmatige toewijzing of correctie wordt met deze reden gelogd."),
-        error_messages={
-            "required": _(
-                "Geef een reden: een handmatige toewijzing of correctie wordt met de reden gelogd."
-            )
-        },
     )

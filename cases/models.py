@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.constants import Arm
+from cases.constants import Arm
 from professionals.groups import AnyUser, is_coordinator, is_professional
 from professionals.models import Professional
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith

@@ -37,7 +37,8 @@ survey invitations refer to it):
 - household: address blanked; its plan (goals, actions, plan changes) deleted;
 - change history (auditlog): every entry of the anonymised or deleted objects is deleted,
   because entries hold before/after values;
-- evaluation: Measurement, Allocation, SurveyInvitation/SurveyResponse scores are kept.
+- evaluation: Measurement, Allocation, SurveyInvitation/SurveyResponse scores are kept; the
+  free-text survey comments are blanked by evaluation's reaction to `cases_anonymising`.
 
 Also: import previews (ImportBatch in preview) older than IMPORT_PREVIEW_RETENTION_HOURS keep
 CSV cells (names, BSN) in ImportRow.payload; they are cancelled and their cells deleted, as
@@ -68,9 +69,8 @@ from django.db.models.functions import TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.models import SurveyResponse
-
 from .constants import CaseStatus, Stage
+from .events import cases_anonymising
 from .models import (
     IMPORT_OPEN_STATUSES,
     Assignment,
@@ -332,11 +332,11 @@ def _anonymise_children(child_ids: list[int], *, apply: bool, now: datetime.date
         StageChange.objects.filter(case_id__in=case_ids), apply, reason=""
     )
     counts["assignments"] += _apply(assignments, apply, note="")
-    counts["survey_comments"] += _apply(
-        SurveyResponse.objects.filter(invitation__case_id__in=case_ids).exclude(comment=""),
-        apply,
-        comment="",
-    )
+    # Later apps' rows about these cases (evaluation: survey comments), in this transaction.
+    for _receiver, reaction_counts in cases_anonymising.send(
+        sender=Case, case_ids=case_ids, apply=apply
+    ):
+        counts.update(reaction_counts)
     counts["cases"] += _apply(Case.objects.filter(pk__in=case_ids), apply, anonymised_at=now)
     counts["children"] += _apply(
         Child.objects.filter(pk__in=child_ids),

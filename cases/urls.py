@@ -11,7 +11,6 @@ urlpatterns = [
     path("werkvoorraad/", views.queue, name="queue"),
     path("aanmelden/", views.intake, name="intake"),
     path("<int:pk>/toewijzen/", views.assign, name="assign"),
-    path("<int:pk>/onderzoeksarm/", views.allocation, name="allocation"),
     path("import/", views.import_upload, name="import_upload"),
     path("import/<int:batch_pk>/", views.import_preview, name="import_preview"),
     path("import/<int:batch_pk>/bevestigen/", views.import_confirm, name="import_confirm"),

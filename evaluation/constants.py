@@ -1,10 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Arm(models.TextChoices):
-    BIP = "bip", _("BIP-arm")
-    CONTROL = "controle", _("Controlearm")
+# Re-exported: cases owns Arm (Case.arm, the earlier app); older imports keep working.
+from cases.constants import Arm as Arm
 
 
 class AllocationMethod(models.TextChoices):

@@ -1,9 +1,9 @@
-"""Forms of the evaluation: the client and staff survey."""
+"""Forms of the evaluation: the client and staff survey, a case's manual arm allocation."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .constants import RespondentType
+from .constants import Arm, RespondentType
 from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
 
 # The 5-point scale in words. The child's version in plain language.
@@ -148,3 +148,18 @@ class FreezeChoiceForm(forms.Form):
         """The chosen DataFreeze, or None for the daily snapshot; call after is_valid()."""
         key = self.cleaned_data.get("freeze") or next(iter(self.freezes), DAILY_SNAPSHOT)
         return self.freezes.get(key)
+
+
+class AllocationForm(forms.Form):
+    arm = forms.ChoiceField(label=_("Arm"), choices=Arm.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reden"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Een handmatige toewijzing of correctie wordt met deze reden gelogd."),
+        error_messages={
+            "required": _(
+                "Geef een reden: een handmatige toewijzing of correctie wordt met de reden gelogd."
+            )
+        },
+    )

@@ -24,14 +24,13 @@ from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import workload
 from cases.exceptions import RuleViolation
 from cases.models import Case
 from cases.services._locking import bump_version, lock_case
-from professionals.models import Professional
 
 from .constants import AllocationMethod, Arm
 from .models import Allocation, AllocationDraw, AllocationSequence
@@ -305,12 +304,5 @@ def allocate_manual(*, case: Case, actor, arm: str, reason: str) -> Allocation:
 
 
 def bip_capacity() -> dict:
-    """Open BIP-arm cases against the summed caseload of active BIPs."""
-    capacity = (
-        Professional.objects.filter(is_active=True, is_bip=True).aggregate(
-            total=Sum("max_caseload")
-        )["total"]
-        or 0
-    )
-    open_cases = Case.objects.aggregate(n=Count("id", filter=Q(arm=Arm.BIP, status="open")))["n"]
-    return {"capacity": capacity, "open": open_cases, "at_capacity": open_cases >= capacity}
+    """Open BIP-arm cases against the summed caseload of active BIPs (cases.workload)."""
+    return workload.bip_capacity()

@@ -1,8 +1,15 @@
 """Background tasks of the evaluation (Django's task framework; `manage.py db_worker` runs them)."""
 
+from functools import partial
+
+from django.db import transaction
 from django.tasks import task
 
 from .exports import services
+from .models import ResearchExport
+
+# The queue lives here, not in exports.services: the services never import the tasks, so the
+# dependency runs one way (tasks -> exports.services).
 
 
 @task
@@ -15,3 +22,16 @@ def run_export(export_id: int) -> int | None:
     services.export_fail_orphaned()
     export = services.export_run(export_id=export_id)
     return export.row_count if export is not None else None
+
+
+def export_request(
+    *, user, dataset: str, file_format: str, freeze=services.LATEST_FREEZE
+) -> ResearchExport:
+    """Create the export (exports.services.export_create, which checks the request) and queue
+    `run_export` once the transaction commits."""
+    with transaction.atomic():
+        export = services.export_create(
+            user=user, dataset=dataset, file_format=file_format, freeze=freeze
+        )
+        transaction.on_commit(partial(run_export.enqueue, export.pk))
+    return export

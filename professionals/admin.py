@@ -21,6 +21,7 @@ from .accounts import (
     AccountError,
     account_save,
     group_change_record,
+    mfa_reset,
     why_no_mfa_reset,
     why_not_manageable,
 )
@@ -269,7 +270,7 @@ class AccountAdmin(UserAdmin):
         if request.method == "POST":
             if form.is_valid():
                 try:
-                    mfa.mfa_reset(
+                    mfa_reset(
                         user=user,
                         actor=admin_actor(request),
                         reason=form.cleaned_data["reason"],

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 class SecurityConfig(AppConfig):
     """Two-factor authentication (django-otp), lockout (django-axes), session limits, headers.
 
-    An app without models: it exists for its admin overrides, its login signal and its
-    reaction to a new account (the mail to set a password).
+    An app without models: it exists for its admin overrides and its login signal. Its
+    reaction to a new account (the mail to set a password, bip/security/reactions.py) is
+    connected by professionals/apps.py: bip is plumbing and imports no app.
     """
 
     name = "bip.security"
@@ -15,10 +16,6 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Beveiliging")
 
     def ready(self) -> None:
-        from professionals.signals import account_created
-
-        from .reactions import on_account_created
         from .sessions import stamp_login
 
         user_logged_in.connect(stamp_login, dispatch_uid="kk_security_stamp_login")
-        account_created.connect(on_account_created, dispatch_uid="kk_security_account_created")

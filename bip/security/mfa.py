@@ -18,14 +18,12 @@ import secrets
 from base64 import b32encode
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
@@ -298,55 +296,27 @@ class MFAReset:
     sessions_ended: int
 
 
-def mfa_reset(
-    *, user: User, actor: User, reason: str, request: HttpRequest | None = None
-) -> MFAReset:
-    """Reset `user`'s second factor because they lost it (an administrator's action).
+@dataclass(frozen=True)
+class SecondFactorRemoved:
+    apps: int
+    recovery_code_sets: int
+    sessions_ended: int
 
-    Deletes the user's authenticator apps and recovery codes and ends all their sessions, so
-    they log in with their password again and then link a new app. Writes a change-history
-    entry with the reason, and sends `mfa_reset_done` (the access log records it) in the same
-    transaction; the user gets an e-mail on commit.
-    Raises MFAError when the reason is empty or `actor` may not reset this account
-    (professionals.accounts.why_no_mfa_reset).
+
+def second_factor_remove(user: User) -> SecondFactorRemoved:
+    """Delete the user's authenticator apps and recovery codes and end all their sessions, so
+    they log in with their password again and then link a new app.
+
+    Plumbing of the MFA reset (professionals.accounts.mfa_reset, which checks who may reset,
+    locks the user and writes the history): runs in the caller's transaction.
     """
-    from professionals.accounts import account_history_record, why_no_mfa_reset
-
-    from .notifications import send_mfa_reset_mail
-    from .signals import mfa_reset_done
-
-    reason = reason.strip()
-    if not reason:
-        raise MFAError(_("Geef een reden op."))
-    problem = why_no_mfa_reset(actor, user)
-    if problem is not None:
-        raise MFAError(problem)
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        apps = TOTPDevice.objects.filter(user=locked)
-        code_sets = StaticDevice.objects.filter(user=locked)
-        had = {"apps": apps.count(), "recovery_code_sets": code_sets.count()}
-        apps.delete()
-        code_sets.delete()
-        sessions = _end_sessions(locked)
-        account_history_record(
-            user=locked,
-            actor=actor,
-            event="mfa_reset",
-            changes={
-                "second_factor": [
-                    f"{had['apps']} app(s), {had['recovery_code_sets']} recovery code set(s)",
-                    "reset",
-                ]
-            },
-            reason=reason,
-            extra={"sessions_ended": sessions},
-        )
-        mfa_reset_done.send(sender=User, user=locked, actor=actor, request=request)
-        transaction.on_commit(partial(send_mfa_reset_mail, locked.pk))
-    logger.info("MFA reset for user %s by user %s", locked.pk, actor.pk)
-    return MFAReset(
-        devices_deleted=had["apps"] + had["recovery_code_sets"], sessions_ended=sessions
+    apps = TOTPDevice.objects.filter(user=user)
+    code_sets = StaticDevice.objects.filter(user=user)
+    had_apps, had_code_sets = apps.count(), code_sets.count()
+    apps.delete()
+    code_sets.delete()
+    return SecondFactorRemoved(
+        apps=had_apps, recovery_code_sets=had_code_sets, sessions_ended=_end_sessions(user)
     )
 
 

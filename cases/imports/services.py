@@ -54,9 +54,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from evaluation.services import Draw, allocations_record_bulk, draw_positions, stratum_key
-
 from ..constants import CaseSource
+from ..events import referrals_imported
 from ..exceptions import RuleViolation
 from ..history import _request_context as request_context
 from ..history import log_bulk_create
@@ -69,7 +68,6 @@ from ..models import (
     ImportRow,
     ImportRowStatus,
     ImportStatus,
-    School,
     three_month_deadline,
 )
 from ..services.numbers import case_numbers_reserve
@@ -554,7 +552,7 @@ def _create_cases(
     """Households, children, cases and allocations for the valid rows, in bulk, in file order.
 
     The result equals what household_register, child_register and referral_register (with
-    allocate_block_random) would create row by row: the same normalised values, the case
+    evaluation's allocation reaction) would create row by row: the same normalised values, the case
     numbers of each year in file order, the three-month deadline, and per stratum the next
     positions of the block randomisation. Returns the cases by line number.
     """
@@ -609,14 +607,15 @@ def _create_cases(
             period_end=_present(check.period_end),
             three_month_deadline=three_month_deadline(date_received),
         )
-    drawn = _draw_arms(valid, cases)
     Case.objects.bulk_create(cases.values(), batch_size=CHUNK)
     created = list(cases.values())  # saved, in file order, inside the confirm transaction
+    # The same registration writes as referral_register's, in bulk: the allocation
+    # (evaluation's reaction, in this transaction: it sets each instance's arm), then the
+    # creation history and the initial stage change (the evaluation's furthest stage starts
+    # from it).
+    referrals_imported.send(sender=Case, cases=created, actor=actor)
     log_bulk_create(created, actor=actor)
-    # The same registration writes as referral_register's, in bulk: the initial stage change
-    # (the evaluation's furthest stage starts from it) and the allocation.
     initial_stage_changes_bulk(cases=created, actor=actor)
-    allocations_record_bulk(drawn=drawn, actor=actor)
     return cases
 
 
@@ -624,28 +623,3 @@ def _present[T](value: T | None) -> T:
     """A value every valid row has: checking refuses a row without it."""
     assert value is not None
     return value
-
-
-def _draw_arms(valid: Sequence[RowCheck], cases: dict[int, Case]) -> list[tuple[Case, Draw]]:
-    """Allocate every case to its arm as allocate_block_random would, one after the other.
-
-    Done in bulk because 10,000 separate draws take minutes: evaluation.services draws all
-    positions with each stratum's sequence row locked once, in file order.
-    """
-    school_ids = {
-        school_id
-        for check in valid
-        if (school_id := check.child_school_id or check.school_id) is not None
-    }
-    levels = dict(School.objects.filter(pk__in=school_ids).values_list("pk", "level"))
-    strata = []
-    for check in valid:
-        school_id = check.child_school_id if check.child_id else check.school_id
-        level = levels.get(school_id) if school_id is not None else None
-        strata.append(stratum_key(check.melding_type, level))
-    drawn = []
-    for check, draw in zip(valid, draw_positions(strata), strict=True):
-        case = cases[check.line_number]
-        case.arm = draw.arm
-        drawn.append((case, draw))
-    return drawn

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from professionals.models import Professional
-from roles.access import is_sworn_on, roles_available_to
+from professionals.qualifications import is_sworn_on, roles_available_to
 from roles.acts import act_violations
 from roles.constants import Channel, ContactWith
 

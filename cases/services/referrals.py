@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ..constants import MAX_SCHOOL_AGE, MIN_SCHOOL_AGE, CaseStatus
+from ..events import referral_registered
 from ..exceptions import RuleViolation
 from ..models import Case, Child, Household, School, StageChange, age_on
 from .numbers import case_numbers_reserve
@@ -137,12 +138,13 @@ def referral_register(
 ) -> Case:
     """Open a case for `child` and allocate it to a study arm by block randomisation.
 
+    The allocation is evaluation's reaction to `cases.events.referral_registered` (sent when
+    `allocate` is true); cases itself knows nothing of the study's draw.
+
     Registration and allocation are one transaction: the arm is drawn only once the referral
     exists, and a refused referral draws nothing. The initial stage-change row (the stage the
     case starts in) is written in the same transaction.
     """
-    from evaluation.services import allocate_block_random
-
     with transaction.atomic():
         if child.pk:
             # Lock the child so two coordinators cannot open two cases for it at once.
@@ -169,5 +171,7 @@ def referral_register(
         )
         initial_stage_change(case=case, actor=actor)
         if allocate:
-            allocate_block_random(case=case, actor=actor)
+            # The allocation (evaluation's reaction) joins this transaction: it succeeds or
+            # fails with the registration (cases/events.py).
+            referral_registered.send(sender=Case, case=case, actor=actor)
         return case

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evaluation.constants import Arm
-from evaluation.surveys import survey_invitations_for_case
+from cases.constants import Arm
 from professionals.groups import is_coordinator
 from roles.constants import ContactKind
 
@@ -31,6 +30,7 @@ from ..constants import (
     OutcomeCategory,
     Stage,
 )
+from ..events import case_closed
 from ..exceptions import RuleViolation, TransitionNotAllowed
 from ..models import Case, Outcome, StageChange
 from ._locking import bump_version, lock_case
@@ -256,9 +256,10 @@ def _close(
     case.closed_on = timezone.localdate()
     case.handover_requested_at = None
     bump_version(case, "status", "closed_on", "handover_requested_at")
-    # Closure (or the three-month date, whichever is first) invites the client survey; the
-    # mail goes out when this transaction commits. Idempotent.
-    survey_invitations_for_case(case)
+    # Closure (or the three-month date, whichever is first) invites the client survey:
+    # evaluation's reaction writes the invitations in this transaction and mails them when it
+    # commits (cases/events.py).
+    case_closed.send(sender=Case, case=case, actor=actor)
     return change
 
 

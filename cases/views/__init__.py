@@ -1,5 +1,5 @@
 from .contacts import contact_create
-from .coordination import allocation, assign, intake, queue
+from .coordination import assign, intake, queue
 from .dashboard import dashboard
 from .detail import case_detail
 from .imports import import_cancel, import_confirm, import_preview, import_upload
@@ -20,7 +20,6 @@ from .stages import (
 )
 
 __all__ = [
-    "allocation",
     "assign",
     "intake",
     "queue",

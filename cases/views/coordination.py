@@ -1,4 +1,7 @@
-"""The coordinator's work: the queue, intake of one referral, assignment, the study arm."""
+"""The coordinator's work: the queue, intake of one referral, assignment.
+
+The study arm's page (allocation) is evaluation's: evaluation/views/allocation.py.
+"""
 
 from collections.abc import Sequence
 from typing import cast
@@ -12,26 +15,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
-from evaluation import selectors as evaluation_selectors
-from evaluation import services as evaluation_services
 from professionals.groups import AnyUser
 from professionals.models import Professional
-from professionals.selectors import assignment_suggestions
 
 from .. import access, selectors, services
 from ..constants import AssignmentReason
 from ..exceptions import CaseError
 from ..forms import (
-    AllocationForm,
     AssignForm,
     IntakeSearchForm,
     NewChildForm,
     ReferralForm,
-    apply_service_errors,
 )
 from ..models import Assignment, Case, Child, Household
 from ..services.intake import referral_intake
 from ..validators import is_valid_postcode, normalise_postcode
+from ..workload import assignment_suggestions, bip_capacity
 from .versioned_forms import versioned_form_page
 
 
@@ -47,7 +46,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "today": today,
             **selectors.coordinator_queue(today),
-            "capacity": evaluation_services.bip_capacity(),
+            "capacity": bip_capacity(),
         },
     )
 
@@ -221,7 +220,7 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "suggestions": suggestions,
             "chosen": str(form["professional"].value() or ""),
-            "capacity": evaluation_services.bip_capacity(),
+            "capacity": bip_capacity(),
         },
         apply=apply,
         success=lambda assignment: (
@@ -230,55 +229,4 @@ def assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ),
         success_url="cases:queue",
         current_version=current_version,
-    )
-
-
-def _allocate(request: AuthenticatedHttpRequest, case: Case, form: AllocationForm) -> bool:
-    """Draw an arm, or allocate by hand with the form's reason; False when it was refused.
-
-    A refusal's messages go onto the form (manual) or, for a refused draw (say, a double
-    submit), into the page's messages.
-    """
-    action = request.POST.get("action")
-    if action not in ("random", "manual") or (action == "manual" and not form.is_valid()):
-        return False
-    try:
-        if action == "random":
-            evaluation_services.allocate_block_random(case=case, actor=request.user)
-        else:
-            evaluation_services.allocate_manual(
-                case=case,
-                actor=request.user,
-                arm=form.cleaned_data["arm"],
-                reason=form.cleaned_data["reason"],
-            )
-    except CaseError as error:
-        if form.is_bound:
-            apply_service_errors(form, error.errors)
-        else:
-            for message in error.errors.values():
-                messages.error(request, message)
-        return False
-    return True
-
-
-@require_http_methods(["GET", "POST"])
-def allocation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The case's study arm: its allocation log, a draw, or a manual allocation with a reason."""
-    access.require_coordinator(request.user)
-    case = access.get_case_for_user(request.user, pk, write=True)
-    form = AllocationForm(request.POST if request.POST.get("action") == "manual" else None)
-    if request.method == "POST" and _allocate(request, case, form):
-        messages.success(request, _("De indeling in de onderzoeksarm is vastgelegd."))
-        return redirect("cases:allocation", pk=case.pk)
-    return render(
-        request,
-        "cases/allocation.html",
-        {
-            "case": case,
-            "form": form,
-            "allocations": evaluation_selectors.allocation_log(case),
-            "capacity": evaluation_services.bip_capacity(),
-        },
-        status=422 if request.method == "POST" else 200,
     )

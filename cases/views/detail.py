@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bip.lib.http import AuthenticatedHttpRequest
-from roles.access import roles_available_to
+from professionals.qualifications import roles_available_to
 
 from .. import access, selectors
 from ..forms import ContactForm

@@ -196,16 +196,6 @@ def export_create(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE)
     return export
 
 
-def export_request(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE) -> ResearchExport:
-    """Create the export and queue `evaluation.tasks.run_export` once the transaction commits."""
-    from ..tasks import run_export
-
-    with transaction.atomic():
-        export = export_create(user=user, dataset=dataset, file_format=file_format, freeze=freeze)
-        transaction.on_commit(partial(run_export.enqueue, export.pk))
-    return export
-
-
 # --------------------------------------------------------------------------------------------
 # Run
 # --------------------------------------------------------------------------------------------

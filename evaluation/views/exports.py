@@ -23,7 +23,7 @@ from bip.lib.pagination import paginate
 from bip.lib.polling import poll_headers_json
 from cases.exceptions import CaseError
 
-from .. import access
+from .. import access, tasks
 from ..constants import ExportDataset, ExportFormat
 from ..exports import services
 from ..forms import FreezeChoiceForm
@@ -65,7 +65,7 @@ def export_list(request: AuthenticatedHttpRequest):
         source_form = FreezeChoiceForm(request.POST, freezes=freezes)
         if form.is_valid() & source_form.is_valid():
             try:
-                export = services.export_request(
+                export = tasks.export_request(
                     user=request.user,
                     dataset=form.cleaned_data["dataset"],
                     file_format=form.cleaned_data["file_format"],

@@ -20,3 +20,10 @@ def make_entry(db):
         return AccessLogEntry.objects.create(**values)
 
     return make
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    """The test client, logged in as the functional administrator (beheerder)."""
+    client.force_login(administrator)
+    return client

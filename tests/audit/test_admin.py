@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:audit_accesslogentry_changelist")
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def shown(response) -> set[int]:
     return {entry.pk for entry in response.context["cl"].result_list}
 

@@ -191,12 +191,6 @@ def test_no_file_for_an_unknown_child():
     assert inzage.child_file(999_999) is None
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def test_json_download(admin_client, world):
     child = world["child"]
     response = admin_client.get(reverse("audit:inzage_json", args=[child.pk]))

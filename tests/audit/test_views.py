@@ -17,12 +17,6 @@ NOW = datetime.datetime(2026, 3, 16, 11, 0, tzinfo=datetime.UTC)
 LOG = reverse("audit:log")
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def listed(response) -> list[int]:
     return [entry.pk for entry in response.context["page"].object_list]
 

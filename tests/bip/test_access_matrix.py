@@ -29,16 +29,6 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import ImportBatch
-from tests.factories import (
-    CaseFactory,
-    ChildFactory,
-    PlanActionFactory,
-    PlanGoalFactory,
-    ProfessionalFactory,
-    UserFactory,
-)
-
 ROLES = ["anonymous", "coordinator", "professional", "researcher", "administrator"]
 
 
@@ -229,7 +219,7 @@ RULES: dict[str, Rule] = {
         args=case_a_action,
     ),
     "cases:assign": Rule(get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a),
-    "cases:allocation": Rule(
+    "evaluation_case:allocation": Rule(
         get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a
     ),
     # CSV import (cases/views/imports.py). Confirming or cancelling an (empty) preview batch
@@ -330,41 +320,8 @@ def test_every_case_url_that_changes_something_has_a_post_rule():
 
 
 # ---------------------------------------------------------------------------------------------
-# The world: two households, each with a case, a child and a plan, held by two professionals.
-
-
-def _household_records(professional, marker: str) -> dict:
-    child = ChildFactory(first_name=f"Kindvoornaam{marker}", last_name=f"Kindachternaam{marker}")
-    case = CaseFactory(professional=professional, child=child, number=f"2099-{marker}")
-    action = PlanActionFactory(
-        plan__household=child.household, description=f"Planactie van huishouden {marker}"
-    )
-    goal = PlanGoalFactory(plan=action.plan, description=f"Plandoel van huishouden {marker}")
-    return {"case": case, "goal": goal, "action": action}
-
-
-@pytest.fixture
-def world(db, settings, tmp_path):
-    # Exports run inline and write to a temporary directory (as tests/evaluation/exports/).
-    settings.RESEARCH_PSEUDONYM_KEY = "test-pseudonym-key-with-more-than-32-characters"
-    settings.STUDY_ID = "bip-test"
-    settings.EXPORT_ROOT = tmp_path / "exports"
-    owner = ProfessionalFactory(bip=True, user__username="eigenaar")
-    other = ProfessionalFactory(user__username="ander")
-    coordinator = UserFactory(username="coord", coordinator=True)
-    return {
-        "a": _household_records(owner, "710001"),
-        "b": _household_records(other, "820002"),
-        "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
-        "users": {
-            "coordinator": coordinator,
-            "professional": owner.user,
-            "professional_other": other.user,
-            "researcher": UserFactory(username="onderzoeker", researcher=True),
-            "researcher_other": UserFactory(username="andere-onderzoeker", researcher=True),
-            "administrator": UserFactory(username="beheer", administrator=True),
-        },
-    }
+# The world (tests/bip/conftest.py): two households, each with a case, a child and a plan, held
+# by two professionals.
 
 
 def identifying_strings(records: dict) -> list[str]:

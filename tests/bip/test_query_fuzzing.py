@@ -40,7 +40,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.bip.hostile_input import HOSTILE
-from tests.bip.test_access_matrix import RULES, world  # noqa: F401 - fixture
+from tests.bip.test_access_matrix import RULES
 from tests.factories import UserFactory
 
 # The classes swept one parameter at a time (the rest only run all at once).
@@ -320,12 +320,12 @@ def fill_path(name: str) -> str:
     return reverse(name, kwargs=kwargs)
 
 
-def url_for(name: str, world, role: str) -> str:  # noqa: F811 - fixture
+def url_for(name: str, world, role: str) -> str:
     """The access matrix's URL for `name`, with the world's record in it."""
     return reverse(name, args=RULES[name].args(world, role))
 
 
-def app_pages(world) -> dict[str, list[tuple[str, str]]]:  # noqa: F811 - fixture
+def app_pages(world) -> dict[str, list[tuple[str, str]]]:
     """role -> [(name, url)]: each app URL once, for the first role that may open it."""
     pages: dict[str, list[tuple[str, str]]] = {role: [] for role in APP_ROLES}
     for name in sorted(n for n in set(url_names()) if not n.startswith("admin:")):
@@ -344,7 +344,7 @@ def app_pages(world) -> dict[str, list[tuple[str, str]]]:  # noqa: F811 - fixtur
 
 
 @pytest.mark.parametrize("role", APP_ROLES)
-def test_query_fuzz_app_views(client, world, role):  # noqa: F811 - fixture
+def test_query_fuzz_app_views(client, world, role):
     """The pages each role opens survive every hostile value in every parameter they read."""
     if role != "anonymous":
         client.force_login(world["users"][role])
@@ -375,7 +375,7 @@ def lookup_of(param: str) -> str:
     return param if "__" not in param else "__" + param.split("__", 1)[1]
 
 
-def test_query_fuzz_admin(client, world):  # noqa: F811 - fixture
+def test_query_fuzz_admin(client, world):
     """The admin as superuser: every changelist, its filters, search, sorting, paging and
     actions; every other admin page (add, change, history, delete of a real object)."""
     user = UserFactory(username="super", is_superuser=True, is_staff=True)
@@ -404,7 +404,7 @@ def test_query_fuzz_admin(client, world):  # noqa: F811 - fixture
     sweep.assert_no_crash()
 
 
-def test_query_fuzz_admin_as_functional_administrator(client, world):  # noqa: F811 - fixture
+def test_query_fuzz_admin_as_functional_administrator(client, world):
     """The beheerder's own view of the admin (fewer models, other permissions)."""
     user = world["users"]["administrator"]
     seed_admin_objects(user)

@@ -120,7 +120,7 @@ def test_the_allocation_page_shows_the_arm_but_no_stratum_block_or_position(
     case, allocation = allocated_case(coordinator)
     draw = AllocationDraw.objects.get(allocation=allocation)
 
-    page = client_for(coordinator).get(reverse("cases:allocation", args=[case.pk]))
+    page = client_for(coordinator).get(reverse("evaluation_case:allocation", args=[case.pk]))
 
     html = page.content.decode()
     assert page.status_code == 200
@@ -346,7 +346,7 @@ def test_a_correction_without_a_reason_is_refused_in_dutch_and_changes_nothing(
     entries = LogEntry.objects.get_for_object(case).count()
 
     response = client_for(coordinator).post(
-        reverse("cases:allocation", args=[case.pk]),
+        reverse("evaluation_case:allocation", args=[case.pk]),
         {"action": "manual", "arm": other(drawn.arm), "reason": reason},
     )
 
@@ -377,10 +377,10 @@ def test_the_allocation_page_names_the_allocated_arm_after_a_correction(client_f
 
     with time_machine.travel(AFTER_MEASUREMENT, tick=False):
         response = client.post(
-            reverse("cases:allocation", args=[case.pk]),
+            reverse("evaluation_case:allocation", args=[case.pk]),
             {"action": "manual", "arm": other(drawn.arm), "reason": "Na de meting."},
         )
-        page = client.get(reverse("cases:allocation", args=[case.pk])).content.decode()
+        page = client.get(reverse("evaluation_case:allocation", args=[case.pk])).content.decode()
 
     assert response.status_code == 302
     assert "Bij de indeling: " + drawn.get_arm_display() in page

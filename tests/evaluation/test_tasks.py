@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from evaluation import tasks
 from evaluation.constants import Arm, ExportStatus
 from evaluation.exports import services
 from evaluation.models import ResearchExport
@@ -32,7 +33,7 @@ def test_database_backend_queues_the_export_until_the_worker_runs_it(researcher,
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
     CaseFactory.create_batch(3, arm=Arm.CONTROL)
-    export = services.export_request(user=researcher, dataset="zaken", file_format="csv")
+    export = tasks.export_request(user=researcher, dataset="zaken", file_format="csv")
     export.refresh_from_db()
     assert export.status == ExportStatus.QUEUED
 

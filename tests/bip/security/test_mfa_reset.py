@@ -1,4 +1,5 @@
-"""The MFA reset: bip/security/mfa.py mfa_reset, the admin action (professionals/admin.py),
+"""The MFA reset: professionals/accounts.py mfa_reset (with bip/security/mfa.py
+second_factor_remove), the admin action (professionals/admin.py),
 the access-log reaction (audit/reactions.py) and the mail (bip/security/notifications.py)."""
 
 import pytest
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.constants import Action, ObjectType, Result
 from audit.models import AccessLogEntry
 from bip.security import mfa
+from professionals import accounts
 from tests.bip.security.conftest import code_for
 from tests.factories import DEMO_PASSWORD, UserFactory
 
@@ -64,7 +66,7 @@ def test_the_reset_deletes_the_factors_ends_sessions_and_records_everything(
 ):
     session = logged_in_elsewhere(target)
     with django_capture_on_commit_callbacks(execute=True):
-        reset = mfa.mfa_reset(user=target, actor=administrator, reason=f"  {REASON} ")
+        reset = accounts.mfa_reset(user=target, actor=administrator, reason=f"  {REASON} ")
     assert reset.sessions_ended == 1
     assert reset.devices_deleted == 2
     assert not TOTPDevice.objects.filter(user=target).exists()
@@ -99,7 +101,7 @@ def test_the_reset_deletes_the_factors_ends_sessions_and_records_everything(
 
 def test_the_mail_goes_only_after_commit(target, administrator, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        mfa.mfa_reset(user=target, actor=administrator, reason=REASON)
+        accounts.mfa_reset(user=target, actor=administrator, reason=REASON)
     assert not mail.outbox
     assert len(callbacks) == 1
 
@@ -107,7 +109,7 @@ def test_the_mail_goes_only_after_commit(target, administrator, django_capture_o
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_a_reset_without_a_reason_is_refused_and_changes_nothing(target, administrator, reason):
     with pytest.raises(mfa.MFAError, match="Geef een reden op"):
-        mfa.mfa_reset(user=target, actor=administrator, reason=reason)
+        accounts.mfa_reset(user=target, actor=administrator, reason=reason)
     assert mfa.has_second_factor(target)
     assert not history(target).exists()
     assert not access_log(target).exists()
@@ -119,7 +121,7 @@ def test_when_the_access_log_cannot_be_written_nothing_is_reset(target, administ
 
     monkeypatch.setattr("audit.reactions.access_log_record", broken)
     with pytest.raises(DatabaseError):
-        mfa.mfa_reset(user=target, actor=administrator, reason=REASON)
+        accounts.mfa_reset(user=target, actor=administrator, reason=REASON)
     assert TOTPDevice.objects.filter(user=target, confirmed=True).exists()
     assert not history(target).exists()
 
@@ -131,17 +133,17 @@ def test_an_administrator_cannot_reset_their_own_or_a_superusers_second_factor(
     for user in (administrator, root):
         enrol(user)
         with pytest.raises(mfa.MFAError):
-            mfa.mfa_reset(user=user, actor=administrator, reason=REASON)
+            accounts.mfa_reset(user=user, actor=administrator, reason=REASON)
         assert mfa.has_second_factor(user)
     other_root = UserFactory(username="root2", is_superuser=True, is_staff=True)
-    mfa.mfa_reset(user=root, actor=other_root, reason=REASON)
+    accounts.mfa_reset(user=root, actor=other_root, reason=REASON)
     assert not mfa.has_second_factor(root)
 
 
 def test_someone_without_account_rights_cannot_reset(target):
     coordinator = UserFactory(username="c2", coordinator=True, is_staff=True)
     with pytest.raises(mfa.MFAError):
-        mfa.mfa_reset(user=target, actor=coordinator, reason=REASON)
+        accounts.mfa_reset(user=target, actor=coordinator, reason=REASON)
     assert mfa.has_second_factor(target)
 
 
@@ -205,7 +207,7 @@ def test_staff_without_account_rights_cannot_reach_the_action(client, target):
 
 @pytest.mark.mfa
 def test_after_a_reset_the_user_proves_the_password_and_enrols_again(client, target, administrator):
-    mfa.mfa_reset(user=target, actor=administrator, reason=REASON)
+    accounts.mfa_reset(user=target, actor=administrator, reason=REASON)
     response = client.post(reverse("login"), {"username": "c", "password": DEMO_PASSWORD})
     response = client.get(response.url)
     assert response.status_code == 302

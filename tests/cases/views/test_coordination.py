@@ -1,4 +1,7 @@
-"""The coordinator's pages: the work queue, intake of a referral, assignment, the study arm.
+"""The coordinator's pages: the work queue, intake of a referral, assignment.
+
+The study arm's page (evaluation/views/allocation.py) is tested in
+tests/evaluation/views/test_allocation.py.
 
 Each test checks the response, then the database, then the history rows (Assignment,
 Allocation). Who may open these pages at all is in tests/bip/test_access_matrix.py.
@@ -27,7 +30,6 @@ from evaluation.constants import AllocationMethod, Arm
 from evaluation.models import Allocation, AllocationSequence
 from roles.constants import ChainRole
 from tests.factories import (
-    AllocationFactory,
     CaseFactory,
     ChildFactory,
     HouseholdFactory,
@@ -96,7 +98,7 @@ def everything() -> tuple:
         ("post", "cases:queue", False),
         ("put", "cases:intake", False),
         ("delete", "cases:assign", True),
-        ("put", "cases:allocation", True),
+        ("put", "evaluation_case:allocation", True),
     ],
 )
 def test_wrong_method_is_refused(coordinator_client, method, name, needs_case):
@@ -928,125 +930,3 @@ def test_assign_page_query_count_does_not_grow_with_caseloads(coordinator_client
     assert len(response.context["suggestions"]) == 6
     assert response.context["suggestions"][0].open_cases == 10
     assert count_queries(coordinator_client, url) == small
-
-
-# The study arm -----------------------------------------------------------------------------
-
-
-def allocation_url(case) -> str:
-    return reverse("cases:allocation", args=[case.pk])
-
-
-def test_allocation_page_of_an_unallocated_case_offers_the_draw(coordinator_client):
-    case = CaseFactory()
-
-    response = coordinator_client.get(allocation_url(case))
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Deze zaak is nog niet ingedeeld." in html
-    assert 'name="action" value="random"' in html
-
-
-def test_drawing_allocates_the_case(coordinator_client, coordinator):
-    case = CaseFactory(child__school__level=SchoolLevel.PO)
-
-    response = coordinator_client.post(allocation_url(case), {"action": "random"})
-
-    assert response.status_code == 302
-    assert response.url == allocation_url(case)
-    allocation = Allocation.objects.get(case=case)
-    assert allocation.method == AllocationMethod.BLOCK_RANDOM
-    assert allocation.draw.stratum == "16_uur/po"
-    assert allocation.actor == coordinator
-    case.refresh_from_db()
-    assert case.arm == allocation.arm
-    page = coordinator_client.get(allocation_url(case)).content.decode()
-    assert 'name="action" value="random"' not in page
-    assert "Blokrandomisatie" in page
-
-
-def test_drawing_again_is_refused_without_a_second_allocation(coordinator_client):
-    case = CaseFactory()
-    coordinator_client.post(allocation_url(case), {"action": "random"})
-    first = Allocation.objects.get(case=case)
-
-    # A double submit of the draw button.
-    response = coordinator_client.post(allocation_url(case), {"action": "random"})
-
-    assert response.status_code == 422
-    assert "Deze zaak heeft al een arm" in response.content.decode()
-    assert list(Allocation.objects.filter(case=case)) == [first]
-
-
-def test_manual_allocation_without_a_reason_is_refused(coordinator_client):
-    case = CaseFactory()
-
-    response = coordinator_client.post(
-        allocation_url(case), {"action": "manual", "arm": Arm.BIP, "reason": ""}
-    )
-
-    assert response.status_code == 422
-    assert response.context["form"].errors["reason"]
-    assert not Allocation.objects.filter(case=case).exists()
-    case.refresh_from_db()
-    assert case.arm == ""
-
-
-def test_manual_allocation_with_a_reason(coordinator_client, coordinator):
-    case = CaseFactory()
-
-    response = coordinator_client.post(
-        allocation_url(case),
-        {"action": "manual", "arm": Arm.CONTROL, "reason": "Loting viel uit."},
-    )
-
-    assert response.status_code == 302
-    allocation = Allocation.objects.get(case=case)
-    assert (allocation.method, allocation.arm, allocation.reason) == (
-        AllocationMethod.MANUAL,
-        Arm.CONTROL,
-        "Loting viel uit.",
-    )
-    assert allocation.actor == coordinator
-    case.refresh_from_db()
-    assert case.arm == Arm.CONTROL
-
-
-def test_correction_adds_a_row_and_keeps_the_old_one(coordinator_client, coordinator):
-    case = CaseFactory(arm=Arm.BIP)
-    original = AllocationFactory(case=case, arm=Arm.BIP)
-    original_row = Allocation.objects.filter(pk=original.pk).values().get()
-
-    response = coordinator_client.post(
-        allocation_url(case),
-        {"action": "manual", "arm": Arm.CONTROL, "reason": "Verkeerde soort melding."},
-    )
-
-    assert response.status_code == 302
-    assert Allocation.objects.filter(case=case).count() == 2
-    correction = Allocation.objects.get(case=case, supersedes=original)
-    assert correction.method == AllocationMethod.CORRECTION
-    assert correction.arm == Arm.CONTROL
-    assert correction.reason == "Verkeerde soort melding."
-    assert correction.actor == coordinator
-    assert Allocation.objects.filter(pk=original.pk).values().get() == original_row
-    case.refresh_from_db()
-    assert case.arm == Arm.CONTROL
-    page = coordinator_client.get(allocation_url(case)).content.decode()
-    assert "Correctie van een eerdere toewijzing" in page
-    assert "Verkeerde soort melding." in page
-    assert "Blokrandomisatie" in page
-
-
-def test_correction_to_the_same_arm_is_refused(coordinator_client):
-    case = CaseFactory(arm=Arm.BIP)
-    original = AllocationFactory(case=case, arm=Arm.BIP)
-
-    response = coordinator_client.post(
-        allocation_url(case), {"action": "manual", "arm": Arm.BIP, "reason": "Nogmaals."}
-    )
-
-    assert response.status_code == 422
-    assert "De zaak zit al in deze arm." in response.content.decode()
-    assert list(Allocation.objects.filter(case=case)) == [original]

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 
 from bip.lib import heartbeat
 from cases.exceptions import RuleViolation
+from evaluation import tasks
 from evaluation.constants import Arm, ExportEventKind, ExportStatus
 from evaluation.definitions import DEFINITIONS_VERSION
 from evaluation.exports import services, writers
@@ -31,7 +32,7 @@ def cases(db):
 
 def request_and_run(user, dataset="zaken", file_format="csv", capture=None):
     with capture(execute=True) as callbacks:
-        export = services.export_request(user=user, dataset=dataset, file_format=file_format)
+        export = tasks.export_request(user=user, dataset=dataset, file_format=file_format)
     assert len(callbacks) == 1
     export.refresh_from_db()
     return export
@@ -76,7 +77,7 @@ def test_the_task_is_queued_only_when_the_transaction_commits(
     researcher, cases, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        export = services.export_request(user=researcher, dataset="zaken", file_format="csv")
+        export = tasks.export_request(user=researcher, dataset="zaken", file_format="csv")
     assert len(callbacks) == 1
     export.refresh_from_db()
     assert export.status == ExportStatus.QUEUED
@@ -85,13 +86,13 @@ def test_the_task_is_queued_only_when_the_transaction_commits(
 
 def test_only_a_researcher_may_request(coordinator):
     with pytest.raises(PermissionDenied):
-        services.export_request(user=coordinator, dataset="zaken", file_format="csv")
+        tasks.export_request(user=coordinator, dataset="zaken", file_format="csv")
     assert not ResearchExport.objects.exists()
 
 
 def test_unknown_dataset_or_format_is_refused_per_field(researcher):
     with pytest.raises(RuleViolation) as refused:
-        services.export_request(user=researcher, dataset="kinderen", file_format="pdf")
+        tasks.export_request(user=researcher, dataset="kinderen", file_format="pdf")
     assert set(refused.value.errors) == {"dataset", "file_format"}
     assert not ResearchExport.objects.exists()
 

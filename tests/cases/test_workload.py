@@ -8,9 +8,9 @@ import time_machine
 
 from cases.constants import AssignmentReason, Stage
 from cases.services import case_assign
+from cases.workload import assignment_suggestions, workload
 from evaluation.constants import Arm
 from professionals.models import Professional
-from professionals.selectors import assignment_suggestions, workload
 from roles.constants import ChainRole
 from tests.factories import (
     CaseFactory,

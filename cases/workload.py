@@ -1,16 +1,20 @@
-"""Workload reads: open cases against capacity, recent intake, and assignment suggestions."""
+"""Workload reads: open cases against capacity, recent intake, and assignment suggestions.
+
+They live in cases (not professionals) because they count cases: professionals comes before
+cases in the dependency order and must not import it.
+"""
 
 import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases.models import Assignment, Case
-from evaluation.constants import Arm
+from professionals.models import Professional
 
-from .models import Professional
+from .constants import Arm, CaseStatus
+from .models import Assignment, Case
 
 NEW_CASES_WINDOW = datetime.timedelta(weeks=4)
 
@@ -82,3 +86,21 @@ def assignment_suggestions(case: Case) -> list[Professional]:
         key=lambda p: (not p.continuity, not p.fit, p.over_capacity, p.load, p.new_cases, p.pk)
     )
     return candidates
+
+
+def bip_capacity() -> dict:
+    """Open BIP-arm cases against the summed caseload of active BIPs.
+
+    A workload read (cases and professionals), shown beside the coordinator's queue,
+    assignment and allocation pages: {"capacity", "open", "at_capacity"}.
+    """
+    capacity = (
+        Professional.objects.filter(is_active=True, is_bip=True).aggregate(
+            total=Sum("max_caseload")
+        )["total"]
+        or 0
+    )
+    open_cases = Case.objects.aggregate(
+        n=Count("id", filter=Q(arm=Arm.BIP, status=CaseStatus.OPEN))
+    )["n"]
+    return {"capacity": capacity, "open": open_cases, "at_capacity": open_cases >= capacity}

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from professionals.models import Qualification
-from roles.access import is_sworn_on, roles_available_to
+from professionals.qualifications import is_sworn_on, roles_available_to
 from roles.constants import CHAIN_ORDER, ChainRole
 from tests.factories import ProfessionalFactory
 

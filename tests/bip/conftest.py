@@ -1,0 +1,82 @@
+"""The access matrix's world, shared by the matrix and the form and query fuzzers.
+
+Building the world (two households with case, child, plan, goal and action, six accounts)
+costs more than most of the matrix cells that read it, and the matrix has hundreds of cells.
+So the rows are written once per module, inside a transaction that is rolled back when the
+module ends; every test runs in its own savepoint inside it (pytest-django's `db`), so what a
+test writes is still undone after that test. Each test gets freshly loaded instances, so a
+test that changes an object in memory (deactivating the owner) cannot leak into the next.
+
+A module that uses `world` cannot also hold a `transaction=True` test: that test's flush
+would run inside the module's open transaction.
+"""
+
+import pytest
+from django.db import transaction
+from django.test.utils import override_settings
+
+from cases.models import ImportBatch
+from tests.factories import (
+    CaseFactory,
+    ChildFactory,
+    PlanActionFactory,
+    PlanGoalFactory,
+    ProfessionalFactory,
+    UserFactory,
+)
+
+
+def _household_records(professional, marker: str) -> dict:
+    child = ChildFactory(first_name=f"Kindvoornaam{marker}", last_name=f"Kindachternaam{marker}")
+    case = CaseFactory(professional=professional, child=child, number=f"2099-{marker}")
+    action = PlanActionFactory(
+        plan__household=child.household, description=f"Planactie van huishouden {marker}"
+    )
+    goal = PlanGoalFactory(plan=action.plan, description=f"Plandoel van huishouden {marker}")
+    return {"case": case, "goal": goal, "action": action}
+
+
+def _fresh(obj):
+    """The row again from the database: no cached relations, no in-memory changes."""
+    return type(obj)._default_manager.get(pk=obj.pk)
+
+
+@pytest.fixture(scope="module")
+def world_rows(django_db_setup, django_db_blocker):
+    """The world's rows, written once per module and rolled back at its end."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        owner = ProfessionalFactory(bip=True, user__username="eigenaar")
+        other = ProfessionalFactory(user__username="ander")
+        coordinator = UserFactory(username="coord", coordinator=True)
+        yield {
+            "a": _household_records(owner, "710001"),
+            "b": _household_records(other, "820002"),
+            "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
+            "users": {
+                "coordinator": coordinator,
+                "professional": owner.user,
+                "professional_other": other.user,
+                "researcher": UserFactory(username="onderzoeker", researcher=True),
+                "researcher_other": UserFactory(username="andere-onderzoeker", researcher=True),
+                "administrator": UserFactory(username="beheer", administrator=True),
+            },
+        }
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(world_rows, db, settings, tmp_path):
+    # Exports run inline and write to a temporary directory (as tests/evaluation/exports/).
+    settings.RESEARCH_PSEUDONYM_KEY = "test-pseudonym-key-with-more-than-32-characters"
+    settings.STUDY_ID = "bip-test"
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    return {
+        "a": {key: _fresh(row) for key, row in world_rows["a"].items()},
+        "b": {key: _fresh(row) for key, row in world_rows["b"].items()},
+        "batch": _fresh(world_rows["batch"]),
+        "users": {key: _fresh(user) for key, user in world_rows["users"].items()},
+    }
