@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "cases",
     "evaluation",
     "audit",
+    "demo",  # the demo seed (manage.py seed_demo); not part of the product
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,6 @@ from django.test import override_settings
 from django.utils import timezone
 from stdnum.nl import brin, bsn, onderwijsnummer, postcode
 
-from cases import demo
 from cases.constants import STAGE_TRANSITIONS, CaseStatus, SchoolLevel, Stage
 from cases.models import (
     Assignment,
@@ -30,6 +29,7 @@ from cases.models import (
     age_on,
     three_month_deadline,
 )
+from demo import reference, scaled
 from evaluation.constants import CLIENT_ITEMS, STAFF_ITEMS, AllocationMethod, Arm, RespondentType
 from evaluation.models import Allocation, AllocationSequence, SurveyInvitation, SurveyResponse
 from evaluation.services import SequenceCursor, allocate_block_random, stratum_for
@@ -71,9 +71,11 @@ def world_counts() -> dict[str, int]:
 
 
 def test_demo_accounts_log_in_with_the_demo_password_and_sit_in_their_group(world):
-    users = get_user_model().objects.filter(username__in=[a.username for a in demo.DEMO_ACCOUNTS])
+    users = get_user_model().objects.filter(
+        username__in=[a.username for a in reference.DEMO_ACCOUNTS]
+    )
     assert users.count() == 15
-    for account in demo.DEMO_ACCOUNTS:
+    for account in reference.DEMO_ACCOUNTS:
         # django-axes checks every password login against its lockout, so it needs a request.
         user = authenticate(HttpRequest(), username=account.username, password="ketenkameleon-demo")
         assert user is not None, account.username
@@ -159,12 +161,12 @@ def test_refuses_a_production_configuration_without_force():
 
 
 def test_a_scaled_world_adds_professionals_who_cannot_log_in_and_more_schools():
-    demo.ensure_reference_data()
-    demo.ensure_scaled_reference_data(5_000)
-    demo.ensure_scaled_reference_data(5_000)  # idempotent
+    reference.ensure_reference_data()
+    reference.ensure_scaled_reference_data(5_000)
+    reference.ensure_scaled_reference_data(5_000)  # idempotent
     extra = Professional.objects.filter(user__username__startswith="prof")
-    assert extra.count() == demo.scaled_professional_count(5_000) == 8
-    assert School.objects.count() == 5_000 // demo.CASES_PER_SCHOOL
+    assert extra.count() == reference.scaled_professional_count(5_000) == 8
+    assert School.objects.count() == 5_000 // reference.CASES_PER_SCHOOL
     for professional in extra.select_related("user", "organisation"):
         assert not professional.user.has_usable_password()
         assert professional.user.groups.get().name == StaffGroup.PROFESSIONAL
@@ -190,7 +192,7 @@ def test_the_world_covers_every_stage_both_arms_and_the_coordinator_queue(world)
     autumn = sum(months[m] for m in (9, 10, 11, 12)) / 4
     rest = sum(months[m] for m in range(1, 9)) / 8
     assert autumn > 1.5 * rest
-    start = demo.window_start(timezone.localdate())
+    start = scaled.window_start(timezone.localdate())
     assert cases.filter(date_received__lt=start).count() == 0
     assert cases.filter(date_received__gt=timezone.localdate()).count() == 0
 
@@ -431,7 +433,7 @@ def test_bulk_load_rebuilds_every_index_and_constraint_it_dropped(monkeypatch):
 
     before = schema()
     seed("--cases", "20")  # rows to reset, written the ordinary way
-    monkeypatch.setattr(demo, "BULK_LOAD_MIN_CASES", 1)
+    monkeypatch.setattr(scaled, "BULK_LOAD_MIN_CASES", 1)
     output = seed("--reset", "--cases", "200")
     assert "Indexen en sleutels opnieuw opbouwen" in output
     assert schema() == before
@@ -449,7 +451,7 @@ def test_a_changed_study_end_is_a_command_error_not_a_traceback(monkeypatch):
     """The demo's snapshot under another STUDY_END: the command says what to do."""
     import datetime
 
-    from cases.management.commands import seed_demo
+    from demo.management.commands import seed_demo
     from evaluation.snapshots import StudyEndChanged
 
     def refuse(*args, **kwargs):

@@ -1,12 +1,13 @@
 """`manage.py seed_demo`: fill a development or demo database with the BIP-pilot world."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cases import demo
+from demo import checks, reference, scaled
 from evaluation.snapshots import StudyEndChanged, measurements_snapshot
 from evaluation.study import study_end
 
@@ -18,8 +19,8 @@ SNAPSHOT_MAX_CASES = 50_000
 class Command(BaseCommand):
     help = (
         "Vult de database met een demowereld: de drie organisaties, 15 demo-accounts "
-        f"(wachtwoord '{demo.DEMO_PASSWORD}'), scholen en standaard "
-        f"{demo.DEFAULT_CASES} verzuimzaken over de laatste twee schooljaren en het "
+        f"(wachtwoord '{reference.DEMO_PASSWORD}'), scholen en standaard "
+        f"{scaled.DEFAULT_CASES} verzuimzaken over de laatste twee schooljaren en het "
         "lopende schooljaar, met hun hele geschiedenis. "
         "Idempotent: accounts, organisaties en scholen worden alleen aangemaakt als ze "
         "ontbreken. Staan er al zaken in de database, dan komen er geen zaken bij (ook niet "
@@ -31,21 +32,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cases",
             type=int,
-            default=demo.DEFAULT_CASES,
+            default=scaled.DEFAULT_CASES,
             help=(
                 "Aantal zaken (standaard %(default)s). Grotere aantallen schalen de wereld mee: "
-                f"een school per {demo.CASES_PER_SCHOOL} zaken en een professional per "
-                f"{demo.CASES_PER_PROFESSIONAL} zaken, zodat caseloads realistisch blijven. De "
-                "15 demo-accounts blijven gelijk; de extra professionals (prof0001, ...) kunnen "
-                f"niet inloggen. Boven {demo.REGIONAL_MAX_CASES} zaken is het een landelijke "
-                "uitrol (adressen en scholen in heel Nederland). Voegt niets toe aan een "
-                "database met zaken, tenzij met --reset."
+                f"een school per {reference.CASES_PER_SCHOOL} zaken en een professional per "
+                f"{reference.CASES_PER_PROFESSIONAL} zaken, zodat caseloads realistisch "
+                "blijven. De 15 demo-accounts blijven gelijk; de extra professionals "
+                "(prof0001, ...) kunnen niet inloggen. Boven "
+                f"{reference.REGIONAL_MAX_CASES} zaken is het een landelijke uitrol (adressen "
+                "en scholen in heel Nederland). Voegt niets toe aan een database met zaken, "
+                "tenzij met --reset."
             ),
         )
         parser.add_argument(
             "--seed",
             type=int,
-            default=demo.DEFAULT_SEED,
+            default=scaled.DEFAULT_SEED,
             help="Startwaarde van de toevalsgenerator (standaard %(default)s).",
         )
         parser.add_argument(
@@ -63,9 +65,29 @@ class Command(BaseCommand):
             action="store_true",
             help="Ook uitvoeren als DEBUG uit staat (productie-instelling).",
         )
+        parser.add_argument(
+            "--check",
+            type=int,
+            nargs="?",
+            const=checks.DEFAULT_SAMPLE,
+            default=0,
+            metavar="AANTAL",
+            help=(
+                "Controleer daarna een steekproef van zaken (standaard "
+                f"{checks.DEFAULT_SAMPLE}) met de regels van de app: routes tussen "
+                "ketenstappen, handelingen per rol, loting, termijnen. Faalt bij een afwijking."
+            ),
+        )
 
     def handle(
-        self, *args: str, cases: int, seed: int, reset: bool, force: bool, **options: object
+        self,
+        *args: Any,
+        cases: int,
+        seed: int,
+        reset: bool,
+        force: bool,
+        check: int,
+        **options: Any,
     ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
@@ -76,7 +98,7 @@ class Command(BaseCommand):
         if cases < 1:
             raise CommandError("--cases moet minstens 1 zijn.")
         started = time.monotonic()
-        report = demo.seed_demo(
+        report = scaled.seed_demo(
             case_count=cases, seed=seed, reset=reset, progress=self.stdout.write
         )
         if report.skipped:
@@ -87,12 +109,24 @@ class Command(BaseCommand):
             )
         else:
             for label, count in report.counts.items():
-                self.stdout.write(f"  {label:<32} {demo.thousands(count):>10}")
+                self.stdout.write(f"  {label:<32} {scaled.thousands(count):>10}")
             self.stdout.write(
-                self.style.SUCCESS(f"{demo.thousands(report.cases)} demozaken aangemaakt.")
+                self.style.SUCCESS(f"{scaled.thousands(report.cases)} demozaken aangemaakt.")
             )
             self._snapshot_measurements(report.cases)
+        if check:
+            self._check_sample(check)
         self.stdout.write(f"Klaar in {time.monotonic() - started:.1f} s.")
+
+    def _check_sample(self, size: int) -> None:
+        """Replay a sample of the written cases through the app's rule functions."""
+        problems = checks.sample_problems(size=size)
+        if problems:
+            shown = "\n".join(problems[:20])
+            raise CommandError(
+                f"De steekproef wijkt {len(problems)} keer af van de regels van de app:\n{shown}"
+            )
+        self.stdout.write(f"Steekproef van {size} zaken: alles volgens de regels van de app.")
 
     def _snapshot_measurements(self, case_count: int) -> None:
         """The three-month measurements, so the researcher's report shows the demo world.
@@ -108,4 +142,4 @@ class Command(BaseCommand):
         except StudyEndChanged as error:
             # The demo world was seeded under another STUDY_END: say what to do, no traceback.
             raise CommandError(str(error)) from error
-        self.stdout.write(f"{demo.thousands(counts.created)} driemaandsmetingen vastgelegd.")
+        self.stdout.write(f"{scaled.thousands(counts.created)} driemaandsmetingen vastgelegd.")
