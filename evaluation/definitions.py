@@ -45,7 +45,7 @@ CLIENT_CONTACT = (ContactWith.PUPIL, ContactWith.PARENTS, ContactWith.PUPIL_AND_
 
 # "Furthest stage": the chain's order. Halt and the RvdK both follow Leerplicht; the RvdK is the
 # heavier step, so a case that reached it counts as furthest.
-STAGE_ORDER = {Stage.LEERPLICHT: 1, Stage.HALT: 2, Stage.RVDK: 3}
+STAGE_ORDER: dict[str, int] = {Stage.LEERPLICHT: 1, Stage.HALT: 2, Stage.RVDK: 3}
 
 
 class MeasurementStatus(models.TextChoices):
@@ -345,7 +345,8 @@ def _measure_one(
         handovers=handovers,
         contacts=contacts,
         furthest_stage=furthest,
-        km_days=days_to_outcome if reached else observed_days,
+        # days_to_outcome is set exactly when the case reached a suitable outcome.
+        km_days=days_to_outcome if days_to_outcome is not None else observed_days,
         km_event=reached,
     )
 

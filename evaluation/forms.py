@@ -1,10 +1,15 @@
 """Forms of the evaluation: the client and staff survey, a case's manual arm allocation."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .constants import Arm, RespondentType
 from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The 5-point scale in words. The child's version in plain language.
 SCALE = [
@@ -22,22 +27,22 @@ CHILD_SCALE = [
     (5, _("Ja, helemaal")),
 ]
 
-GRADE_LABELS = {
+GRADE_LABELS: "dict[str, StrOrPromise]" = {
     RespondentType.CHILD: _("Je cijfer voor de hulp"),
     RespondentType.PARENT: _("Uw rapportcijfer voor de hulp"),
     RespondentType.STAFF: _("Je rapportcijfer voor je werk in deze periode"),
 }
-GRADE_HELP = {
+GRADE_HELP: "dict[str, StrOrPromise]" = {
     RespondentType.CHILD: _("1 is heel slecht, 10 is heel goed."),
     RespondentType.PARENT: _("1 is heel slecht, 10 is uitstekend."),
     RespondentType.STAFF: _("1 is heel slecht, 10 is uitstekend."),
 }
-COMMENT_LABELS = {
+COMMENT_LABELS: "dict[str, StrOrPromise]" = {
     RespondentType.CHILD: _("Je opmerking"),
     RespondentType.PARENT: _("Uw opmerking"),
     RespondentType.STAFF: _("Je opmerking"),
 }
-COMMENT_HELP = {
+COMMENT_HELP: "dict[str, StrOrPromise]" = {
     RespondentType.CHILD: _("Wil je nog iets zeggen? Schrijf het hier. Je mag dit ook leeg laten."),
     RespondentType.PARENT: _(
         "Wilt u nog iets kwijt? Bijvoorbeeld wat goed ging of wat beter kan. Noem geen namen."
@@ -46,7 +51,7 @@ COMMENT_HELP = {
         "Wil je nog iets kwijt? Bijvoorbeeld wat goed ging of wat beter kan. Noem geen namen."
     ),
 }
-CHOOSE_ANSWER = {
+CHOOSE_ANSWER: "dict[str, StrOrPromise]" = {
     RespondentType.CHILD: _("Kies een antwoord."),
     RespondentType.PARENT: _("Kies een antwoord bij deze stelling."),
     RespondentType.STAFF: _("Kies een antwoord bij deze stelling."),
@@ -135,6 +140,7 @@ class FreezeChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.freezes = {str(freeze.pk): freeze for freeze in freezes}
         field = self.fields["freeze"]
+        assert isinstance(field, forms.ChoiceField)  # declared above
         field.choices = [
             *(
                 (key, _("Datafreeze %(label)s") % {"label": freeze.label})

@@ -65,7 +65,7 @@ def stratum_predictability(arms: Iterable[str], sizes: Sequence[int]) -> Predict
         elif (lead < 0) == is_bip:
             guessed += 1
         lead += 1 if is_bip else -1
-        following = set()
+        following: set[tuple[int, int, int]] = set()
         for size, bip, control in states:
             if is_bip and bip < size // 2:
                 bip += 1

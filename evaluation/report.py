@@ -52,10 +52,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import (
+    Aggregate,
     BigIntegerField,
     Count,
     DateField,
@@ -88,6 +91,9 @@ from .models import (
     SurveyResponse,
 )
 from .selectors import MIN_CELL_SIZE
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ARMS = (Arm.BIP, Arm.CONTROL)
 CLIENT_TYPES = (RespondentType.CHILD, RespondentType.PARENT)
@@ -238,7 +244,7 @@ class ArmReport:
     curve: KaplanMeierCurve
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrOrPromise:
         return self.arm.label
 
 
@@ -256,7 +262,7 @@ class SurveyTable:
     rows: list[SurveyRow]
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrOrPromise:
         return self.respondent_type.label
 
 
@@ -283,7 +289,7 @@ class LateEntry:
     share: Figure
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrOrPromise:
         return self.arm.label
 
 
@@ -372,7 +378,7 @@ def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
 
 
 def _measurement_totals(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
-    aggregates = {}
+    aggregates: dict[str, Aggregate] = {}
     for arm in ARMS:
         measured = Q(arm=arm, status=MeasurementStatus.MEASURED)
         aggregates[f"measured_{arm}"] = Count("pk", filter=measured)
@@ -461,7 +467,7 @@ def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
     return dict(rows)
 
 
-def _grades(period: ReportPeriod) -> dict[tuple[str, str], dict]:
+def _grades(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
     rows = (
         SurveyResponse.objects.filter(_survey_scope(period, "invitation__"))
         .order_by()
@@ -477,7 +483,7 @@ def _grades(period: ReportPeriod) -> dict[tuple[str, str], dict]:
     return {(row["respondent_type"], row["study_arm"]): row for row in rows}
 
 
-def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], dict]:
+def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], Mapping[str, Any]]:
     rows = (
         SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__"))
         .order_by()
@@ -488,7 +494,7 @@ def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], dict]:
     return {(row["response__respondent_type"], row["study_arm"], row["item"]): row for row in rows}
 
 
-def _late_entry(period: ReportPeriod) -> dict[str, dict]:
+def _late_entry(period: ReportPeriod) -> dict[str, Mapping[str, Any]]:
     """Per allocated arm: outcomes of referrals in the period, and how many were recorded
     more than LATE_ENTRY_DAYS days (Dutch calendar days) after their date."""
     deadline = ExpressionWrapper(
@@ -505,7 +511,7 @@ def _late_entry(period: ReportPeriod) -> dict[str, dict]:
     return {row["itt_arm"]: row for row in rows}
 
 
-def _invitations(period: ReportPeriod) -> dict[tuple[str, str], dict]:
+def _invitations(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
     arm = Conditional(
         When(respondent_type=RespondentType.STAFF, professional__is_bip=True, then=Value(Arm.BIP)),
         When(respondent_type=RespondentType.STAFF, then=Value(Arm.CONTROL)),

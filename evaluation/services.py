@@ -42,7 +42,8 @@ def stratum_key(melding_type: str, school_level: str | None) -> str:
 
 
 def stratum_for(case: Case) -> str:
-    level = case.child.school.level if case.child.school_id else None
+    school = case.child.school
+    level = school.level if school is not None else None
     return stratum_key(case.melding_type, level)
 
 

@@ -110,7 +110,8 @@ def median_from_counts(counts: Iterable[tuple[float, int]]) -> float | None:
         return None
     # 0-based positions of the middle value(s).
     lower_position, upper_position = (n - 1) // 2, n // 2
-    lower = upper = None
+    lower: float | None = None
+    upper: float | None = None
     seen = 0
     for value, count in table:
         if lower is None and lower_position < seen + count:
@@ -119,6 +120,8 @@ def median_from_counts(counts: Iterable[tuple[float, int]]) -> float | None:
             upper = value
             break
         seen += count
+    # n > 0 counts every row of the table, so the loop has set both.
+    assert lower is not None and upper is not None
     return (lower + upper) / 2
 
 

@@ -57,6 +57,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -80,6 +81,9 @@ from .constants import (
     SurveyItem,
 )
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +118,7 @@ def items_for(respondent_type: str) -> tuple[SurveyItem, ...]:
     return STAFF_ITEMS if respondent_type == RespondentType.STAFF else CLIENT_ITEMS
 
 
-def item_text(item: str, respondent_type: str) -> str:
+def item_text(item: str, respondent_type: str) -> StrOrPromise:
     """The statement as the respondent reads it: plain language for the child."""
     if respondent_type == RespondentType.CHILD:
         return CHILD_ITEM_TEXTS[SurveyItem(item)]
@@ -179,8 +183,12 @@ def invitation_for_token(token: str) -> SurveyInvitation:
 
 
 def _arm_at_submission(invitation: SurveyInvitation) -> str:
+    # The invitation_respondent check constraint: a staff invitation names its professional,
+    # any other names its case.
     if invitation.respondent_type == RespondentType.STAFF:
+        assert invitation.professional is not None
         return Arm.BIP if invitation.professional.is_bip else Arm.CONTROL
+    assert invitation.case is not None
     return invitation.case.arm
 
 
@@ -384,7 +392,8 @@ def _invite_locked_cases(cases: list[Case], run: InvitationRun) -> list[Delivery
         respondents = [RespondentType.PARENT]
         if case.child.age_on(today) >= CHILD_SURVEY_MIN_AGE:
             respondents.append(RespondentType.CHILD)
-        links, invitations = {}, []
+        links: dict[str, str] = {}
+        invitations: list[SurveyInvitation] = []
         for respondent in respondents:
             token, digest = new_token()
             links[respondent] = survey_link(token)

@@ -97,8 +97,9 @@ class Variable:
 
     def spss_codes(self) -> dict[str | int, int]:
         """Category code -> its numeric SPSS code."""
-        if all(isinstance(code, int) for code, _label in self.choices):
-            return {code: code for code, _label in self.choices}
+        int_codes = [code for code, _label in self.choices if isinstance(code, int)]
+        if len(int_codes) == len(self.choices):
+            return {code: code for code in int_codes}
         return {code: number for number, (code, _label) in enumerate(self.choices, start=1)}
 
 

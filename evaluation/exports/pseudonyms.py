@@ -14,6 +14,7 @@ pseudonym = hex(HMAC-SHA256(key=RESEARCH_PSEUDONYM_KEY, msg=f"{STUDY_ID}:{kind}:
 
 import hashlib
 import hmac
+from typing import overload
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -49,6 +50,10 @@ class Pseudonymiser:
         # Keying HMAC once and copying it per value is about twice as fast as hmac.new per value.
         self._keyed = hmac.new(key.encode(), digestmod=hashlib.sha256)
 
+    @overload
+    def __call__(self, kind: str, identifier: int | str) -> str: ...
+    @overload
+    def __call__(self, kind: str, identifier: None) -> None: ...
     def __call__(self, kind: str, identifier: int | str | None) -> str | None:
         if identifier is None:
             return None

@@ -49,10 +49,14 @@ from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
 
 logger = logging.getLogger(__name__)
 
-FILE_EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.XLSX: "xlsx", ExportFormat.SAV: "sav"}
+FILE_EXTENSIONS: dict[str, str] = {
+    ExportFormat.CSV: "csv",
+    ExportFormat.XLSX: "xlsx",
+    ExportFormat.SAV: "sav",
+}
 # Share of the progress bar for reading the rows. SPSS collects all rows before pyreadstat
 # writes the file in one call, so reading is only part of its work.
-READING_SHARE = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 70}
+READING_SHARE: dict[str, int] = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 70}
 UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 # An unfinished export that has not started, or not moved on, for this long has most likely no
 # worker (`manage.py db_worker` not running, or killed mid-export). The slowest step seen, SPSS
@@ -176,7 +180,8 @@ def export_create(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE)
         try:
             check_study_end(study_end())
         except StudyEndChanged as error:
-            raise RuleViolation(errors={None: str(error)}) from None
+            non_field: dict[str | None, str] = {None: str(error)}
+            raise RuleViolation(errors=non_field) from None
     parameters = {"study_id": settings.STUDY_ID, "definitions_version": DEFINITIONS_VERSION}
     if freeze is not None:
         parameters |= {

@@ -20,6 +20,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -67,7 +68,7 @@ def survey_page(*methods: str):
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
                 # Not require_http_methods: it logs the path.
-                response = HttpResponseNotAllowed(methods)
+                response: HttpResponseBase = HttpResponseNotAllowed(methods)
             elif request.method == "GET" and request.GET.get("taal") in dict(settings.LANGUAGES):
                 response = _language_redirect(request, request.GET["taal"])
             else:
@@ -77,7 +78,8 @@ def survey_page(*methods: str):
             add_never_cache_headers(response)
             if response.status_code >= 400:
                 # Django's request logger would write the path, and with it the token.
-                response._has_been_logged = True
+                # The private flag django.utils.log.log_response reads; not in django-stubs.
+                response._has_been_logged = True  # type: ignore[attr-defined]
             return response
 
         return login_not_required(csrf_exempt(wrapper))

@@ -61,15 +61,18 @@ class Command(BaseCommand):
         if not output.parent.is_dir():
             raise CommandError(f"--output: de map {output.parent} bestaat niet.")
 
-        export = services.export_create(user=account, dataset=dataset, file_format=file_format)
+        created = services.export_create(user=account, dataset=dataset, file_format=file_format)
         started = time.monotonic()
-        export = services.export_run(export_id=export.pk, chunk_size=chunk_size)
+        export = services.export_run(export_id=created.pk, chunk_size=chunk_size)
         seconds = time.monotonic() - started
+        # None only if the row was deleted meanwhile; nothing else deletes a queued export.
+        assert export is not None
         if export.status != ExportStatus.DONE:
             raise CommandError(f"Export {export.pk} is mislukt: {export.error}")
 
         source = services.export_download(export=export, user=account)
         shutil.copyfile(source, output)
+        assert export.row_count is not None  # export_run sets it when done
         rate = export.row_count / seconds if seconds else 0
         self.stdout.write(
             self.style.SUCCESS(
