@@ -320,20 +320,10 @@ class ExportEvent(AppendOnlyModel):
         return f"{self.export} {self.get_kind_display()}"
 
 
-class Measurement(models.Model):
-    """The three-month snapshot of one case, stored once when the case passes its date.
+class MeasuredFigures(models.Model):
+    """The figures of one case's three-month measurement (defined in `evaluation.definitions`),
+    shared by the daily snapshot (`Measurement`) and the data freezes (`FrozenMeasurement`)."""
 
-    The fields are defined in `evaluation.definitions`; the snapshot command writes them and
-    never changes a stored row, so the report stays reproducible.
-    """
-
-    case = models.OneToOneField(
-        Case,
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="measurement",
-        verbose_name=_("zaak"),
-    )
     arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
     date_received = models.DateField(_("datum melding"))
     measured_on = models.DateField(_("meetdatum"))
@@ -350,6 +340,25 @@ class Measurement(models.Model):
     furthest_stage = models.CharField(_("verste ketenstap"), max_length=20, choices=Stage.choices)
     km_days = models.PositiveIntegerField(_("Kaplan-Meier: dagen"))
     km_event = models.BooleanField(_("Kaplan-Meier: uitkomst bereikt"))
+
+    class Meta:
+        abstract = True
+
+
+class Measurement(MeasuredFigures):
+    """The three-month snapshot of one case, stored once when the case passes its date.
+
+    The fields are defined in `evaluation.definitions`; the snapshot command writes them and
+    never changes a stored row, so the report stays reproducible.
+    """
+
+    case = models.OneToOneField(
+        Case,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="measurement",
+        verbose_name=_("zaak"),
+    )
     definitions_version = models.PositiveSmallIntegerField(_("versie definities"))
     computed_at = models.DateTimeField(_("berekend op"), default=timezone.now)
     # The STUDY_END this row was censored with (empty: no study end). A snapshot made with
@@ -423,7 +432,7 @@ class DataFreeze(models.Model):
         return self.label
 
 
-class FrozenMeasurement(models.Model):
+class FrozenMeasurement(MeasuredFigures):
     """One case's three-month measurement in a data freeze: the fields of `Measurement`."""
 
     freeze = models.ForeignKey(
@@ -432,22 +441,6 @@ class FrozenMeasurement(models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="frozen_measurements", verbose_name=_("zaak")
     )
-    arm = models.CharField(_("arm"), max_length=10, choices=Arm.choices)
-    date_received = models.DateField(_("datum melding"))
-    measured_on = models.DateField(_("meetdatum"))
-    status = models.CharField(_("status"), max_length=12, choices=MeasurementStatus.choices)
-    suitable = models.BooleanField(_("passende uitkomst binnen drie maanden"), null=True)
-    outcome_category = models.CharField(
-        _("uitkomst op de meetdatum"), max_length=30, choices=OutcomeCategory.choices, blank=True
-    )
-    days_to_outcome = models.PositiveIntegerField(_("dagen tot uitkomst"), null=True)
-    days_to_first_contact = models.PositiveIntegerField(_("dagen tot eerste contact"), null=True)
-    distinct_professionals = models.PositiveSmallIntegerField(_("aantal professionals"))
-    handovers = models.PositiveSmallIntegerField(_("aantal overdrachten"))
-    contacts = models.PositiveIntegerField(_("aantal contacten"))
-    furthest_stage = models.CharField(_("verste ketenstap"), max_length=20, choices=Stage.choices)
-    km_days = models.PositiveIntegerField(_("Kaplan-Meier: dagen"))
-    km_event = models.BooleanField(_("Kaplan-Meier: uitkomst bereikt"))
 
     class Meta:
         verbose_name = _("meting in een datafreeze")
