@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .constants import Arm, RespondentType
+from .periods import MonthPeriodFormMixin
 from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
 
 if TYPE_CHECKING:
@@ -154,6 +155,11 @@ class FreezeChoiceForm(forms.Form):
         """The chosen DataFreeze, or None for the daily snapshot; call after is_valid()."""
         key = self.cleaned_data.get("freeze") or next(iter(self.freezes), DAILY_SNAPSHOT)
         return self.freezes.get(key)
+
+
+class ReportPeriodForm(MonthPeriodFormMixin, forms.Form):
+    """The report's period: whole months `van` to `tot` (both included); empty bounds are the
+    study's. The report widens it to whole disclosure blocks (`disclosure.period_blocks`)."""
 
 
 class AllocationForm(forms.Form):

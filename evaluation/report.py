@@ -78,10 +78,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Outcome
 
+from . import baseline as baseline_module
+from . import estimates as estimates_module
 from . import statistics
 from .arms import allocated_arm, has_deviation
 from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
 from .definitions import CENSORED_STATUSES, MeasurementStatus
+from .disclosure import DisclosureTable, PeriodBlocks, period_blocks
 from .models import (
     DataFreeze,
     FrozenMeasurement,
@@ -94,6 +97,8 @@ from .selectors import MIN_CELL_SIZE
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from .periods import MonthPeriod
 
 ARMS = (Arm.BIP, Arm.CONTROL)
 CLIENT_TYPES = (RespondentType.CHILD, RespondentType.PARENT)
@@ -190,6 +195,10 @@ class ReportPeriod:
 
     date_from: datetime.date | None
     date_to: datetime.date | None
+
+    @classmethod
+    def from_months(cls, months: MonthPeriod) -> ReportPeriod:
+        return cls(date_from=months.first_day, date_to=months.last_day)
 
     def q(self, field_name: str) -> Q:
         condition = Q()
@@ -306,6 +315,7 @@ class EvaluationReport:
     late_entry: list[LateEntry] = field(default_factory=list)
     min_cell_size: int = MIN_CELL_SIZE
     km_table_days: tuple[int, ...] = field(default=KM_TABLE_DAYS)
+    effects: EffectSection | None = None
 
     @property
     def km_rows(self) -> list[dict]:
@@ -552,9 +562,135 @@ def _curve(arm: str, groups: list[tuple[int, bool, int]]) -> KaplanMeierCurve:
     return KaplanMeierCurve(arm=arm, n=n, steps=shown, table=table)
 
 
-def evaluation_report(period: ReportPeriod, freeze: DataFreeze | None = None) -> EvaluationReport:
+@dataclass(frozen=True)
+class Table1Row:
+    label: object
+    cells: list[CountCell]  # one per arm, in ARMS order
+
+
+@dataclass(frozen=True)
+class Table1Variable:
+    key: str
+    label: object
+    rows: list[Table1Row]
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One stratum of the forest plot; `shown` False when its counts must stay hidden."""
+
+    label: str
+    n: list[CountCell]  # measured per arm
+    suitable: list[Figure]  # per arm
+    estimate: estimates_module.Estimate
+    shown: bool
+
+
+@dataclass(frozen=True)
+class EffectSection:
+    """The between-arm estimates (ITT) with what the disclosure control lets through."""
+
+    estimates: estimates_module.EffectEstimates
+    risk_shown: bool  # the risk difference and ratio (both arms' rates are shown)
+    table1: list[Table1Variable]
+    forest: list[ForestRow]
+
+
+def _page_table(
+    flow: Mapping[str, Any],
+    totals: Mapping[str, Any],
+    surveyed: Mapping[str, int],
+    invitations: Mapping[tuple[str, str], Mapping[str, Any]],
+    late: Mapping[str, Mapping[str, Any]],
+    baseline: Mapping[tuple[str, str, str], int] | None,
+    effects: estimates_module.EffectEstimates | None,
+) -> DisclosureTable:
+    """Every count the page prints or lets derive, with the sums between them."""
+    table = DisclosureTable(MIN_CELL_SIZE)
+    table.add("referred", flow["referred"])
+    table.add("unallocated", flow["unallocated"])
+    for arm in ARMS:
+        table.add(f"allocated_{arm}", flow[f"allocated_{arm}"])
+    table.add_sum("referred", ["unallocated", *(f"allocated_{arm}" for arm in ARMS)])
+    for arm in ARMS:
+        table.add(f"pending_{arm}", flow[f"pending_{arm}"])
+        table.add(f"deviation_{arm}", flow[f"deviation_{arm}"])
+        table.add(f"measured_{arm}", totals[f"measured_{arm}"])
+        table.add(f"censored_{arm}", totals[f"censored_{arm}"])
+        parts = [f"pending_{arm}", f"measured_{arm}", f"censored_{arm}"]
+        if sum(table.values[key] for key in parts) == table.values[f"allocated_{arm}"]:
+            table.add_sum(f"allocated_{arm}", parts)
+        table.add(f"suitable_{arm}", totals[f"suitable_{arm}"])
+        table.add_sum(f"measured_{arm}", [f"suitable_{arm}"], remainder=f"not_suitable_{arm}")
+        table.add(f"no_contact_{arm}", totals[f"no_contact_{arm}"])
+        table.add_sum(f"measured_{arm}", [f"no_contact_{arm}"], remainder=f"contacted_{arm}")
+        table.add(f"surveyed_{arm}", surveyed.get(arm, 0))
+        row = late.get(arm, {})
+        table.add(f"outcomes_{arm}", row.get("outcomes", 0))
+        table.add(f"late_{arm}", row.get("late", 0))
+        table.add_sum(f"outcomes_{arm}", [f"late_{arm}"], remainder=f"on_time_{arm}")
+        for respondent_type in RespondentType:
+            invited = invitations.get((respondent_type, arm), {"invited": 0, "responded": 0})
+            key = f"{respondent_type}_{arm}"
+            table.add(f"invited_{key}", invited["invited"])
+            table.add(f"responded_{key}", invited["responded"])
+            table.add_sum(f"invited_{key}", [f"responded_{key}"], remainder=f"silent_{key}")
+    if baseline is not None:
+        for variable in baseline_module.variables():
+            for arm in ARMS:
+                parts = []
+                for category in variable.categories:
+                    key = f"t1_{variable.key}_{category.key}_{arm}"
+                    table.add(key, baseline.get((variable.key, category.key, arm), 0))
+                    parts.append(key)
+                table.add_sum(f"allocated_{arm}", parts)
+    if effects is not None:
+        for arm in ARMS:
+            measured_parts, suitable_parts = [], []
+            for index, stratum in enumerate(effects.strata):
+                n, events = (
+                    (stratum.n_bip, stratum.events_bip)
+                    if arm == Arm.BIP
+                    else (stratum.n_control, stratum.events_control)
+                )
+                table.add(f"s{index}_measured_{arm}", n)
+                table.add(f"s{index}_suitable_{arm}", events)
+                table.add_sum(
+                    f"s{index}_measured_{arm}",
+                    [f"s{index}_suitable_{arm}"],
+                    remainder=f"s{index}_not_suitable_{arm}",
+                )
+                measured_parts.append(f"s{index}_measured_{arm}")
+                suitable_parts.append(f"s{index}_suitable_{arm}")
+            if (
+                effects.strata
+                and sum(table.values[k] for k in measured_parts)
+                == (table.values[f"measured_{arm}"])
+            ):
+                table.add_sum(f"measured_{arm}", measured_parts)
+                table.add_sum(f"suitable_{arm}", suitable_parts)
+    return table
+
+
+def _cell(table: DisclosureTable, key: str) -> CountCell:
+    return CountCell(value=table.value(key))
+
+
+def _rate(table: DisclosureTable, numerator: str, denominator: str) -> Figure:
+    if not table.rate_shown(numerator, denominator):
+        return SUPPRESSED
+    return proportion_figure(table.values[numerator], table.values[denominator])
+
+
+def evaluation_report(
+    period: ReportPeriod,
+    freeze: DataFreeze | None = None,
+    *,
+    with_effects: bool = True,
+) -> EvaluationReport:
     """BIP against control for the referrals received in `period`, measured in `freeze` (None:
-    the daily snapshot). Nine queries."""
+    the daily snapshot). Nine queries, and four more for the effect estimates and Table 1
+    (`with_effects`). Every count goes through the page's disclosure control."""
     flow = _case_flow(period, freeze)
     totals = _measurement_totals(period, freeze)
     km = _km_groups(period, freeze)
@@ -564,28 +700,34 @@ def evaluation_report(period: ReportPeriod, freeze: DataFreeze | None = None) ->
     grades = _grades(period)
     scores = _scores(period)
     invitations = _invitations(period)
+    effects = estimates_module.effect_estimates(period, freeze) if with_effects else None
+    baseline = baseline_module.baseline_counts(period) if with_effects else None
+    table = _page_table(flow, totals, surveyed, invitations, late, baseline, effects)
 
     arms = []
     for arm in ARMS:
         measured = totals[f"measured_{arm}"]
+        means_shown = table.shown(f"measured_{arm}")
         arms.append(
             ArmReport(
                 arm=arm,
-                allocated=count_cell(flow[f"allocated_{arm}"]),
-                not_yet_measured=count_cell(flow[f"pending_{arm}"]),
-                deviations=count_cell(flow[f"deviation_{arm}"]),
-                measured=count_cell(measured),
-                censored=count_cell(totals[f"censored_{arm}"]),
-                surveyed=count_cell(surveyed.get(arm, 0)),
-                suitable=proportion_figure(totals[f"suitable_{arm}"], measured),
+                allocated=_cell(table, f"allocated_{arm}"),
+                not_yet_measured=_cell(table, f"pending_{arm}"),
+                deviations=_cell(table, f"deviation_{arm}"),
+                measured=_cell(table, f"measured_{arm}"),
+                censored=_cell(table, f"censored_{arm}"),
+                surveyed=_cell(table, f"surveyed_{arm}"),
+                suitable=_rate(table, f"suitable_{arm}", f"measured_{arm}"),
                 first_contact_median=median_figure(first_contact.get(arm, [])),
-                no_contact=count_cell(totals[f"no_contact_{arm}"]),
+                no_contact=_cell(table, f"no_contact_{arm}"),
                 means={
                     name: mean_figure(
                         measured,
                         _int(totals[f"sum_{name}_{arm}"]),
                         _int(totals[f"sumsq_{name}_{arm}"]),
                     )
+                    if means_shown
+                    else SUPPRESSED
                     for name in MEANS
                 },
                 curve=_curve(arm, km.get(arm, [])),
@@ -621,29 +763,70 @@ def evaluation_report(period: ReportPeriod, freeze: DataFreeze | None = None) ->
             )
         )
 
-    response_rates = []
-    for respondent_type in RespondentType:
-        per_arm = [
-            invitations.get((respondent_type, arm), {"invited": 0, "responded": 0}) for arm in ARMS
-        ]
-        response_rates.append(
-            ResponseRate(
-                respondent_type=respondent_type,
-                arms=[
-                    ResponseCells(
-                        invited=count_cell(row["invited"]),
-                        responded=count_cell(row["responded"]),
-                        rate=proportion_figure(row["responded"], row["invited"]),
+    response_rates = [
+        ResponseRate(
+            respondent_type=respondent_type,
+            arms=[
+                ResponseCells(
+                    invited=_cell(table, f"invited_{respondent_type}_{arm}"),
+                    responded=_cell(table, f"responded_{respondent_type}_{arm}"),
+                    rate=_rate(
+                        table,
+                        f"responded_{respondent_type}_{arm}",
+                        f"invited_{respondent_type}_{arm}",
+                    ),
+                )
+                for arm in ARMS
+            ],
+        )
+        for respondent_type in RespondentType
+    ]
+
+    effect_section = None
+    if effects is not None and baseline is not None:
+        effect_section = EffectSection(
+            estimates=effects,
+            risk_shown=all(table.rate_shown(f"suitable_{arm}", f"measured_{arm}") for arm in ARMS),
+            table1=[
+                Table1Variable(
+                    key=variable.key,
+                    label=variable.label,
+                    rows=[
+                        Table1Row(
+                            label=category.label,
+                            cells=[
+                                _cell(table, f"t1_{variable.key}_{category.key}_{arm}")
+                                for arm in ARMS
+                            ],
+                        )
+                        for category in variable.categories
+                    ],
+                )
+                for variable in baseline_module.variables()
+            ],
+            forest=[
+                ForestRow(
+                    label=stratum.label,
+                    n=[_cell(table, f"s{index}_measured_{arm}") for arm in ARMS],
+                    suitable=[
+                        _rate(table, f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}")
+                        for arm in ARMS
+                    ],
+                    estimate=stratum.risk_difference,
+                    shown=all(
+                        table.rate_shown(f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}")
+                        for arm in ARMS
                     )
-                    for row in per_arm
-                ],
-            )
+                    and stratum.risk_difference.computable,
+                )
+                for index, stratum in enumerate(effects.strata)
+            ],
         )
 
     return EvaluationReport(
         period=period,
-        referred=count_cell(flow["referred"]),
-        unallocated=count_cell(flow["unallocated"]),
+        referred=_cell(table, "referred"),
+        unallocated=_cell(table, "unallocated"),
         arms=arms,
         satisfaction=satisfaction,
         response_rates=response_rates,
@@ -652,14 +835,13 @@ def evaluation_report(period: ReportPeriod, freeze: DataFreeze | None = None) ->
         late_entry=[
             LateEntry(
                 arm=arm,
-                outcomes=count_cell(late.get(arm, {}).get("outcomes", 0)),
-                late=count_cell(late.get(arm, {}).get("late", 0)),
-                share=proportion_figure(
-                    late.get(arm, {}).get("late", 0), late.get(arm, {}).get("outcomes", 0)
-                ),
+                outcomes=_cell(table, f"outcomes_{arm}"),
+                late=_cell(table, f"late_{arm}"),
+                share=_rate(table, f"late_{arm}", f"outcomes_{arm}"),
             )
             for arm in ARMS
         ],
+        effects=effect_section,
     )
 
 
@@ -702,13 +884,58 @@ def data_stamp() -> str:
 def evaluation_report_cached(
     period: ReportPeriod, freeze: DataFreeze | None = None
 ) -> EvaluationReport:
-    """`evaluation_report`, reused while the data it was computed from is unchanged."""
+    """`evaluation_report` (with the effect estimates and Table 1), reused while the data it
+    was computed from is unchanged."""
     from django.core.cache import cache
 
     source = freeze.pk if freeze else "snapshot"
-    key = f"evaluation-report:{period.date_from}:{period.date_to}:{source}:{data_stamp()}"
+    key = f"evaluation-report:v2:{period.date_from}:{period.date_to}:{source}:{data_stamp()}"
     report = cache.get(key)
     if report is None:
         report = evaluation_report(period, freeze)
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
+
+
+# ---------------------------------------------------------------------------- period blocks
+
+
+def monthly_referrals(since: datetime.date | None = None) -> dict[datetime.date, dict[str, int]]:
+    """Referrals per month of `date_received` and allocated (ITT) arm ("" = not allocated), from
+    the month `since` on (None: all). One GROUP BY query, at most months x 3 rows."""
+    from django.db.models.functions import TruncMonth
+
+    cases = Case.objects.all()
+    if since is not None:
+        cases = cases.filter(date_received__gte=since)
+    rows = (
+        cases.order_by()
+        .annotate(
+            month=TruncMonth("date_received", output_field=DateField()), itt_arm=allocated_arm()
+        )
+        .values_list("month", "itt_arm")
+        .annotate(n=Count("pk"))
+    )
+    monthly: dict[datetime.date, dict[str, int]] = defaultdict(dict)
+    for month, arm, n in rows:
+        if isinstance(month, datetime.datetime):  # some backends hand back a datetime
+            month = month.date()
+        group = arm if arm in ARMS else ""
+        monthly[month][group] = monthly[month].get(group, 0) + n
+    return dict(monthly)
+
+
+def referral_blocks() -> PeriodBlocks:
+    """The disclosure blocks of months (`disclosure.period_blocks`) over the referrals since the
+    study start's month, reused while the data is unchanged (the report's `data_stamp`)."""
+    from django.core.cache import cache
+
+    from .periods import earliest_month
+
+    since = earliest_month()
+    key = f"evaluation-blocks:v1:{since}:{data_stamp()}"
+    blocks = cache.get(key)
+    if blocks is None:
+        blocks = period_blocks(monthly_referrals(since), MIN_CELL_SIZE)
+        cache.set(key, blocks, REPORT_CACHE_SECONDS)
+    return blocks

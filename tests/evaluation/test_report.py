@@ -15,6 +15,7 @@ from evaluation.report import (
     data_stamp,
     evaluation_report,
     evaluation_report_cached,
+    proportion_figure,
 )
 from tests.factories import (
     AllocationFactory,
@@ -159,8 +160,12 @@ def test_flow(world):
     assert (bip.arm, control.arm) == (Arm.BIP, Arm.CONTROL)
     assert report.referred.value == 26
     assert report.unallocated.suppressed  # 2
-    assert bip.allocated.value == 13 and control.allocated.value == 11
-    assert bip.measured.value == 10 and control.measured.value == 6
+    # Secondary suppression: referred - BIP - control would give the 2 not allocated, so the
+    # smaller arm (11) is hidden too.
+    assert bip.allocated.value == 13 and control.allocated.suppressed
+    # BIP: pending 1 + censored 2 = 13 - measured; hidden together they would sum to 3, so
+    # measured (10) is hidden with them.
+    assert bip.measured.suppressed and control.measured.value == 6
     assert bip.censored.suppressed and control.censored.suppressed  # 2 and 0
     assert bip.not_yet_measured.suppressed  # 1
     assert control.not_yet_measured.value == 5
@@ -170,10 +175,12 @@ def test_flow(world):
 
 def test_suitable_outcome_with_wilson_interval(world):
     bip, control = evaluation_report(PERIOD).arms
-    assert bip.suitable.value == 0.8 and bip.suitable.n == 10
-    assert bip.suitable.low == pytest.approx(0.4902, abs=1e-4)
-    assert bip.suitable.high == pytest.approx(0.9433, abs=1e-4)
-    assert control.suitable.value == 0.5 and control.suitable.n == 6
+    # On the page: BIP 8 of 10 leaves 2 without a suitable outcome, control 3 of 6: hidden.
+    assert bip.suitable.suppressed and control.suitable.suppressed
+    figure = proportion_figure(8, 10)
+    assert figure.value == 0.8 and figure.n == 10
+    assert figure.low == pytest.approx(0.4902, abs=1e-4)
+    assert figure.high == pytest.approx(0.9433, abs=1e-4)
 
 
 def test_first_contact_and_means(world):
@@ -183,8 +190,8 @@ def test_first_contact_and_means(world):
     assert control.first_contact_median.value == 7  # 3 5 7 9 11
     assert control.no_contact.suppressed  # 1
 
-    assert bip.means["distinct_professionals"].value == 1
-    assert bip.means["distinct_professionals"].low == bip.means["distinct_professionals"].high == 1
+    # BIP's measured count is hidden (secondary), so are its means (they print n).
+    assert all(figure.suppressed for figure in bip.means.values())
     professionals = control.means["distinct_professionals"]
     assert professionals.value == pytest.approx(14 / 6)
     assert (professionals.low, professionals.high) == pytest.approx((1.47646, 3.19020), abs=1e-5)
@@ -194,7 +201,6 @@ def test_first_contact_and_means(world):
     contacts = control.means["contacts"]
     assert contacts.value == 5.5
     assert (contacts.low, contacts.high) == pytest.approx((3.53667, 7.46333), abs=1e-5)
-    assert bip.means["contacts"].value == 5
 
 
 def test_kaplan_meier(world):
@@ -245,8 +251,9 @@ def test_satisfaction_and_response_rates(world):
 
     rates = {rate.respondent_type: rate for rate in report.response_rates}
     bip_parents = rates[RespondentType.PARENT].arms[0]
-    assert (bip_parents.invited.value, bip_parents.responded.value) == (8, 5)
-    assert bip_parents.rate.value == 5 / 8
+    # 8 invited, 5 responded: the 3 who did not would follow, so the 5 and the rate are hidden.
+    assert bip_parents.invited.value == 8 and bip_parents.responded.suppressed
+    assert bip_parents.rate.suppressed
     assert rates[RespondentType.PARENT].arms[1].rate.suppressed  # 3 invitations
     assert rates[RespondentType.STAFF].arms[0].invited.value == 5
     assert rates[RespondentType.STAFF].arms[1].invited.suppressed
@@ -254,7 +261,8 @@ def test_satisfaction_and_response_rates(world):
 
 def test_open_period_includes_everything(world):
     report = evaluation_report(ReportPeriod(None, None))
-    assert report.arms[0].measured.value == 15
+    narrow = evaluation_report(PERIOD)
+    assert report.referred.value > narrow.referred.value
 
 
 def test_small_arm_is_suppressed_everywhere():
@@ -269,8 +277,8 @@ def test_small_arm_is_suppressed_everywhere():
     assert all(figure.suppressed for figure in bip.means.values())
     assert not bip.curve.drawn and bip.curve.steps == []
     assert all(cell.suppressed for cell in bip.curve.table)
-    # Five is enough.
-    assert control.measured.value == 5 and control.suitable.value == 0
+    # Five is enough for a count; 0 of 5 suitable is a count under 5, so the rate is hidden.
+    assert control.measured.value == 5 and control.suitable.suppressed
     assert control.curve.drawn
 
 
@@ -302,7 +310,8 @@ def test_query_count_does_not_grow_with_the_data():
     with CaptureQueriesContext(connection) as large:
         report = evaluation_report(PERIOD)
     assert report.arms[0].measured.value == 23
-    assert len(small.captured_queries) == len(large.captured_queries) == 9
+    # 9 for the figures, 3 for the effect estimates, 1 for Table 1.
+    assert len(small.captured_queries) == len(large.captured_queries) == 13
 
 
 def test_the_cached_report_is_reused_until_new_data_arrives():

@@ -70,10 +70,13 @@ def test_researcher_sees_both_arms(logged_in):
     response = logged_in.get(URL)
     assert response.status_code == 200
     bip, control = response.context["report"].arms
-    assert (bip.measured.value, control.measured.value) == (6, 5)
+    assert control.measured.value == 5
+    # 6 of 6 suitable would say that every BIP child had a suitable outcome: hidden, and
+    # with it (secondary suppression) the measured count it would be derived from.
+    assert bip.suitable.suppressed and bip.measured.suppressed
     page = text(response)
     assert "BIP-arm" in page and "Controlearm" in page
-    assert "100,0&nbsp;%" in page  # BIP suitable, Dutch decimal comma
+    assert "100,0&nbsp;%" not in page
     assert 'role="img"' in page and 'aria-labelledby="km-chart-title km-chart-desc"' in page
     assert page.count('class="kk-km__line kk-km__line--bip"') == 2  # curve and legend
     assert "{# exports link: added by export helper #}" not in page  # a template comment
@@ -106,39 +109,78 @@ def test_default_period_is_the_study_period(logged_in):
     report = response.context["report"]
     assert (report.period.date_from, report.period.date_to) == (D(2024, 1, 1), D(2024, 12, 31))
     assert report.arms[0].measured.value == 5
-    assert 'value="2024-01-01"' in text(response) and 'value="2024-12-31"' in text(response)
+    page = text(response)
+    assert 'type="month" name="van" value="2024-01"' in page
+    assert 'type="month" name="tot" value="2024-12"' in page
+    assert 'id="period-widened"' not in page
 
 
-def test_period_filter(logged_in):
+def test_period_filter_takes_whole_months(logged_in):
     measured(Arm.BIP, 5, received=D(2024, 3, 1))
-    measured(Arm.BIP, 6, received=D(2024, 5, 1))
-    response = logged_in.get(URL, {"date_from": "2024-04-01", "date_to": "2024-06-30"})
+    measured(Arm.BIP, 6, received=D(2024, 5, 31))
+    response = logged_in.get(URL, {"van": "2024-05", "tot": "2024-06"})
     assert response.status_code == 200
-    assert response.context["report"].arms[0].measured.value == 6
-    # Dutch notation is accepted too, and an empty field falls back on the study period.
-    response = logged_in.get(URL, {"date_from": "01-03-2024", "date_to": ""})
+    report = response.context["report"]
+    assert (report.period.date_from, report.period.date_to) == (D(2024, 5, 1), D(2024, 6, 30))
+    assert report.arms[0].measured.value == 6
+    assert not response.context["widened"]
+    # An empty field falls back on the study's bound.
+    response = logged_in.get(URL, {"van": "2024-03", "tot": ""})
     report = response.context["report"]
     assert (report.period.date_from, report.period.date_to) == (D(2024, 3, 1), D(2024, 12, 31))
     assert report.arms[0].measured.value == 11
 
 
+def test_a_month_with_too_few_referrals_is_widened_to_its_block(logged_in):
+    measured(Arm.BIP, 5, received=D(2024, 3, 10))
+    measured(Arm.CONTROL, 5, received=D(2024, 3, 11))
+    measured(Arm.BIP, 1, received=D(2024, 4, 2))  # one BIP referral in April
+    measured(Arm.BIP, 5, received=D(2024, 6, 2))
+    april = logged_in.get(URL, {"van": "2024-04", "tot": "2024-04"})
+    assert april.status_code == 200
+    assert april.context["widened"]
+    months = april.context["months"]
+    # March closes a block (5 and 5); April's single BIP referral stays open until June's
+    # referrals close the next block: April alone cannot be asked.
+    assert (months.first_month, months.last_month) == (D(2024, 4, 1), D(2024, 6, 1))
+    page = text(april)
+    assert 'id="period-widened"' in page
+    assert f"U vroeg om {april.context['requested_period'].label()}" in page
+    assert f"het rapport toont {months.label()}" in page
+    # The period-differencing attack: March-April minus March would isolate April's single
+    # referral. March-April is widened to March-June, so the difference is a whole block.
+    march = logged_in.get(URL, {"van": "2024-03", "tot": "2024-03"})
+    assert not march.context["widened"]
+    both = logged_in.get(URL, {"van": "2024-03", "tot": "2024-04"})
+    assert both.context["months"].last_month == D(2024, 6, 1)
+    difference = both.context["report"].referred.value - march.context["report"].referred.value
+    assert difference == 6
+    # The typed months stay in the form, the shown period is named in the text.
+    assert 'name="van" value="2024-04"' in page
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"date_from": "31-02-2024"}, "Vul een geldige datum in"),
-        ({"date_to": "morgen"}, "Vul een geldige datum in"),
-        ({"date_from": "99999999999999999999"}, "Vul een geldige datum in"),
-        ({"date_from": "2024-06-01", "date_to": "2024-01-31"}, "De einddatum ligt vóór"),
+        ({"van": "2024-13"}, "Vul een maand in als jaar-maand"),
+        ({"tot": "morgen"}, "Vul een maand in als jaar-maand"),
+        ({"van": "99999999999999999999"}, "Vul een maand in als jaar-maand"),
+        ({"van": "2024-03-01"}, "Vul een maand in als jaar-maand"),
+        ({"van": "2024-06", "tot": "2024-01"}, "De laatste maand ligt vóór de eerste"),
+        ({"van": "2023-06"}, "De studie begon in"),
+        ({"tot": "2999-01"}, "latere maanden hebben nog geen gegevens"),
+        ({"freeze": "999"}, "Kies een van de datafreezes"),
     ],
 )
-def test_bad_dates_answer_400_and_keep_what_was_typed(logged_in, params, message):
+def test_bad_input_answers_400_and_keeps_what_was_typed(logged_in, params, message):
     response = logged_in.get(URL, params)
     assert response.status_code == 400
     page = text(response)
     assert message in page
     assert "Er ging iets mis" in page  # the error summary
-    for value in params.values():
-        assert f'value="{value}"' in page
+    for name, value in params.items():
+        if name != "freeze":
+            assert f'name="{name}" value="{value}"' in page
     assert "report" not in response.context
 
 
@@ -168,8 +210,10 @@ def test_small_cells_show_less_than_five_never_the_number(logged_in):
         page.index('id="flow-caption"') : page.index("</table>", page.index("flow-caption"))
     ]
     allocated = re.search(r"Toegewezen \(n\)</th>(.*?)</tr>", flow).group(1)
-    assert "&lt;&nbsp;5" in allocated and ">7<" in allocated
-    assert ">4<" not in allocated
+    # BIP 4 is hidden; with 0 not allocated the control arm would give it back as
+    # referred - 7 - 0, so the control arm (7) is hidden too.
+    assert "&lt;&nbsp;5" in allocated
+    assert ">4<" not in allocated and ">7<" not in allocated
     # The BIP curve is not drawn; the control curve is.
     assert 'kk-km__line--bip" d=' not in page
     assert 'kk-km__line--controle" d=' in page
@@ -188,8 +232,10 @@ def test_query_count_does_not_grow_with_the_data(logged_in):
     measured(Arm.CONTROL, 30, received=D(2024, 5, 1), suitable=False)
     with CaptureQueriesContext(connection) as large:
         assert logged_in.get(URL).status_code == 200
-    # 12, plus late entry, the freeze picker and the snapshot's STUDY_END check.
-    assert len(small.captured_queries) == len(large.captured_queries) <= 15
+    # 12, plus late entry, the freeze picker and the snapshot's STUDY_END check, plus 3 for
+    # the effect estimates and 1 for Table 1, plus 2 for the disclosure blocks of months (the
+    # data stamp of their cache key and the referrals per month and arm).
+    assert len(small.captured_queries) == len(large.captured_queries) <= 21
 
 
 # ------------------------------------------------------------------------- the chart
@@ -207,3 +253,116 @@ def test_km_chart_paths():
     assert len(chart["lines"]) == 1
     # Day 0 at x = 52; 23 days of 92 = a quarter of 560 units; half reached: y = 16 + 130.
     assert chart["lines"][0]["path"] == "M52.0,276.0H192.0V146.0H332.0"
+
+
+# ------------------------------------------------------------------------- effect estimates
+
+
+def _between(page: str, start: str, end: str = "</table>") -> str:
+    index = page.index(start)
+    return page[index : page.index(end, index)]
+
+
+def test_estimates_table1_and_forest_plot_are_shown_with_itt_and_source(logged_in):
+    measured(Arm.BIP, 10)
+    measured(Arm.BIP, 5, suitable=False)
+    measured(Arm.CONTROL, 5)
+    measured(Arm.CONTROL, 10, suitable=False)
+    # Cases not yet measured: without them, allocated = measured + 0 pending + 0 censored
+    # would let the hidden zeros be derived, and the measured counts would be hidden too.
+    for arm in (Arm.BIP, Arm.CONTROL):
+        CaseFactory.create_batch(5, arm=arm, date_received=MARCH)
+    response = logged_in.get(URL)
+    assert response.context["risk_shown"]
+    page = text(response)
+    estimates = _between(page, 'id="estimates"')
+    # 10/15 - 5/15 = 33.3 percentage points.
+    risk = re.search(r'id="estimate-risk-difference">(.*?)</tr>', estimates).group(1)
+    assert "33,3&nbsp;procentpunt" in risk
+    assert re.search(r"\(-?\d+,\d tot -?\d+,\d\)", risk)  # the Newcombe interval
+    assert "2,00" in re.search(r'id="estimate-risk-ratio">(.*?)</tr>', estimates).group(1)
+    assert "Cox, gestratificeerd naar lotingsstratum" in estimates
+    assert "p = " in re.search(r'id="estimate-logrank">(.*?)</tr>', estimates).group(1)
+    assert "Mediaan aantal dagen tot eerste contact, BIP-arm" in estimates
+    # Every figure names ITT and its source: no freeze here.
+    assert page.count("ITT (naar toegewezen arm), metingen: actuele metingen, geen bevriezing") >= 4
+    # Table 1 by arm: the school level categories add up to the 15 cases of each arm.
+    table1 = _between(page, 'id="table1"')
+    assert "Tabel 1: kenmerken bij de melding per toegewezen arm (ITT)" in table1
+    # The forest plot: an SVG with a title and description, and its data table.
+    assert 'aria-labelledby="forest-chart-title forest-chart-desc"' in page
+    assert "Forest plot: risicoverschil BIP min controle per lotingsstratum" in page
+    forest = _between(page, 'id="forest-table"')
+    assert "Alle strata samen" in forest and "33,3&nbsp;procentpunt" in forest
+    assert 'class="kk-forest__diamond"' in page
+    assert "style=" not in _between(page, 'id="forest-heading"', "</section>")
+
+
+def test_estimates_hide_what_the_disclosure_control_hides(logged_in):
+    # 6 of 6 BIP suitable: the BIP rate is hidden, so the risk difference and ratio are too
+    # (they would give it back); the hazard ratio with a 4-case arm cannot be computed.
+    measured(Arm.BIP, 6)
+    measured(Arm.CONTROL, 5, suitable=False)
+    response = logged_in.get(URL)
+    assert not response.context["risk_shown"]
+    page = text(response)
+    estimates = _between(page, 'id="estimates"')
+    risk = re.search(r'id="estimate-risk-difference">(.*?)</tr>', estimates).group(1)
+    assert "n &lt;&nbsp;5" in risk and "procentpunt" not in risk
+    assert "procentpunt" not in re.search(r'id="estimate-risk-ratio">(.*?)</tr>', estimates).group(
+        1
+    )
+    # Means of the arms are hidden with the measured count: so are their differences.
+    assert "n &lt;&nbsp;5" in re.search(r'id="estimate-contacts">(.*?)</tr>', estimates).group(1)
+    assert "100,0&nbsp;%" not in page
+
+
+def test_an_estimate_that_cannot_be_computed_shows_its_reason(logged_in):
+    measured(Arm.BIP, 4)
+    measured(Arm.CONTROL, 7, suitable=False)
+    estimates = _between(text(logged_in.get(URL)), 'id="estimates"')
+    hazard = re.search(r'id="estimate-hazard-ratio">(.*?)</tr>', estimates).group(1)
+    assert "niet te berekenen: minder dan 5 zaken in een arm" in hazard
+
+
+def test_the_report_names_the_freeze(logged_in, researcher):
+    from evaluation.freezes import freeze_create
+
+    measured(Arm.BIP, 5)
+    measured(Arm.CONTROL, 5)
+    freeze = freeze_create(label="T1", actor=researcher, study_end=D(2024, 12, 31))
+    page = text(logged_in.get(URL))
+    assert "ITT (naar toegewezen arm), metingen: datafreeze T1." in page
+    link = re.search(r'id="recommendation-link" href="([^"]+)"', page).group(1)
+    assert link == (
+        f"{reverse('evaluation:recommendation')}?van=2024-01&amp;tot=2024-12&amp;freeze={freeze.pk}"
+    )
+
+
+def test_forest_chart_coordinates():
+    from evaluation.estimates import Estimate
+    from evaluation.report import CountCell, ForestRow
+    from evaluation.views.report import forest_chart
+
+    shown = ForestRow(
+        label="Verzuim, vo",
+        n=[CountCell(10), CountCell(10)],
+        suitable=[],
+        estimate=Estimate(value=0.2, low=-0.1, high=0.45),
+        shown=True,
+    )
+    hidden = ForestRow(
+        label="Thuiszitter, po",
+        n=[CountCell(None), CountCell(None)],
+        suitable=[],
+        estimate=Estimate(value=0.9, low=0.5, high=1.0),
+        shown=False,
+    )
+    chart = forest_chart([shown, hidden], Estimate(value=0.1, low=0.0, high=0.2))
+    # The axis runs from -10 to 50 points in steps of 10 over 340 units from x = 270.
+    assert [tick["points"] for tick in chart["ticks"]] == [-10, 0, 10, 20, 30, 40, 50]
+    assert chart["zero_x"] == "326.7"
+    first, second, overall = chart["rows"]
+    assert (first["x"], first["x_low"], first["x_high"]) == ("440.0", "270.0", "581.7")
+    assert not second["drawn"]  # a hidden stratum gets no mark, and its CI stays off the axis
+    assert overall["overall"] and overall["x"] == "383.3"

@@ -1,0 +1,170 @@
+"""Table 1: the referrals' characteristics at referral, by allocated (ITT) arm.
+
+One aggregate query over the cases received in the period (conditional counts per variable,
+category and arm). Every variable is shown in categories, so each cell is a count that goes
+through the page's disclosure control, and the categories of one variable add up to the arm's
+allocated count (a relation the disclosure control knows).
+
+- age: calendar year of referral minus year of birth (the age the child reaches that year),
+  in bands;
+- school level, melding type, and the randomisation stratum (melding type x school level);
+- hours absent and times late in the melding, in bands;
+- earlier referrals: the child's cases received before this one, in bands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils.translation import gettext_lazy as _
+
+from cases.constants import MeldingType, SchoolLevel
+from cases.models import Case
+
+from .arms import allocated_arm
+from .constants import Arm
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from .periods import DatePeriod
+
+ARMS = (Arm.BIP, Arm.CONTROL)
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: StrOrPromise
+    condition: Q
+
+
+@dataclass(frozen=True)
+class Variable:
+    key: str
+    label: StrOrPromise
+    categories: tuple[Category, ...]
+
+
+def _bands(field: str, bands: list[tuple[int, int | None, StrOrPromise]]) -> tuple[Category, ...]:
+    categories = []
+    for low, high, label in bands:
+        condition = Q(**{f"{field}__gte": low})
+        if high is not None:
+            condition &= Q(**{f"{field}__lte": high})
+        categories.append(Category(key=f"{low}", label=label, condition=condition))
+    return tuple(categories)
+
+
+NO_SCHOOL = _("Geen school bekend")
+
+
+def variables() -> tuple[Variable, ...]:
+    strata = []
+    for melding in MeldingType:
+        for level_key, level_label in [*SchoolLevel.choices, ("geen", NO_SCHOOL)]:
+            level_q = (
+                Q(child__school__isnull=True)
+                if level_key == "geen"
+                else Q(child__school__level=level_key)
+            )
+            strata.append(
+                Category(
+                    key=f"{melding.value}/{level_key}",
+                    label=f"{melding.label} / {level_label}",
+                    condition=Q(melding_type=melding.value) & level_q,
+                )
+            )
+    return (
+        Variable(
+            "age",
+            _("Leeftijd (jaar)"),
+            _bands(
+                "age",
+                [
+                    (0, 11, _("t/m 11")),
+                    (12, 13, "12-13"),
+                    (14, 15, "14-15"),
+                    (16, 17, "16-17"),
+                    (18, None, _("18 en ouder")),
+                ],
+            ),
+        ),
+        Variable(
+            "school_level",
+            _("Onderwijssoort"),
+            (
+                *(
+                    Category(key=key, label=label, condition=Q(child__school__level=key))
+                    for key, label in SchoolLevel.choices
+                ),
+                Category(key="geen", label=NO_SCHOOL, condition=Q(child__school__isnull=True)),
+            ),
+        ),
+        Variable(
+            "melding_type",
+            _("Soort melding"),
+            tuple(
+                Category(key=m.value, label=m.label, condition=Q(melding_type=m.value))
+                for m in MeldingType
+            ),
+        ),
+        Variable(
+            "hours_absent",
+            _("Uren verzuim bij de melding"),
+            _bands(
+                "hours_absent",
+                [
+                    (0, 15, "0-15"),
+                    (16, 31, "16-31"),
+                    (32, 63, "32-63"),
+                    (64, None, _("64 of meer")),
+                ],
+            ),
+        ),
+        Variable(
+            "times_late",
+            _("Keer te laat bij de melding"),
+            _bands("times_late", [(0, 0, "0"), (1, 9, "1-9"), (10, None, _("10 of meer"))]),
+        ),
+        Variable(
+            "earlier",
+            _("Eerdere meldingen van het kind"),
+            _bands("earlier", [(0, 0, _("geen")), (1, 1, "1"), (2, None, _("2 of meer"))]),
+        ),
+        Variable("stratum", _("Randomisatiestratum"), tuple(strata)),
+    )
+
+
+def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
+    """(variable, category, arm) -> referrals received in `period`. One query."""
+    earlier = (
+        Case.objects.filter(child=OuterRef("child"), date_received__lt=OuterRef("date_received"))
+        .order_by()
+        .values("child")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    aggregates: dict[str, Any] = {}
+    keys: dict[str, tuple[str, str, str]] = {}
+    for variable in variables():
+        for index, category in enumerate(variable.categories):
+            for arm in ARMS:
+                name = f"{variable.key}_{index}_{arm}"
+                keys[name] = (variable.key, category.key, arm)
+                aggregates[name] = Count("pk", filter=Q(itt_arm=arm) & category.condition)
+    row = (
+        Case.objects.filter(period.q("date_received"))
+        .order_by()
+        .annotate(
+            itt_arm=allocated_arm(),
+            age=ExtractYear("date_received") - ExtractYear("child__date_of_birth"),
+            earlier=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)),
+            level=F("child__school__level"),
+        )
+        .aggregate(**aggregates)
+    )
+    return {keys[name]: int(value or 0) for name, value in row.items()}
