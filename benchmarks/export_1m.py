@@ -19,6 +19,11 @@ Each format runs in its own Python process, so ru_maxrss is the peak of that exp
 line per format gives the rows, the wall time, rows per second, the peak resident memory, the
 memory after start-up (Django and the libraries loaded, before the export), and the ZIP's size.
 The export files are written to a temporary directory and deleted afterwards.
+
+The floor for each export is COPY of the export's own SQL: the script records the statements
+the export runs (an execute wrapper), and times `COPY (<each statement>) TO STDOUT` over the
+same rows, read and discarded by psycopg. The ratio export seconds / COPY seconds is the goal
+of issue 15 (CSV and SAV at most 3x).
 """
 
 import argparse
@@ -120,6 +125,36 @@ def prepare() -> None:
     print(f"{allocated:,} allocated cases; {due:,} past their three-month date")
 
 
+class StatementLog:
+    """The SELECTs the export runs, with their parameters (for the COPY floor)."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, tuple]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("SELECT") and '"cases_case"' in sql:
+            self.statements.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+
+def copy_seconds(statements: list[tuple[str, tuple]]) -> float:
+    """Seconds to COPY every distinct recorded statement's rows to the client."""
+    from psycopg import ClientCursor
+
+    raw = connection.connection
+    seconds = 0.0
+    for sql, params in dict.fromkeys(statements):
+        if " IN (" in sql and len(params) > 100:  # the per-chunk freeze lookups
+            continue
+        query = ClientCursor(raw).mogrify(sql, params)
+        started = time.monotonic()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
+            for _block in copy:
+                pass
+        seconds += time.monotonic() - started
+    return seconds
+
+
 def run_one(dataset: str, file_format: str, chunk_size: int) -> dict:
     """One export in this process; returns its figures."""
     if not settings.RESEARCH_PSEUDONYM_KEY:
@@ -129,9 +164,12 @@ def run_one(dataset: str, file_format: str, chunk_size: int) -> dict:
         user = researcher()
         baseline = peak_mib()
         export = services.export_create(user=user, dataset=dataset, file_format=file_format)
+        log = StatementLog()
         started, cpu_started = time.monotonic(), cpu_seconds()
-        export = services.export_run(export_id=export.pk, chunk_size=chunk_size)
+        with connection.execute_wrapper(log):
+            export = services.export_run(export_id=export.pk, chunk_size=chunk_size)
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
+        copy = copy_seconds(log.statements)
         if export.status != "klaar":
             sys.exit(f"Export failed: {export.error}")
         size = services.export_path(export).stat().st_size
@@ -145,6 +183,8 @@ def run_one(dataset: str, file_format: str, chunk_size: int) -> dict:
         "peak_mib": round(peak_mib()),
         "baseline_mib": round(baseline),
         "zip_mib": round(size / 2**20, 1),
+        "copy_seconds": round(copy, 2),
+        "ratio_to_copy": round(seconds / copy, 1) if copy else None,
     }
 
 
@@ -177,7 +217,8 @@ def main() -> None:
             f"{figures['seconds']} s = {figures['rows_per_second']:,} rows/s "
             f"({figures['cpu_seconds']} s CPU in the export process); peak memory "
             f"{figures['peak_mib']} MiB (after start-up {figures['baseline_mib']} MiB); "
-            f"ZIP {figures['zip_mib']} MiB",
+            f"ZIP {figures['zip_mib']} MiB; COPY of the same SQL {figures['copy_seconds']} s "
+            f"(export = {figures['ratio_to_copy']}x COPY)",
             flush=True,
         )
 

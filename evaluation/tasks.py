@@ -25,13 +25,13 @@ def run_export(export_id: int) -> int | None:
 
 
 def export_request(
-    *, user, dataset: str, file_format: str, freeze=services.LATEST_FREEZE
+    *, user, dataset: str, file_format: str, freeze=services.LATEST_FREEZE, period=None
 ) -> ResearchExport:
     """Create the export (exports.services.export_create, which checks the request) and queue
-    `run_export` once the transaction commits."""
+    `run_export` once the transaction commits. `period`: whole months, or None for all."""
     with transaction.atomic():
         export = services.export_create(
-            user=user, dataset=dataset, file_format=file_format, freeze=freeze
+            user=user, dataset=dataset, file_format=file_format, freeze=freeze, period=period
         )
         transaction.on_commit(partial(run_export.enqueue, export.pk))
     return export

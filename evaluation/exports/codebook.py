@@ -1,9 +1,12 @@
 """The codebook shipped with every export: variable, label, type, allowed values, definition.
 
 Two files in the export's ZIP:
-- `codebook.csv`: one row per variable, for analysis scripts;
-- `codebook.txt`: the same for people, with the dataset, the study, the conventions for
-  missing values and pseudonyms, and the definitions quoted from `evaluation.definitions`.
+- `codebook.csv`: one row per variable, for analysis scripts (with its measurement level and
+  the missing codes it may hold);
+- `codebook.txt`: the same for people, with the dataset, the study, the period, the data
+  freeze (label, as-of moment, SHA-256), the SHA-256 of every data file, how many rows were
+  generalised for k-anonymity, the conventions for missing values and pseudonyms, and the
+  definitions quoted from `evaluation.definitions`.
 
 Texts are rendered in the active language; the export task renders them in Dutch.
 """
@@ -19,7 +22,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..definitions import DEFINITIONS_VERSION
-from .datasets import BOOLEAN, CATEGORY, INTEGER, Dataset, Variable
+from .datasets import (
+    BOOLEAN,
+    CATEGORY,
+    INTEGER,
+    MISSING_CODES,
+    MISSING_DEFINITIONS,
+    Dataset,
+    Variable,
+)
+from .kanonymity import GeneralisationPlan
 from .pseudonyms import PSEUDONYM_HEX_CHARS
 
 
@@ -44,6 +56,16 @@ def allowed_values(variable: Variable) -> str:
     return str(variable.values)
 
 
+def measure_label(variable: Variable) -> str:
+    return {"nominal": _("nominaal"), "ordinal": _("ordinaal"), "scale": _("schaal")}[
+        variable.measure_level
+    ]
+
+
+def missing_values(variable: Variable) -> str:
+    return "; ".join(f"{code} = {MISSING_CODES[code]}" for code in variable.missing)
+
+
 def codebook_rows(variables: Sequence[Variable]) -> list[list[str]]:
     return [
         [
@@ -52,13 +74,23 @@ def codebook_rows(variables: Sequence[Variable]) -> list[list[str]]:
             type_label(variable),
             allowed_values(variable),
             str(variable.definition),
+            measure_label(variable),
+            missing_values(variable),
         ]
         for variable in variables
     ]
 
 
 def codebook_header() -> list[str]:
-    return [_("variabele"), _("label"), _("type"), _("waarden"), _("definitie")]
+    return [
+        _("variabele"),
+        _("label"),
+        _("type"),
+        _("waarden"),
+        _("definitie"),
+        _("meetniveau"),
+        _("ontbrekend"),
+    ]
 
 
 def codebook_csv(dataset: Dataset) -> str:
@@ -89,8 +121,8 @@ def _source_lines(freeze, canonical_fields) -> list[str]:
         _("SHA-256 van de freeze: %(hash)s") % {"hash": freeze.sha256},
         _wrapped(
             _(
-                "De SHA-256 is berekend over de rijen van de freeze in oplopend zaaknummer "
-                "(intern id), elke rij de waarden van %(fields)s, gescheiden door een tab en "
+                "De SHA-256 is berekend over de rijen van de freeze in oplopend intern id van "
+                "de zaak, elke rij de waarden van %(fields)s, gescheiden door een tab en "
                 "afgesloten met een regeleinde (LF); leeg bij een ontbrekende waarde, 1/0 voor "
                 "ja/nee, datums als JJJJ-MM-DD, UTF-8. De beheerder kan de freeze in de app "
                 "opnieuw narekenen."
@@ -110,9 +142,13 @@ def codebook_text(
     row_count: int,
     export_number: int,
     freeze=None,
+    period_label: str = "",
+    files: Sequence[dict] = (),
+    plan: GeneralisationPlan | None = None,
 ) -> str:
     """The codebook for people. Names where the measurements come from: the data freeze
-    (label, as-of moment, rows per arm and its SHA-256) or the daily snapshot."""
+    (label, as-of moment, rows per arm and its SHA-256) or the daily snapshot; the period; the
+    SHA-256 of each data file (`files`: manifest entries); the rows generalised by `plan`."""
     from ..freezes import CANONICAL_FIELDS
 
     lines = [
@@ -126,7 +162,14 @@ def codebook_text(
         _("Aantal rijen: %(rows)s") % {"rows": row_count},
         _("Versie van de definities: %(version)s")
         % {"version": freeze.definitions_version if freeze else DEFINITIONS_VERSION},
+        _("Periode (maanden van de melding): %(period)s")
+        % {"period": period_label or _("alle maanden")},
         *_source_lines(freeze, CANONICAL_FIELDS),
+        *(
+            _("SHA-256 van %(file)s: %(hash)s") % {"file": entry["name"], "hash": entry["sha256"]}
+            for entry in files
+        ),
+        *_k_anonymity_lines(plan),
         "",
         _("Afspraken"),
         _wrapped(
@@ -139,18 +182,47 @@ def codebook_text(
         ),
         _wrapped(
             _(
-                "Er staan geen namen, BSN's, onderwijsnummers, adressen, postcodes, "
-                "contactgegevens, vrije tekst of exacte datums in de export. Een moment staat "
-                "er als dagen sinds de melding; de melding zelf als jaar en maand; de leeftijd "
-                "in hele jaren op de datum van de melding."
+                "Pseudoniemen van scholen en huishoudens (clustervariabelen) gebruiken elk een "
+                "eigen sleutel, afgeleid van de studiesleutel. De invoer van elk pseudoniem is "
+                "het interne id in de database, nooit het zaaknummer."
             )
         ),
         _wrapped(
             _(
-                "Een lege cel is een ontbrekende waarde (in SPSS: system missing). In CSV en "
-                "Excel staat een categorie als code (bijvoorbeeld 'bip') en ja/nee als 1/0; in "
-                "SPSS staat een categorie als getal met een waardelabel."
+                "Er staan geen namen, BSN's, onderwijsnummers, adressen, postcodes, "
+                "contactgegevens, vrije tekst of exacte datums in de export. Een moment staat "
+                "er als hele weken sinds de melding; de melding zelf als jaar, kwartaal en "
+                "maand; de leeftijd in hele jaren op de datum van de melding. Geen enkele "
+                "combinatie van kolommen geeft de datum van de melding terug (zie km_weken)."
             )
+        ),
+        _wrapped(
+            _(
+                "Waarom een waarde ontbreekt staat als negatieve code in elk formaat (in SPSS "
+                "als user-missing, -4 tot en met -1, met een waardelabel):"
+            )
+        ),
+        *(
+            _wrapped(f"{code} = {MISSING_CODES[code]}: {MISSING_DEFINITIONS[code]}.")
+            for code in MISSING_CODES
+        ),
+        _wrapped(
+            _(
+                "Een lege cel komt alleen voor bij een pseudoniem zonder onderwerp (geen school, "
+                "geen professional). In CSV en Excel staat een categorie als code (bijvoorbeeld "
+                "'bip') en ja/nee als 1/0; in SPSS staat een categorie als getal met een "
+                "waardelabel."
+            )
+        ),
+        _wrapped(
+            _(
+                "Bestanden: %(data)s.csv (puntkomma's, UTF-8 met BOM, voor Excel), "
+                "%(data)s_r.csv (komma's, voor R), %(data)s.R en %(data)s.sps (laden de data in "
+                "R en SPSS met labels en ontbrekende codes), datapackage.json (Frictionless "
+                "Table Schema) en manifest.json (freeze, periode en SHA-256 van elk bestand); "
+                "niet elk formaat heeft elk bestand."
+            )
+            % {"data": dataset.key}
         ),
         _wrapped(
             _(
@@ -165,12 +237,42 @@ def codebook_text(
         _("Variabelen"),
         "",
     ]
-    for name, label, kind, values, definition in codebook_rows(dataset.variables):
+    for name, label, kind, values, definition, measure, missing in codebook_rows(dataset.variables):
         lines.append(f"{name} – {label}")
         lines.append(_wrapped(_("Type: %(type)s") % {"type": kind}))
+        lines.append(_wrapped(_("Meetniveau: %(measure)s") % {"measure": measure}))
+        if missing:
+            lines.append(_wrapped(_("Ontbrekend: %(codes)s") % {"codes": missing}))
         if values:
             lines.append(_wrapped(_("Waarden: %(values)s") % {"values": values}))
         if definition:
             lines.append(_wrapped(_("Definitie: %(definition)s") % {"definition": definition}))
         lines.append("")
     return "\n".join(lines)
+
+
+def _k_anonymity_lines(plan: GeneralisationPlan | None) -> list[str]:
+    if plan is None:
+        return []
+    levels = plan.rows_per_level
+    return [
+        _wrapped(
+            _(
+                "k-anonimiteit (k = %(k)s): %(generalised)s van de %(rows)s rijen zijn "
+                "gegeneraliseerd (leeftijdsgroep: %(band)s; kwartaal: %(quarter)s; alleen jaar: "
+                "%(year)s; ook zonder onderwijssoort en soort melding: %(coarse)s; alles "
+                "weggelaten: %(all)s)."
+            )
+            % {
+                "k": plan.k,
+                "generalised": plan.generalised_rows,
+                "rows": plan.rows,
+                "band": levels[1],
+                "quarter": levels[2],
+                "year": levels[3],
+                "coarse": levels[4],
+                "all": levels[5],
+            },
+            indent="",
+        )
+    ]

@@ -2,29 +2,38 @@
 
 A dataset is a list of `Variable`s and a generator of row chunks (lists of tuples in variable
 order). Rows are read with `values_list(...).iterator(chunk_size=...)`, so memory holds one
-chunk, whatever the number of cases.
+chunk, whatever the number of cases. The variables are the single source of the column
+definitions: the codebook, the SPSS metadata, the Frictionless `datapackage.json` and the R and
+SPSS syntax are all written from them.
 
 What a row holds (and never holds):
-- pseudonyms instead of ids (see `pseudonyms`);
-- the referral as year and month, other moments as whole days since the referral, the age in
-  years at the referral;
-- codes of choices (the codebook gives their labels), counts and days;
+- pseudonyms instead of ids (see `pseudonyms`), also for the clusters (professional, school,
+  household) so multilevel models can be fitted;
+- the referral as year, quarter and month, other moments as whole weeks since the referral,
+  the age in years at the referral; rows whose combination of quasi-identifiers is rarer than
+  five are generalised (see `kanonymity`);
+- codes of choices (the codebook gives their labels), counts, bands and weeks;
 - never a name, BSN, onderwijsnummer, address, postcode, phone number, e-mail address, free
-  text (summaries, reasons, survey comments) or an exact date.
+  text (summaries, reasons, survey comments), an exact date, or a number of days from which a
+  date could be rebuilt.
 
 Value conventions in a row: a category is its code (e.g. "bip"), a yes/no variable is True or
-False, a number is an int, and a missing value is None.
+False, a number is an int. Why a value is missing is a negative code (see MISSING_CODES),
+the same in every file format; None (an empty cell) only where no reason applies.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -44,10 +53,11 @@ from ..constants import (
     SurveyItem,
 )
 from ..constants import Arm as ArmChoice
-from ..definitions import DEFINITIONS, MeasurementStatus
+from ..definitions import CENSORED_STATUSES, DEFINITIONS, MeasurementStatus
 from ..models import SurveyAnswer, SurveyResponse
 from ..report import response_arm
-from . import pseudonyms
+from . import kanonymity, pseudonyms
+from .kanonymity import AGE_BANDS, GeneralisationPlan, Identifiers, age_band
 from .pseudonyms import Pseudonymiser
 
 DEFAULT_CHUNK_SIZE = 5000
@@ -56,6 +66,33 @@ TEXT = "text"
 INTEGER = "integer"
 CATEGORY = "category"
 BOOLEAN = "boolean"
+
+# SPSS measurement levels (pyreadstat's names).
+NOMINAL = "nominal"
+ORDINAL = "ordinal"
+SCALE = "scale"
+
+# Why a value is missing: the same negative code in CSV, Excel and SPSS (user-missing there).
+NOT_MEASURED_CODE = -1
+CENSORED_CODE = -2
+NOT_APPLICABLE_CODE = -3
+WITHHELD_CODE = -4
+MISSING_CODES: dict[int, Promise] = {
+    NOT_MEASURED_CODE: _("niet gemeten"),
+    CENSORED_CODE: _("gecensureerd"),
+    NOT_APPLICABLE_CODE: _("niet van toepassing"),
+    WITHHELD_CODE: _("weggelaten voor k-anonimiteit"),
+}
+MISSING_DEFINITIONS: dict[int, Promise] = {
+    NOT_MEASURED_CODE: _("er is (nog) geen driemaandsmeting van de zaak"),
+    CENSORED_CODE: _(
+        "de waarneming eindigde vóór de meetdatum (einde studie of verhuizing), dus onbekend"
+    ),
+    NOT_APPLICABLE_CODE: _("de vraag geldt niet voor deze zaak (bijvoorbeeld geen uitkomst)"),
+    WITHHELD_CODE: _(
+        "de waarde is weggelaten zodat elke combinatie van kenmerken minstens vijf keer voorkomt"
+    ),
+}
 
 NOT_MEASURED = "niet_gemeten"
 # In this order so the SPSS codes of earlier exports stay the same (verhuisd came later).
@@ -74,6 +111,10 @@ SCORE_CHOICES = (
     (5, _("Helemaal eens")),
 )
 
+# A case followed for the whole three months without a suitable outcome has this many weeks
+# (top-coded): its real number of days (89 to 92, by the calendar) would pin a month's end.
+KM_FULL_WEEKS = 13
+
 Row = tuple
 Chunk = list[Row]
 
@@ -84,8 +125,10 @@ class Variable:
 
     `choices` are (code, label) pairs of a category. SPSS gets the numbers 1, 2, ... in this
     order (for the chain stages that is the chain's order); a category whose codes are numbers
-    (the 5-point scores) keeps them. `values` describes the allowed
-    values of a number in words; `definition` is quoted in the codebook.
+    (the 5-point scores) keeps them. `values` describes the allowed values of a number in
+    words; `definition` is quoted in the codebook. `missing` are the MISSING_CODES the variable
+    may hold; `measure` the SPSS measurement level (derived from the kind when empty); `width`
+    the fixed length of a text (pseudonyms: 16).
     """
 
     name: str
@@ -94,6 +137,9 @@ class Variable:
     choices: tuple[tuple[str | int, Promise | str], ...] = ()
     values: Promise | str = ""
     definition: Promise | str = ""
+    missing: tuple[int, ...] = ()
+    measure: str = ""
+    width: int = 0
 
     def spss_codes(self) -> dict[str | int, int]:
         """Category code -> its numeric SPSS code."""
@@ -102,6 +148,16 @@ class Variable:
             return {code: code for code in int_codes}
         return {code: number for number, (code, _label) in enumerate(self.choices, start=1)}
 
+    @property
+    def measure_level(self) -> str:
+        if self.measure:
+            return self.measure
+        if self.kind == INTEGER:
+            return SCALE
+        if self.kind == CATEGORY and all(isinstance(code, int) for code, _ in self.choices):
+            return ORDINAL
+        return NOMINAL
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -109,30 +165,50 @@ class Dataset:
     label: Promise | str
     description: Promise | str
     variables: tuple[Variable, ...]
-    queryset: Callable[[], QuerySet]
-    # chunks(pseudonymise, chunk_size, freeze=None): `freeze` (a DataFreeze) is where the
-    # cases dataset takes its measurements from; None is the daily snapshot.
+    # queryset(period=None): the rows' source, narrowed to referrals in `period` (a whole-month
+    # period with first_day and last_day).
+    queryset: Callable[..., QuerySet]
+    # chunks(pseudonymise, chunk_size, freeze=None, period=None, plan=None): `freeze` (a
+    # DataFreeze) is where the cases dataset takes its measurements from; None is the daily
+    # snapshot. `plan` is the k-anonymity plan (cases only).
     chunks: Callable[..., Iterator[Chunk]]
+    # plan(period=None): the k-anonymity plan of the rows, for a dataset with quasi-identifiers.
+    plan: Callable[..., GeneralisationPlan] | None = None
 
-    def expected_rows(self) -> int:
+    def expected_rows(self, period=None) -> int:
         """The number of rows the export will have (counted before streaming)."""
-        return self.queryset().count()
+        return self.queryset(period).count()
 
     @property
     def names(self) -> list[str]:
         return [variable.name for variable in self.variables]
 
 
-def _category(name, label, choices, definition="") -> Variable:
-    return Variable(name, label, CATEGORY, choices=tuple(choices), definition=definition)
+def _category(name, label, choices, definition="", *, missing=(), measure="") -> Variable:
+    return Variable(
+        name,
+        label,
+        CATEGORY,
+        choices=tuple(choices),
+        definition=definition,
+        missing=missing,
+        measure=measure,
+    )
 
 
-def _integer(name, label, values, definition="") -> Variable:
-    return Variable(name, label, INTEGER, values=values, definition=definition)
+def _integer(name, label, values, definition="", *, missing=(), measure="") -> Variable:
+    return Variable(
+        name, label, INTEGER, values=values, definition=definition, missing=missing, measure=measure
+    )
 
 
-def _boolean(name, label, definition="") -> Variable:
-    return Variable(name, label, BOOLEAN, definition=definition)
+def _boolean(name, label, definition="", *, missing=()) -> Variable:
+    return Variable(name, label, BOOLEAN, definition=definition, missing=missing)
+
+
+def _pseudonym(name, label, definition) -> Variable:
+    return Variable(name, label, TEXT, values=_("16 hexadecimale tekens"), definition=definition,
+                    width=pseudonyms.PSEUDONYM_HEX_CHARS)  # fmt: skip
 
 
 def _local_date(moment: datetime.datetime) -> datetime.date:
@@ -144,39 +220,50 @@ def _batched(rows, size: int) -> Iterator[list]:
         yield list(batch)
 
 
+def _in_period(queryset: QuerySet, received_field: str, period) -> QuerySet:
+    if period is None:
+        return queryset
+    return queryset.filter(
+        **{f"{received_field}__gte": period.first_day, f"{received_field}__lte": period.last_day}
+    )
+
+
+def weeks(days: int) -> int:
+    """Whole weeks in a number of days (rounded down, also before the referral)."""
+    return days // 7
+
+
 STAGE_CHOICES = ChainRole.choices  # Leerplicht (1) < Halt (2) < RvdK (3), the chain's order
 ZERO_OR_MORE = _("0 of meer")
+MEASURE_MISSING = (NOT_MEASURED_CODE,)
+QUASI_MISSING = (WITHHELD_CODE,)
 
-CASE_PSEUDONYM = Variable(
+CASE_PSEUDONYM = _pseudonym(
     "zaak_pseudoniem",
     _("Pseudoniem van de zaak"),
-    TEXT,
-    values=_("16 hexadecimale tekens"),
-    definition=_(
-        "HMAC-SHA256 van het zaaknummer in de database met de geheime sleutel van deze studie "
-        "(eerste 16 tekens). Dezelfde zaak heeft in elke export van deze studie hetzelfde "
-        "pseudoniem; met een andere studie of sleutel is het niet te koppelen."
+    _(
+        "HMAC-SHA256 van het interne id van de zaak in de database (niet het zaaknummer) met de "
+        "geheime sleutel van deze studie (eerste 16 tekens). Dezelfde zaak heeft in elke export "
+        "van deze studie hetzelfde pseudoniem; met een andere studie of sleutel is het niet te "
+        "koppelen."
     ),
 )
-CHILD_PSEUDONYM = Variable(
+CHILD_PSEUDONYM = _pseudonym(
     "kind_pseudoniem",
     _("Pseudoniem van het kind"),
-    TEXT,
-    values=_("16 hexadecimale tekens"),
-    definition=_(
-        "HMAC-SHA256 van het kind met de geheime sleutel van deze studie (eerste 16 tekens). "
-        "Zaken van hetzelfde kind (een nieuwe melding, jaren later) hebben hetzelfde pseudoniem."
+    _(
+        "HMAC-SHA256 van het interne id van het kind met de geheime sleutel van deze studie "
+        "(eerste 16 tekens). Zaken van hetzelfde kind (een nieuwe melding, jaren later) hebben "
+        "hetzelfde pseudoniem."
     ),
 )
-PROFESSIONAL_PSEUDONYM = Variable(
+PROFESSIONAL_PSEUDONYM = _pseudonym(
     "professional_pseudoniem",
     _("Pseudoniem van de professional"),
-    TEXT,
-    values=_("16 hexadecimale tekens"),
-    definition=_(
-        "HMAC-SHA256 van de professional met de geheime sleutel van deze studie (eerste 16 "
-        "tekens). Dezelfde professional heeft in elke export van deze studie hetzelfde "
-        "pseudoniem."
+    _(
+        "HMAC-SHA256 van het interne id van de professional met de geheime sleutel van deze "
+        "studie (eerste 16 tekens). Dezelfde professional heeft in elke export van deze studie "
+        "hetzelfde pseudoniem."
     ),
 )
 ARM = _category(
@@ -184,9 +271,9 @@ ARM = _category(
     _("Onderzoeksarm"),
     ArmChoice.choices,
     _(
-        "De arm van de eerste toewijzing van de zaak: door loting (blokrandomisatie) of, met "
-        "een reden, handmatig. Verandert nooit, ook niet na een correctie; het rapport en elke "
-        "dataset tellen de zaak in deze arm."
+        "De gerandomiseerde arm: de arm van de eerste toewijzing van de zaak, door loting "
+        "(blokrandomisatie) of, met een reden, handmatig. Verandert nooit, ook niet na een "
+        "correctie; het rapport en elke dataset tellen de zaak in deze arm."
     ),
 )
 AS_TREATED_ARM = _category(
@@ -225,32 +312,181 @@ ALLOCATION_VARIABLES = (
     AS_TREATED_ARM,
 )
 
+# Hours absent and times late at the referral, in bands along the chain's own thresholds: Halt
+# takes 9 to 60 hours or 12 to 60 times late; a 16-hour melding starts at 16.
+HOURS_ABSENT_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0", 0, 0),
+    ("1-8", 1, 8),
+    ("9-15", 9, 15),
+    ("16-30", 16, 30),
+    ("31-60", 31, 60),
+    ("61+", 61, None),
+)
+TIMES_LATE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0", 0, 0),
+    ("1-11", 1, 11),
+    ("12-60", 12, 60),
+    ("61+", 61, None),
+)
+
+
+def band(value: int, bands: tuple[tuple[str, int, int | None], ...]) -> str:
+    for code, low, high in bands:
+        if value >= low and (high is None or value <= high):
+            return code
+    return bands[0][0]
+
+
+def _band_choices(bands, unit) -> list[tuple[str, str]]:
+    return [(code, f"{code} {unit}") for code, _low, _high in bands]
+
 
 # --------------------------------------------------------------------------------------------
 # Cases
 # --------------------------------------------------------------------------------------------
 
+# The quasi-identifiers, in the order of kanonymity.Identifiers.
+QUASI_IDENTIFIERS = (
+    "leeftijd_bij_melding",
+    "leeftijdsgroep",
+    "onderwijssoort",
+    "melding_jaar",
+    "melding_kwartaal",
+    "melding_maand",
+    "soort_melding",
+    "bron",
+)
+K_ANONYMITY_DEFINITION = _(
+    "Onderdeel van de k-anonimiteit: elke combinatie van leeftijd, leeftijdsgroep, "
+    "onderwijssoort, jaar, kwartaal en maand van de melding, soort melding en bron komt minstens "
+    "vijf keer voor. Zaken met een zeldzamere combinatie krijgen stap voor stap minder detail "
+    "(leeftijdsgroep in plaats van leeftijd, kwartaal in plaats van maand, alleen het jaar, "
+    "dan zonder onderwijssoort en soort melding, ten slotte niets); een weggelaten waarde is -4."
+)
+
 CASE_VARIABLES = (
     CASE_PSEUDONYM,
     CHILD_PSEUDONYM,
+    _pseudonym(
+        "huishouden_pseudoniem",
+        _("Pseudoniem van het huishouden"),
+        _(
+            "Clustervariabele: HMAC-SHA256 van het interne id van het huishouden met een eigen, "
+            "van de studiesleutel afgeleide sleutel (eerste 16 tekens). Broers en zussen hebben "
+            "hetzelfde pseudoniem."
+        ),
+    ),
+    _pseudonym(
+        "school_pseudoniem",
+        _("Pseudoniem van de school"),
+        _(
+            "Clustervariabele: HMAC-SHA256 van het interne id van de school met een eigen, van "
+            "de studiesleutel afgeleide sleutel (eerste 16 tekens). Leeg als het kind niet op een "
+            "school staat ingeschreven."
+        ),
+    ),
+    Variable(
+        PROFESSIONAL_PSEUDONYM.name,
+        PROFESSIONAL_PSEUDONYM.label,
+        TEXT,
+        values=PROFESSIONAL_PSEUDONYM.values,
+        definition=format_lazy(
+            "{} {}",
+            PROFESSIONAL_PSEUDONYM.definition,
+            _(
+                "Clustervariabele: de professional aan wie de zaak bij de export is toegewezen; "
+                "hetzelfde pseudoniem als in de dataset contacten. Leeg zonder toewijzing."
+            ),
+        ),
+        width=pseudonyms.PSEUDONYM_HEX_CHARS,
+    ),
     ARM,
     *ALLOCATION_VARIABLES,
-    _integer("melding_jaar", _("Jaar van de melding"), _("jaartal")),
-    _integer("melding_maand", _("Maand van de melding"), _("1 tot en met 12")),
+    _integer(
+        "melding_jaar",
+        _("Jaar van de melding"),
+        _("jaartal"),
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+        measure=ORDINAL,
+    ),
+    _integer(
+        "melding_kwartaal",
+        _("Kwartaal van de melding"),
+        _("1 tot en met 4"),
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+        measure=ORDINAL,
+    ),
+    _integer(
+        "melding_maand",
+        _("Maand van de melding"),
+        _("1 tot en met 12"),
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+        measure=ORDINAL,
+    ),
     _integer(
         "leeftijd_bij_melding",
         _("Leeftijd bij de melding (jaren)"),
-        _("5 tot en met 17"),
-        _("Leeftijd van het kind in hele jaren op de datum van de melding."),
+        _("5 tot en met 18"),
+        format_lazy(
+            "{} {}",
+            _("Leeftijd van het kind in hele jaren op de datum van de melding."),
+            K_ANONYMITY_DEFINITION,
+        ),
+        missing=QUASI_MISSING,
     ),
-    _category("soort_melding", _("Soort melding"), MeldingType.choices),
+    _category(
+        "leeftijdsgroep",
+        _("Leeftijdsgroep bij de melding"),
+        [(code, _("%(band)s jaar") % {"band": code}) for code, _low, _high in AGE_BANDS],
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+        measure=ORDINAL,
+    ),
+    _category(
+        "soort_melding",
+        _("Soort melding"),
+        MeldingType.choices,
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+    ),
     _category(
         "onderwijssoort",
         _("Onderwijssoort van de school"),
         SchoolLevel.choices,
-        _("Leeg als het kind niet op een school staat ingeschreven (absoluut verzuim)."),
+        format_lazy(
+            "{} {}",
+            _("Niet van toepassing (-3) als het kind niet op een school staat ingeschreven."),
+            K_ANONYMITY_DEFINITION,
+        ),
+        missing=(NOT_APPLICABLE_CODE, WITHHELD_CODE),
     ),
-    _category("bron", _("Bron van de melding"), CaseSource.choices),
+    _category(
+        "bron",
+        _("Bron van de melding"),
+        CaseSource.choices,
+        K_ANONYMITY_DEFINITION,
+        missing=QUASI_MISSING,
+    ),
+    _category(
+        "uren_verzuim_klasse",
+        _("Uren ongeoorloofd verzuim bij de melding (klasse)"),
+        _band_choices(HOURS_ABSENT_BANDS, _("uur")),
+        _(
+            "Uren verzuim zoals gemeld, in klassen langs de grenzen van de keten (Halt: 9 tot en "
+            "met 60 uur; melding 16 uur in 4 weken)."
+        ),
+        measure=ORDINAL,
+    ),
+    _category(
+        "te_laat_klasse",
+        _("Keer te laat bij de melding (klasse)"),
+        _band_choices(TIMES_LATE_BANDS, _("keer")),
+        _("Keer te laat zoals gemeld, in klassen langs de grens van Halt (12 tot en met 60)."),
+        measure=ORDINAL,
+    ),
     _category(
         "ketenstap_nu",
         _("Ketenstap bij de export"),
@@ -274,52 +510,106 @@ CASE_VARIABLES = (
             _(
                 "Nog niet gemeten: er is voor de zaak nog geen driemaandsmeting opgeslagen "
                 "(meestal omdat de meetdatum nog niet voorbij is); de meetvariabelen hieronder "
-                "zijn dan leeg."
+                "zijn dan -1 (niet gemeten)."
             ),
         ),
     ),
-    _boolean("passend", _("Passende uitkomst binnen drie maanden"), DEFINITIONS["suitable"]),
+    _boolean(
+        "passend",
+        _("Passende uitkomst binnen drie maanden"),
+        DEFINITIONS["suitable"],
+        missing=(NOT_MEASURED_CODE, CENSORED_CODE),
+    ),
     _category(
         "uitkomst",
         _("Uitkomst op de meetdatum"),
         OutcomeCategory.choices,
         DEFINITIONS["outcome_category"],
+        missing=(NOT_MEASURED_CODE, CENSORED_CODE, NOT_APPLICABLE_CODE),
     ),
     _integer(
-        "dagen_tot_uitkomst",
-        _("Dagen tot de passende uitkomst"),
-        ZERO_OR_MORE,
-        DEFINITIONS["days_to_outcome"],
+        "weken_tot_uitkomst",
+        _("Weken tot de passende uitkomst"),
+        _("0 tot en met 13"),
+        format_lazy(
+            "{} {}",
+            DEFINITIONS["days_to_outcome"],
+            _("In hele weken (dagen gedeeld door 7, naar beneden afgerond)."),
+        ),
+        missing=(NOT_MEASURED_CODE, CENSORED_CODE, NOT_APPLICABLE_CODE),
     ),
     _integer(
-        "dagen_tot_eerste_contact",
-        _("Dagen tot het eerste contact"),
-        ZERO_OR_MORE,
-        DEFINITIONS["days_to_first_contact"],
+        "weken_tot_eerste_contact",
+        _("Weken tot het eerste contact"),
+        _("0 tot en met 13"),
+        format_lazy(
+            "{} {}",
+            DEFINITIONS["days_to_first_contact"],
+            _(
+                "In hele weken (dagen gedeeld door 7, naar beneden afgerond). Geen contact: niet "
+                "van toepassing (-3), of gecensureerd (-2) als de waarneming eerder eindigde."
+            ),
+        ),
+        missing=(NOT_MEASURED_CODE, CENSORED_CODE, NOT_APPLICABLE_CODE),
     ),
     _integer(
         "aantal_professionals",
         _("Aantal verschillende professionals"),
         ZERO_OR_MORE,
         DEFINITIONS["distinct_professionals"],
+        missing=MEASURE_MISSING,
     ),
     _integer(
-        "aantal_overdrachten", _("Aantal overdrachten"), ZERO_OR_MORE, DEFINITIONS["handovers"]
+        "aantal_overdrachten",
+        _("Aantal overdrachten"),
+        ZERO_OR_MORE,
+        DEFINITIONS["handovers"],
+        missing=MEASURE_MISSING,
     ),
-    _integer("aantal_contacten", _("Aantal contacten"), ZERO_OR_MORE, DEFINITIONS["contacts"]),
+    _integer(
+        "aantal_contacten",
+        _("Aantal contacten"),
+        ZERO_OR_MORE,
+        DEFINITIONS["contacts"],
+        missing=MEASURE_MISSING,
+    ),
     _category(
         "verste_ketenstap",
         _("Verste ketenstap binnen drie maanden"),
         STAGE_CHOICES,
         DEFINITIONS["furthest_stage"],
+        missing=MEASURE_MISSING,
     ),
-    _integer("km_dagen", _("Kaplan-Meier: dagen"), ZERO_OR_MORE, DEFINITIONS["km_days"]),
-    _boolean("km_gebeurtenis", _("Kaplan-Meier: uitkomst bereikt"), DEFINITIONS["km_event"]),
+    _integer(
+        "km_weken",
+        _("Kaplan-Meier: weken"),
+        _("0 tot en met 13"),
+        format_lazy(
+            "{} {}",
+            DEFINITIONS["km_days"],
+            _(
+                "In hele weken (naar beneden afgerond). Zonder passende uitkomst na de volle "
+                "drie maanden: 13 (afgetopt, want 89 tot 92 dagen zou het einde van de maand "
+                "van de melding verraden). Gecensureerd door het einde van de studie: de hele "
+                "weken van het einde van de uitgegeven meldperiode (maand, kwartaal of jaar) tot "
+                "het einde van de studie, zodat de datum van de melding niet terug te rekenen "
+                "is; de zaak wordt dus iets eerder gecensureerd dan werkelijk."
+            ),
+        ),
+        missing=MEASURE_MISSING,
+    ),
+    _boolean(
+        "km_gebeurtenis",
+        _("Kaplan-Meier: uitkomst bereikt"),
+        DEFINITIONS["km_event"],
+        missing=MEASURE_MISSING,
+    ),
     _integer(
         "versie_definities",
         _("Versie van de definities"),
         _("1 of hoger"),
         _("De versie van de definities waarmee de driemaandsmeting is berekend."),
+        missing=MEASURE_MISSING,
     ),
 )
 
@@ -337,10 +627,106 @@ MEASURE_FIELDS = (
     "km_event",
     "definitions_version",
 )
+CASE_IDENTIFIER_FIELDS = (
+    "date_received",
+    "child__date_of_birth",
+    "child__school__level",
+    "melding_type",
+    "source",
+)
 
 
-def cases_queryset() -> QuerySet:
-    return Case.objects.exclude(arm="")
+def cases_queryset(period=None) -> QuerySet:
+    return _in_period(Case.objects.exclude(arm=""), "date_received", period)
+
+
+def cases_identifier_counts(period=None) -> Counter[Identifiers]:
+    """How many cases in `period` have each combination of quasi-identifiers, counted by the
+    database (GROUP BY): the age at the referral is computed in SQL the way `age_on` does it
+    (a year younger before the birthday's month and day), so no row travels to Python."""
+    grouped = _identifier_groups(period)
+    counts: Counter[Identifiers] = Counter()
+    for age, school_level, year, month, melding_type, source, rows in grouped:
+        counts[(age, school_level or "", year, month, melding_type, source)] += rows
+    return counts
+
+
+IDENTIFIER_GROUP = (
+    "age",
+    "child__school__level",
+    "received_year",
+    "received_month",
+    "melding_type",
+    "source",
+)
+
+
+def _identifier_groups(period) -> QuerySet:
+    """The cases in `period` grouped by their quasi-identifiers, with the rows in each."""
+    before_birthday = SqlCase(
+        When(
+            Q(received_month__lt=F("born_month"))
+            | Q(received_month=F("born_month"), received_day__lt=F("born_day")),
+            then=Value(1),
+        ),
+        default=Value(0),
+    )
+    return (
+        cases_queryset(period)
+        .annotate(
+            received_year=Cast(ExtractYear("date_received"), IntegerField()),
+            received_month=Cast(ExtractMonth("date_received"), IntegerField()),
+            received_day=Cast(ExtractDay("date_received"), IntegerField()),
+            born_year=Cast(ExtractYear("child__date_of_birth"), IntegerField()),
+            born_month=Cast(ExtractMonth("child__date_of_birth"), IntegerField()),
+            born_day=Cast(ExtractDay("child__date_of_birth"), IntegerField()),
+        )
+        .annotate(age=F("received_year") - F("born_year") - before_birthday)
+        .values(*IDENTIFIER_GROUP)
+        .annotate(rows=Count("pk"))
+        .order_by()
+        .values_list(*IDENTIFIER_GROUP, "rows")
+    )
+
+
+def cases_plan(period=None, *, k: int = kanonymity.K) -> GeneralisationPlan:
+    """The k-anonymity plan of the cases in `period`, from their combinations' counts."""
+    return kanonymity.plan_generalisation(cases_identifier_counts(period), k)
+
+
+def released_identifiers(identifiers: Identifiers, level: int) -> tuple:
+    """The quasi-identifier columns of a row released at `level`, in QUASI_IDENTIFIERS order;
+    a withheld value is WITHHELD_CODE, no school is NOT_APPLICABLE_CODE."""
+    age, school_level, year, month, melding_type, source = identifiers
+    withheld = WITHHELD_CODE
+    school = school_level or NOT_APPLICABLE_CODE
+    if level >= kanonymity.FULLY_SUPPRESSED:
+        return (withheld,) * len(QUASI_IDENTIFIERS)
+    return (
+        age if level == 0 else withheld,
+        age_band(age),
+        school if level <= 3 else withheld,
+        year,
+        kanonymity.quarter(month) if level <= 2 else withheld,
+        month if level <= 1 else withheld,
+        melding_type if level <= 3 else withheld,
+        source,
+    )
+
+
+def released_period_end(identifiers: Identifiers, level: int) -> datetime.date | None:
+    """The last day of the referral period as released: month, quarter or year (None when
+    even the year is withheld)."""
+    _age, _school, year, month, *_rest = identifiers
+    if level >= kanonymity.FULLY_SUPPRESSED:
+        return None
+    if level <= 1:
+        last_month = month
+    elif level == 2:
+        last_month = kanonymity.quarter(month) * 3
+    else:
+        last_month = 12
+    return datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
 def _frozen_measures(freeze, case_ids: list[int]) -> dict[int, tuple]:
@@ -354,17 +740,64 @@ def _frozen_measures(freeze, case_ids: list[int]) -> dict[int, tuple]:
     return {row[0]: (*row[1:], freeze.definitions_version) for row in rows}
 
 
-def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None):
-    """The cases, with their measurement from `freeze` (one query per chunk), or from the
-    daily snapshot (joined) when `freeze` is None. A case the source has not measured is
-    `niet_gemeten`."""
+def exported_measures(status: str | None, measures: tuple, received: datetime.date,
+                      period_end: datetime.date | None) -> tuple:  # fmt: skip
+    """The measure columns of a case as exported: weeks instead of days, missing codes, and no
+    follow-up time that pins the referral date."""
+    if not status:
+        return (NOT_MEASURED, *(NOT_MEASURED_CODE,) * len(MEASURE_FIELDS))
+    (suitable, outcome, days_to_outcome, days_to_contact, professionals, handovers, contacts,
+     furthest, km_days, km_event, version) = measures  # fmt: skip
+    censored = status in CENSORED_STATUSES
+    unknown = CENSORED_CODE if censored else NOT_APPLICABLE_CODE
+    if km_event:
+        km_weeks = weeks(km_days)
+    elif status == MeasurementStatus.MEASURED:
+        km_weeks = KM_FULL_WEEKS
+    elif status == MeasurementStatus.CENSORED:
+        # Censored at the study end: received + km_days. Count from the end of the released
+        # referral period instead of the referral date, which the study end would give away.
+        study_end = received + datetime.timedelta(days=km_days)
+        km_weeks = 0 if period_end is None else max(0, weeks((study_end - period_end).days))
+    else:  # moved away: the date of the move is not known outside the case file
+        km_weeks = weeks(km_days)
+    return (
+        status,
+        CENSORED_CODE if suitable is None else suitable,
+        outcome or unknown,
+        unknown if days_to_outcome is None else weeks(days_to_outcome),
+        unknown if days_to_contact is None else weeks(days_to_contact),
+        professionals,
+        handovers,
+        contacts,
+        furthest,
+        km_weeks,
+        km_event,
+        version,
+    )
+
+
+def case_chunks(
+    pseudonymise: Pseudonymiser,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    freeze=None,
+    period=None,
+    plan: GeneralisationPlan | None = None,
+):
+    """The cases in `period`, with their measurement from `freeze` (one query per chunk), or
+    from the daily snapshot (joined) when `freeze` is None. A case the source has not measured
+    is `niet_gemeten`. The quasi-identifiers are released as `plan` says (computed here when
+    not given)."""
+    if plan is None:
+        plan = cases_plan(period)
     measurement_columns = (
         ()
         if freeze is not None
         else ("measurement__status", *(f"measurement__{field}" for field in MEASURE_FIELDS))
     )
     rows = (
-        cases_queryset()
+        cases_queryset(period)
         .annotate(
             itt_arm=allocated_arm(),
             itt_method=allocation_method(),
@@ -375,47 +808,89 @@ def case_chunks(pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZ
         .values_list(
             "pk",
             "child_id",
+            "child__household_id",
+            "child__school_id",
+            "professional_id",
             "itt_arm",
             "itt_method",
             "corrected",
             "deviation",
             "arm",
-            "date_received",
-            "child__date_of_birth",
-            "melding_type",
-            "child__school__level",
-            "source",
+            *CASE_IDENTIFIER_FIELDS,
+            "hours_absent",
+            "times_late",
             "stage",
             "status",
             *measurement_columns,
         )
         .iterator(chunk_size=chunk_size)
     )
-    no_measures = (None,) * len(MEASURE_FIELDS)
+    levels = plan.levels
+    # Per combination of quasi-identifiers: its released columns and period end. There are far
+    # fewer combinations than rows, and so few hour and lateness counts: work them out once.
+    released: dict[Identifiers, tuple[tuple, datetime.date | None]] = {}
+    hours_bands: dict[int, str] = {}
+    late_bands: dict[int, str] = {}
+    case_kind, child_kind, household_kind, school_kind, professional_kind = (
+        pseudonyms.CASE, pseudonyms.CHILD, pseudonyms.HOUSEHOLD, pseudonyms.SCHOOL,
+        pseudonyms.PROFESSIONAL,
+    )  # fmt: skip
     for batch in _batched(rows, chunk_size):
         frozen = _frozen_measures(freeze, [row[0] for row in batch]) if freeze else {}
-        chunk = []
+        chunk: list[tuple] = []
+        append = chunk.append
         for row in batch:
-            case_id, child_id = row[:2]
-            allocation = row[2:7]  # arm, method, corrected, deviation, as-treated arm
-            received, born = row[7:9]
-            case_categories = row[9:14]  # melding type, school level, source, stage, status
-            measured = frozen.get(case_id, (None,)) if freeze else row[14:]
-            measurement_status = measured[0]
-            measures = measured[1:] if measurement_status else no_measures
-            if measures[1] == "":  # no outcome in force on the measurement date
-                measures = (measures[0], None, *measures[2:])
-            chunk.append(
+            (case_id, child_id, household_id, school_id, professional_id,
+             itt_arm, itt_method, corrected, deviation, arm,
+             received, born, school_level, melding_type, source,
+             hours_absent, times_late, stage, status) = row[:19]  # fmt: skip
+            identifiers = (
+                age_on(born, received), school_level or "", received.year, received.month,
+                melding_type, source,
+            )  # fmt: skip
+            release = released.get(identifiers)
+            if release is None:
+                level = levels.get(identifiers, kanonymity.FULLY_SUPPRESSED)
+                release = released[identifiers] = (
+                    released_identifiers(identifiers, level),
+                    released_period_end(identifiers, level),
+                )
+            quasi, period_end = release
+            hours = hours_bands.get(hours_absent)
+            if hours is None:
+                hours = hours_bands[hours_absent] = band(hours_absent, HOURS_ABSENT_BANDS)
+            late = late_bands.get(times_late)
+            if late is None:
+                late = late_bands[times_late] = band(times_late, TIMES_LATE_BANDS)
+            measured = frozen.get(case_id, (None,)) if freeze else row[19:]
+            # QUASI_IDENTIFIERS order: age, age group, school, year, quarter, month, melding
+            # type, source; the row's order: year, quarter, month, age, age group, melding
+            # type, school, source.
+            append(
                 (
-                    pseudonymise(pseudonyms.CASE, case_id),
-                    pseudonymise(pseudonyms.CHILD, child_id),
-                    *allocation,
-                    received.year,
-                    received.month,
-                    age_on(born, received),
-                    *case_categories,
-                    measurement_status or NOT_MEASURED,
-                    *measures,
+                    pseudonymise(case_kind, case_id),
+                    pseudonymise(child_kind, child_id),
+                    pseudonymise(household_kind, household_id),
+                    pseudonymise(school_kind, school_id),
+                    pseudonymise(professional_kind, professional_id),
+                    itt_arm,
+                    itt_method,
+                    corrected,
+                    deviation,
+                    arm,
+                    quasi[3],
+                    quasi[4],
+                    quasi[5],
+                    quasi[0],
+                    quasi[1],
+                    quasi[6],
+                    quasi[2],
+                    quasi[7],
+                    hours,
+                    late,
+                    stage,
+                    status,
+                    *exported_measures(measured[0], measured[1:], received, period_end),
                 )
             )
         yield chunk
@@ -447,24 +922,32 @@ CONTACT_VARIABLES = (
     _category("kanaal", _("Kanaal"), Channel.choices),
     _integer("duur_minuten", _("Duur in minuten"), _("1 tot en met 480")),
     _integer(
-        "dagen_sinds_melding",
-        _("Dagen sinds de melding"),
+        "weken_sinds_melding",
+        _("Weken sinds de melding"),
         _("geheel getal"),
-        _("Dagen van de datum van de melding tot de dag van het contact (Nederlandse tijd)."),
+        _(
+            "Hele weken van de datum van de melding tot de dag van het contact (Nederlandse "
+            "tijd; dagen gedeeld door 7, naar beneden afgerond)."
+        ),
     ),
     _boolean("cautie", _("Cautie gegeven")),
 )
 
 
-def contacts_queryset() -> QuerySet:
-    return Contact.objects.exclude(case__arm="")
+def contacts_queryset(period=None) -> QuerySet:
+    return _in_period(Contact.objects.exclude(case__arm=""), "case__date_received", period)
 
 
 def contact_chunks(
-    pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None
+    pseudonymise: Pseudonymiser,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    freeze=None,
+    period=None,
+    plan=None,
 ):
     rows = (
-        contacts_queryset()
+        contacts_queryset(period)
         .annotate(itt_arm=allocated_arm("case"))
         .order_by("pk")
         .values_list(
@@ -497,7 +980,7 @@ def contact_chunks(
                 with_whom,
                 channel,
                 duration,
-                (_local_date(occurred_at) - received).days,
+                weeks((_local_date(occurred_at) - received).days),
                 caution,
             )
             for (
@@ -530,7 +1013,11 @@ SURVEY_VARIABLES = (
         _("Pseudoniem van het enquêteantwoord"),
         TEXT,
         values=_("16 hexadecimale tekens"),
-        definition=_("HMAC-SHA256 van het antwoord met de geheime sleutel van deze studie."),
+        definition=_(
+            "HMAC-SHA256 van het interne id van het antwoord met de geheime sleutel van deze "
+            "studie."
+        ),
+        width=pseudonyms.PSEUDONYM_HEX_CHARS,
     ),
     Variable(
         CASE_PSEUDONYM.name,
@@ -542,6 +1029,7 @@ SURVEY_VARIABLES = (
             "bij een medewerker: de medewerkersenquête is anoniem en wordt niet aan een "
             "professional gekoppeld."
         ),
+        width=pseudonyms.PSEUDONYM_HEX_CHARS,
     ),
     _category("respondent", _("Respondent"), RespondentType.choices),
     _category(
@@ -570,27 +1058,49 @@ SURVEY_VARIABLES = (
         for item in SURVEY_ITEMS
     ),
     _integer(
-        "dagen_sinds_melding",
-        _("Dagen van de melding tot het invullen"),
+        "weken_sinds_melding",
+        _("Weken van de melding tot het invullen"),
         ZERO_OR_MORE,
-        _("Bij een kind of ouder: dagen van de datum van de melding tot de dag van invullen."),
+        _(
+            "Bij een kind of ouder: hele weken van de datum van de melding tot de dag van "
+            "invullen (naar beneden afgerond). Niet van toepassing (-3) bij een medewerker."
+        ),
+        missing=(NOT_APPLICABLE_CODE,),
     ),
-    _integer("ingevuld_jaar", _("Jaar van invullen"), _("jaartal")),
-    _integer("ingevuld_maand", _("Maand van invullen"), _("1 tot en met 12")),
+    _integer("ingevuld_jaar", _("Jaar van invullen"), _("jaartal"), measure=ORDINAL),
+    _integer("ingevuld_maand", _("Maand van invullen"), _("1 tot en met 12"), measure=ORDINAL),
 )
 
 
-def survey_queryset() -> QuerySet:
-    return SurveyResponse.objects.all()
+def survey_queryset(period=None) -> QuerySet:
+    """Responses of children and parents whose case was referred in `period`, and staff
+    responses submitted in it."""
+    responses = SurveyResponse.objects.all()
+    if period is None:
+        return responses
+    start, end = period.first_day, period.last_day
+    return responses.filter(
+        Q(invitation__case__date_received__gte=start, invitation__case__date_received__lte=end)
+        | Q(
+            respondent_type=RespondentType.STAFF,
+            submitted_at__date__gte=start,
+            submitted_at__date__lte=end,
+        )
+    )
 
 
 def survey_chunks(
-    pseudonymise: Pseudonymiser, chunk_size: int = DEFAULT_CHUNK_SIZE, *, freeze=None
+    pseudonymise: Pseudonymiser,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    freeze=None,
+    period=None,
+    plan=None,
 ):
     """Survey responses; a child's or parent's response counts in the case's allocated
     (intention-to-treat) arm, as in the report, not in the arm at submission."""
     rows = (
-        survey_queryset()
+        survey_queryset(period)
         .annotate(study_arm=response_arm())
         .order_by("pk")
         .values_list(
@@ -623,7 +1133,9 @@ def survey_chunks(
                     arm,
                     grade,
                     *(answers.get(item.value) for item in SURVEY_ITEMS),
-                    (submitted_on - received).days if is_client and received else None,
+                    weeks((submitted_on - received).days)
+                    if is_client and received
+                    else NOT_APPLICABLE_CODE,
                     submitted_on.year,
                     submitted_on.month,
                 )
@@ -639,6 +1151,7 @@ DATASETS: dict[str, Dataset] = {
         variables=CASE_VARIABLES,
         queryset=cases_queryset,
         chunks=case_chunks,
+        plan=cases_plan,
     ),
     ExportDataset.CONTACTS: Dataset(
         key=ExportDataset.CONTACTS,

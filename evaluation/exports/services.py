@@ -8,14 +8,18 @@ at it: the export's page, its poll, the list, the next export task or `purge_exp
 step a person or the system takes is an append-only ExportEvent: requested (who, dataset),
 completed (rows), downloaded (who, rows), deleted.
 
-Files live in EXPORT_ROOT/<export id>/<random name>.zip: a ZIP with the data file, codebook.csv
-and codebook.txt. The random name keeps the file unguessable on disk; the app serves it only
-to the researcher who asked for it, through `export_download`.
+Files live in EXPORT_ROOT/<export id>/<random name>.zip: a ZIP with the data file(s) (CSV:
+the semicolon file for Dutch Excel and the comma file for R), codebook.csv, codebook.txt,
+datapackage.json (Frictionless), the R and SPSS syntax (CSV and SAV) and manifest.json with
+the freeze and every file's SHA-256. An export covers the referrals of whole months (the same
+periods as the report), or all months. The random name keeps the file unguessable on disk;
+the app serves it only to the researcher who asked for it, through `export_download`.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import os
 import secrets
@@ -41,10 +45,12 @@ from ..constants import ExportDataset, ExportEventKind, ExportFormat, ExportStat
 from ..definitions import DEFINITIONS_VERSION
 from ..freezes import latest_freeze
 from ..models import DataFreeze, ExportEvent, ResearchExport
+from ..periods import MonthPeriod
 from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_end
-from . import codebook, writers
+from . import codebook, datapackage, manifest, syntax, writers
 from .datasets import DEFAULT_CHUNK_SIZE, Chunk, Dataset, get_dataset
+from .kanonymity import GeneralisationPlan
 from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
 
 logger = logging.getLogger(__name__)
@@ -56,7 +62,7 @@ FILE_EXTENSIONS: dict[str, str] = {
 }
 # Share of the progress bar for reading the rows. SPSS collects all rows before pyreadstat
 # writes the file in one call, so reading is only part of its work.
-READING_SHARE: dict[str, int] = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 70}
+READING_SHARE: dict[str, int] = {ExportFormat.CSV: 95, ExportFormat.XLSX: 95, ExportFormat.SAV: 95}
 UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 # An unfinished export that has not started, or not moved on, for this long has most likely no
 # worker (`manage.py db_worker` not running, or killed mid-export). The slowest step seen, SPSS
@@ -156,13 +162,21 @@ def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> 
 LATEST_FREEZE = object()
 
 
-def export_create(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE) -> ResearchExport:
+def export_create(
+    *,
+    user,
+    dataset: str,
+    file_format: str,
+    freeze=LATEST_FREEZE,
+    period: MonthPeriod | None = None,
+) -> ResearchExport:
     """Create the export and its `requested` event, without starting it.
 
     Only a researcher may export (PermissionDenied otherwise). An unknown dataset or format
     raises RuleViolation with the form field it belongs to. `freeze` is the DataFreeze the
     measurements come from (default: the latest; None: the daily snapshot); the export's
-    parameters name it (label and SHA-256), and so does its codebook.
+    parameters name it (label and SHA-256), and so does its codebook. `period` (whole months:
+    first_day and last_day) narrows the export to the referrals in it.
     """
     if not is_researcher(user):
         raise PermissionDenied
@@ -183,6 +197,11 @@ def export_create(*, user, dataset: str, file_format: str, freeze=LATEST_FREEZE)
             non_field: dict[str | None, str] = {None: str(error)}
             raise RuleViolation(errors=non_field) from None
     parameters = {"study_id": settings.STUDY_ID, "definitions_version": DEFINITIONS_VERSION}
+    if period is not None:
+        parameters |= {
+            "period_first_day": period.first_day.isoformat(),
+            "period_last_day": period.last_day.isoformat(),
+        }
     if freeze is not None:
         parameters |= {
             "freeze_id": freeze.pk,
@@ -225,26 +244,53 @@ def _with_progress(
             shown = percent
 
 
-def write_data_file(
-    *, dataset: Dataset, file_format: str, path: Path, chunks: Iterable[Chunk], expected_rows: int
-) -> int:
+def export_period(parameters: dict) -> MonthPeriod | None:
+    """The whole months an export covers, from its parameters (None: all referrals)."""
+    if not parameters.get("period_first_day"):
+        return None
+    return MonthPeriod.containing(
+        datetime.date.fromisoformat(parameters["period_first_day"]),
+        datetime.date.fromisoformat(parameters["period_last_day"]),
+    )
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file written into the ZIP: its name there, what kind it is, and where it is."""
+
+    name: str
+    kind: str  # csv_excel, csv_r, xlsx, sav
+    path: Path
+
+
+def write_data_files(
+    *, dataset: Dataset, file_format: str, stem: Path, chunks: Iterable[Chunk], expected_rows: int
+) -> tuple[int, list[DataFile]]:
+    """Write the format's data file(s) next to `stem`; returns the rows and the files."""
     if file_format == ExportFormat.CSV:
-        return writers.write_csv(path, dataset.variables, chunks)
+        excel = DataFile(f"{dataset.key}.csv", "csv_excel", Path(f"{stem}.csv.tmp"))
+        plain = DataFile(f"{dataset.key}_r.csv", "csv_r", Path(f"{stem}_r.csv.tmp"))
+        rows = writers.write_csv(excel.path, dataset.variables, chunks, r_path=plain.path)
+        return rows, [excel, plain]
     if file_format == ExportFormat.XLSX:
-        return writers.write_xlsx(path, dataset.variables, chunks)
-    return writers.write_sav(
-        path,
+        workbook = DataFile(f"{dataset.key}.xlsx", "xlsx", Path(f"{stem}.xlsx.tmp"))
+        return writers.write_xlsx(workbook.path, dataset.variables, chunks), [workbook]
+    sav = DataFile(f"{dataset.key}.sav", "sav", Path(f"{stem}.sav.tmp"))
+    rows = writers.write_sav(
+        sav.path,
         dataset.variables,
         chunks,
         expected_rows=expected_rows,
         file_label=_("Ketenkameleon – %(dataset)s") % {"dataset": dataset.label},
     )
+    return rows, [sav]
 
 
 @dataclass(frozen=True)
 class WrittenExport:
     path: Path
     row_count: int
+    manifest: dict
 
 
 def write_export_zip(
@@ -258,52 +304,118 @@ def write_export_zip(
     progress=None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     freeze=None,
+    period: MonthPeriod | None = None,
 ) -> WrittenExport:
-    """Write the data file and the codebook into a new ZIP with a random name in `directory`.
+    """Write the data file(s), the codebook, the data package, the syntax files and the
+    manifest into a new ZIP with a random name in `directory`.
 
+    The cases are checked for k-anonymity first (one pass over their quasi-identifiers).
     `progress(chunks)` may wrap the chunk stream (to record progress). The ZIP appears under
     its final name only when complete.
     """
-    extension = FILE_EXTENSIONS[file_format]
-    stem = secrets.token_urlsafe(24)
-    data_path = directory / f"{stem}.{extension}.tmp"
-    part_path = directory / f"{stem}.zip.part"
-    zip_path = directory / f"{stem}.zip"
-    chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze)
+    stem = directory / secrets.token_urlsafe(24)
+    part_path = Path(f"{stem}.zip.part")
+    zip_path = Path(f"{stem}.zip")
+    plan: GeneralisationPlan | None = dataset.plan(period) if dataset.plan else None
+    chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)
     if progress is not None:
         chunks = progress(chunks)
+    files: list[DataFile] = []
     try:
-        rows = write_data_file(
+        rows, files = write_data_files(
             dataset=dataset,
             file_format=file_format,
-            path=data_path,
+            stem=stem,
             chunks=chunks,
             expected_rows=expected_rows,
         )
-        data_name = f"{dataset.key}.{extension}"
-        # XLSX is a ZIP itself: deflating it again gains nothing.
-        compression = zipfile.ZIP_STORED if extension == "xlsx" else zipfile.ZIP_DEFLATED
-        with zipfile.ZipFile(part_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.write(data_path, data_name, compress_type=compression)
-            archive.writestr("codebook.csv", codebook.codebook_csv(dataset))
-            archive.writestr(
-                "codebook.txt",
-                codebook.codebook_text(
-                    dataset,
-                    study_id=pseudonymise.study_id,
-                    file_format_label=str(ExportFormat(file_format).label),
-                    data_file_name=data_name,
-                    row_count=rows,
-                    export_number=export_number,
-                    freeze=freeze,
-                ),
+        entries = [
+            {
+                "name": data_file.name,
+                "kind": data_file.kind,
+                "bytes": data_file.path.stat().st_size,
+                "sha256": manifest.file_sha256(data_file.path),
+            }
+            for data_file in files
+        ]
+        details = {
+            "study_id": pseudonymise.study_id,
+            "export_number": export_number,
+            "created_at": timezone.localtime().isoformat(timespec="seconds"),
+            "dataset": dataset.key,
+            "format": file_format,
+            "rows": rows,
+            "definitions_version": freeze.definitions_version if freeze else DEFINITIONS_VERSION,
+            "period": (
+                {"first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat()}
+                if period
+                else None
+            ),
+            "source": "freeze" if freeze else "daily_snapshot",
+            "freeze": manifest.freeze_details(freeze),
+            "as_of": (
+                timezone.localtime(freeze.as_of).isoformat(timespec="seconds")
+                if freeze
+                else timezone.localtime().isoformat(timespec="seconds")
+            ),
+            "k_anonymity": manifest.k_anonymity_summary(plan),
+        }
+        texts: dict[str, str] = {
+            "codebook.csv": codebook.codebook_csv(dataset),
+            "codebook.txt": codebook.codebook_text(
+                dataset,
+                study_id=pseudonymise.study_id,
+                file_format_label=str(ExportFormat(file_format).label),
+                data_file_name=", ".join(data_file.name for data_file in files),
+                row_count=rows,
+                export_number=export_number,
+                freeze=freeze,
+                period_label=period.label() if period else "",
+                files=entries,
+                plan=plan,
+            ),
+            "datapackage.json": json.dumps(
+                datapackage.data_package(dataset, files=entries, manifest=details),
+                ensure_ascii=False,
+                indent=2,
+            ),
+        }
+        if file_format in (ExportFormat.CSV, ExportFormat.SAV):
+            sav = file_format == ExportFormat.SAV
+            r_file = files[0].name if sav else files[1].name
+            texts[f"{dataset.key}.R"] = syntax.r_script(dataset, data_file=r_file, sav=sav)
+            texts[f"{dataset.key}.sps"] = syntax.spss_syntax(
+                dataset, data_file=files[0].name, sav=sav
             )
+        encoded = {name: text.encode("utf-8") for name, text in texts.items()}
+        details["files"] = entries + [
+            {
+                "name": name,
+                "kind": "text",
+                "bytes": len(content),
+                "sha256": manifest.bytes_sha256(content),
+            }
+            for name, content in encoded.items()
+        ]
+        encoded["manifest.json"] = json.dumps(details, ensure_ascii=False, indent=2).encode()
+        with zipfile.ZipFile(part_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for data_file in files:
+                # XLSX is a ZIP itself: deflating it again gains nothing.
+                compression = zipfile.ZIP_STORED if data_file.kind == "xlsx" else None
+                archive.write(
+                    data_file.path, data_file.name, compress_type=compression, compresslevel=1
+                )
+            for name, content in encoded.items():
+                archive.writestr(name, content)
         os.chmod(part_path, 0o600)
         os.replace(part_path, zip_path)
     finally:
-        data_path.unlink(missing_ok=True)
+        for data_file in files:
+            data_file.path.unlink(missing_ok=True)
+        for leftover in directory.glob(f"{stem.name}*.tmp"):
+            leftover.unlink(missing_ok=True)
         part_path.unlink(missing_ok=True)
-    return WrittenExport(path=zip_path, row_count=rows)
+    return WrittenExport(path=zip_path, row_count=rows, manifest=details)
 
 
 def _abort_message() -> str:
@@ -365,7 +477,8 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
             pseudonymise = Pseudonymiser()
             dataset = get_dataset(export.dataset)
             freeze = _export_freeze(export)
-            expected_rows = dataset.expected_rows()
+            period = export_period(export.parameters)
+            expected_rows = dataset.expected_rows(period)
             running.update(
                 parameters={**export.parameters, "expected_rows": expected_rows},
                 progress_at=timezone.now(),
@@ -386,6 +499,7 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
                 ),
                 chunk_size=chunk_size,
                 freeze=freeze,
+                period=period,
             )
     except Exception as error:
         logger.exception("Research export %s failed", export.pk)

@@ -28,11 +28,15 @@ from ..constants import ExportDataset, ExportFormat
 from ..exports import services
 from ..forms import FreezeChoiceForm
 from ..freezes import freezes_newest_first
+from ..periods import MonthPeriod, MonthPeriodFormMixin
 
 DETAIL_TEMPLATE = "evaluation/export_detail.html"
 
 
-class ExportRequestForm(forms.Form):
+class ExportRequestForm(MonthPeriodFormMixin, forms.Form):
+    """Dataset, file format and the referral months (whole months, as in the report; both
+    empty: every month)."""
+
     dataset = forms.ChoiceField(
         label=gettext_lazy("Dataset"),
         choices=ExportDataset.choices,
@@ -52,6 +56,20 @@ class ExportRequestForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Unlike the report, an export without months covers every referral.
+        for name in ("van", "tot"):
+            self.fields[name].initial = None
+        self.fields["van"].help_text = gettext_lazy("Leeg: vanaf de eerste melding.")
+        self.fields["tot"].help_text = gettext_lazy("Leeg: tot en met de laatste melding.")
+
+    def period(self) -> MonthPeriod | None:
+        """The chosen whole months, or None (every month) when both are empty."""
+        if not (self.cleaned_data.get("van") or self.cleaned_data.get("tot")):
+            return None
+        return self.month_period()
+
 
 @require_http_methods(["GET", "POST"])
 def export_list(request: AuthenticatedHttpRequest):
@@ -70,6 +88,7 @@ def export_list(request: AuthenticatedHttpRequest):
                     dataset=form.cleaned_data["dataset"],
                     file_format=form.cleaned_data["file_format"],
                     freeze=source_form.chosen(),
+                    period=form.period(),
                 )
             except CaseError as error:
                 for field, message in error.errors.items():
@@ -120,11 +139,13 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int):
     if request.htmx:
         html = render_to_string(f"{DETAIL_TEMPLATE}#progress", context, request=request)
         # The status sentence is a live region: it is only replaced when the status changed,
-        # so a screen reader announces each change once, not every second.
+        # so a screen reader announces each change once, not every second. The facts list
+        # (status, rows, available until) changes only then too, and is swapped with it.
         if request.GET.get("gezien") != context["status_key"]:
-            html += render_to_string(
-                f"{DETAIL_TEMPLATE}#status", {**context, "oob": True}, request=request
-            )
+            for partial in ("status", "details"):
+                html += render_to_string(
+                    f"{DETAIL_TEMPLATE}#{partial}", {**context, "oob": True}, request=request
+                )
         return HttpResponse(html)
     context["events"] = export.events.select_related("actor").order_by("occurred_at", "id")
     return render(request, DETAIL_TEMPLATE, context)

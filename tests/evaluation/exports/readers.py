@@ -16,13 +16,20 @@ def unpack(zip_path, directory):
         return {name: directory / name for name in archive.namelist()}
 
 
-def read_csv(path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
+def read_csv(path, *, delimiter=",", encoding="utf-8") -> list[dict]:
+    with open(path, encoding=encoding, newline="") as handle:
         return [
             {key: (int(value) if value.lstrip("-").isdigit() else value or None)
              for key, value in row.items()}
-            for row in csv.DictReader(handle)
+            for row in csv.DictReader(handle, delimiter=delimiter)
         ]  # fmt: skip
+
+
+def read_excel_csv(path) -> list[dict]:
+    """The Dutch-Excel CSV: UTF-8 with BOM, semicolons."""
+    with open(path, "rb") as handle:
+        assert handle.read(3) == b"\xef\xbb\xbf"
+    return read_csv(path, delimiter=";", encoding="utf-8-sig")
 
 
 def read_xlsx(path) -> list[dict]:
@@ -38,8 +45,8 @@ def read_xlsx(path) -> list[dict]:
 
 
 def read_sav(path) -> tuple[list[dict], object]:
-    """Rows with categories decoded through the file's own value labels."""
-    frame, meta = pyreadstat.read_sav(path)
+    """Rows as numbers (categories as their SPSS codes), the missing codes kept."""
+    frame, meta = pyreadstat.read_sav(path, user_missing=True)
     rows = []
     for record in frame.to_dict("records"):
         row = {}
@@ -56,9 +63,12 @@ def read_sav(path) -> tuple[list[dict], object]:
 def read_export(zip_path, directory, file_format: str) -> list[dict]:
     """The data rows with categories as codes ("bip") and yes/no as 1/0, for any format."""
     files = unpack(zip_path, directory)
-    data = next(path for name, path in files.items() if not name.startswith("codebook"))
+    data = next(path for name, path in files.items() if name.endswith(f".{file_format}"))
     if file_format == "csv":
-        return read_csv(data)
+        rows = read_excel_csv(data)
+        plain = data.with_name(data.stem + "_r.csv")
+        assert read_csv(plain) == rows  # the comma file for R holds the same
+        return rows
     if file_format == "xlsx":
         return read_xlsx(data)
     rows, meta = read_sav(data)

@@ -9,7 +9,14 @@ from cases.constants import MeldingType, OutcomeCategory, SchoolLevel, Stage
 from evaluation.constants import AllocationMethod, Arm, ExportDataset, RespondentType, SurveyItem
 from evaluation.definitions import DEFINITIONS_VERSION, MeasurementStatus
 from evaluation.exports import pseudonyms
-from evaluation.exports.datasets import DATASETS, NOT_MEASURED, get_dataset
+from evaluation.exports.datasets import (
+    CENSORED_CODE,
+    DATASETS,
+    NOT_APPLICABLE_CODE,
+    NOT_MEASURED,
+    NOT_MEASURED_CODE,
+    get_dataset,
+)
 from evaluation.exports.pseudonyms import Pseudonymiser
 from evaluation.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from roles.constants import ChainRole, ContactWith
@@ -27,11 +34,14 @@ from .conftest import at, measure
 pytestmark = pytest.mark.django_db
 
 
-def export_rows(key: str, chunk_size: int = 5000) -> list[dict]:
+def export_rows(key: str, chunk_size: int = 5000, k: int = 1) -> list[dict]:
+    """The rows; k-anonymity with k=1 (nothing generalised) unless asked, so the few cases
+    of a test show their values (tests/evaluation/exports/test_disclosure.py covers k=5)."""
     dataset = get_dataset(key)
+    plan = dataset.plan(None, k=k) if dataset.plan else None
     return [
         dict(zip(dataset.names, row, strict=True))
-        for chunk in dataset.chunks(Pseudonymiser(), chunk_size)
+        for chunk in dataset.chunks(Pseudonymiser(), chunk_size, plan=plan)
         for row in chunk
     ]
 
@@ -52,7 +62,8 @@ def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
 
     assert row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
     assert row["kind_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CHILD, child.pk)
-    assert (row["melding_jaar"], row["melding_maand"]) == (2025, 1)
+    assert (row["melding_jaar"], row["melding_kwartaal"], row["melding_maand"]) == (2025, 1, 1)
+    assert row["leeftijdsgroep"] == "12-13"
     assert row["leeftijd_bij_melding"] == 13  # the 14th birthday is the next day
     assert row["arm"] == "bip"
     assert row["soort_melding"] == MeldingType.ZESTIEN_UUR
@@ -60,7 +71,8 @@ def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
     assert row["meting_status"] == MeasurementStatus.MEASURED
     assert row["passend"] is True
     assert row["uitkomst"] == OutcomeCategory.BACK_TO_SCHOOL
-    assert row["dagen_tot_uitkomst"] == 40
+    assert row["weken_tot_uitkomst"] == 5  # 40 days: 5 whole weeks
+    assert row["km_weken"] == 5
     assert row["aantal_professionals"] == 1
     assert row["km_gebeurtenis"] is True
     assert row["versie_definities"] == DEFINITIONS_VERSION
@@ -78,8 +90,8 @@ def test_unmeasured_case_has_empty_measures_and_unallocated_cases_are_left_out()
 
     assert row["zaak_pseudoniem"] == pseudonyms.pseudonym(pseudonyms.CASE, case.pk)
     assert row["meting_status"] == NOT_MEASURED
-    for name in ("passend", "uitkomst", "dagen_tot_uitkomst", "aantal_contacten", "km_dagen"):
-        assert row[name] is None, name
+    for name in ("passend", "uitkomst", "weken_tot_uitkomst", "aantal_contacten", "km_weken"):
+        assert row[name] == NOT_MEASURED_CODE, name
 
 
 def test_censored_case_has_no_outcome_and_no_suitable():
@@ -94,8 +106,9 @@ def test_censored_case_has_no_outcome_and_no_suitable():
     )
     (row,) = export_rows(ExportDataset.CASES)
     assert row["meting_status"] == MeasurementStatus.CENSORED
-    assert row["passend"] is None
-    assert row["uitkomst"] is None
+    assert row["passend"] == CENSORED_CODE
+    assert row["uitkomst"] == CENSORED_CODE
+    assert row["weken_tot_uitkomst"] == CENSORED_CODE
     assert row["km_gebeurtenis"] is False
 
 
@@ -140,18 +153,19 @@ def test_a_re_referred_child_keeps_one_child_pseudonym():
 def test_absolute_absence_without_school_has_no_school_level():
     CaseFactory(arm=Arm.BIP, child__school=None, melding_type=MeldingType.ABSOLUUT)
     (row,) = export_rows(ExportDataset.CASES)
-    assert row["onderwijssoort"] is None
+    assert row["onderwijssoort"] == NOT_APPLICABLE_CODE
+    assert row["school_pseudoniem"] is None
 
 
 def test_rows_come_in_chunks_of_the_given_size():
     CaseFactory.create_batch(5, arm=Arm.BIP)
     dataset = get_dataset(ExportDataset.CASES)
-    sizes = [len(chunk) for chunk in dataset.chunks(Pseudonymiser(), 2)]
+    sizes = [len(chunk) for chunk in dataset.chunks(Pseudonymiser(), 2)]  # plan computed inside
     assert sizes == [2, 2, 1]
     assert dataset.expected_rows() == 5
 
 
-def test_contact_row_counts_days_since_referral_in_dutch_time():
+def test_contact_row_counts_weeks_since_referral_in_dutch_time():
     professional = ProfessionalFactory(organisation__kind=ChainRole.HALT, bip=True)
     case = CaseFactory(
         arm=Arm.BIP, professional=professional, date_received=datetime.date(2025, 1, 31)
@@ -174,7 +188,7 @@ def test_contact_row_counts_days_since_referral_in_dutch_time():
     assert row["professional_pseudoniem"] == pseudonyms.pseudonym(
         pseudonyms.PROFESSIONAL, professional.pk
     )
-    assert row["dagen_sinds_melding"] == 3
+    assert row["weken_sinds_melding"] == 0  # 3 days: no whole week yet
     assert row["thuisorganisatie"] == ChainRole.HALT
     assert row["rol"] == ChainRole.LEERPLICHT
     assert row["met_wie"] == ContactWith.PUPIL
@@ -222,7 +236,7 @@ def test_survey_rows_link_clients_to_their_case_but_not_staff_to_a_professional(
     assert client_row["verhaal_een_keer"] == 5
     assert client_row["respect"] == 4
     assert client_row["werkdruk"] is None
-    assert client_row["dagen_sinds_melding"] == 81
+    assert client_row["weken_sinds_melding"] == 11  # 81 days
     assert (client_row["ingevuld_jaar"], client_row["ingevuld_maand"]) == (2025, 4)
     assert "Mevrouw De Vries was heel fijn" not in client_row.values()
 
@@ -230,7 +244,7 @@ def test_survey_rows_link_clients_to_their_case_but_not_staff_to_a_professional(
     assert staff_row["respondent"] == RespondentType.STAFF
     assert staff_row["werkdruk"] == 2
     assert staff_row["verhaal_een_keer"] is None
-    assert staff_row["dagen_sinds_melding"] is None
+    assert staff_row["weken_sinds_melding"] == NOT_APPLICABLE_CODE
     assert pseudonyms.pseudonym(pseudonyms.PROFESSIONAL, professional.pk) not in staff_row.values()
 
 
@@ -240,3 +254,44 @@ def test_furthest_stage_and_current_stage_use_stage_codes():
     (row,) = export_rows(ExportDataset.CASES)
     assert row["ketenstap_nu"] == Stage.RVDK
     assert row["verste_ketenstap"] == Stage.HALT
+
+
+def test_the_database_counts_the_quasi_identifiers_as_age_on_does():
+    """The k-anonymity counts are grouped in SQL; the age there must be `age_on`'s, also on
+    and around the birthday and for a child born on 29 February."""
+    from collections import Counter
+
+    from cases.models import age_on
+    from evaluation.exports.datasets import cases_identifier_counts
+
+    births_and_referrals = [
+        (datetime.date(2012, 2, 29), datetime.date(2025, 2, 28)),  # 12, not yet 13
+        (datetime.date(2012, 2, 29), datetime.date(2025, 3, 1)),  # 13
+        (datetime.date(2011, 6, 15), datetime.date(2025, 6, 14)),  # day before the birthday
+        (datetime.date(2011, 6, 15), datetime.date(2025, 6, 15)),  # on the birthday
+        (datetime.date(2011, 6, 15), datetime.date(2025, 5, 20)),  # earlier month
+        (datetime.date(2011, 6, 15), datetime.date(2025, 7, 1)),  # later month
+    ]
+    cases = [
+        CaseFactory(
+            arm=Arm.BIP,
+            date_received=received,
+            child=ChildFactory(date_of_birth=born, school=None) if index == 0 else
+            ChildFactory(date_of_birth=born),
+        )
+        for index, (born, received) in enumerate(births_and_referrals)
+    ]  # fmt: skip
+    CaseFactory(arm="")  # not allocated: not exported, not counted
+    expected = Counter(
+        (
+            age_on(case.child.date_of_birth, case.date_received),
+            case.child.school.level if case.child.school else "",
+            case.date_received.year,
+            case.date_received.month,
+            case.melding_type,
+            case.source,
+        )
+        for case in cases
+    )
+    assert cases_identifier_counts() == expected
+    assert sorted(key[0] for key in expected) == [12, 13, 13, 13, 14, 14]

@@ -8,7 +8,12 @@ import pytest
 from evaluation.exports.pseudonyms import (
     CASE,
     CHILD,
+    DERIVED_KEY_KINDS,
+    HOUSEHOLD,
+    PROFESSIONAL,
     PSEUDONYM_HEX_CHARS,
+    RESPONSE,
+    SCHOOL,
     Pseudonymiser,
     PseudonymKeyMissing,
     pseudonym,
@@ -55,3 +60,19 @@ def test_missing_key_refuses(settings):
     settings.RESEARCH_PSEUDONYM_KEY = ""
     with pytest.raises(PseudonymKeyMissing, match="RESEARCH_PSEUDONYM_KEY"):
         Pseudonymiser()
+
+
+@pytest.mark.parametrize("key", ["short key", "k" * 100, PSEUDONYM_KEY])
+def test_the_precomputed_pads_give_exactly_hmac_for_every_kind(key):
+    pseudonymise = Pseudonymiser(key=key, study_id="bip-test")
+    for kind in (CHILD, CASE, PROFESSIONAL, RESPONSE, SCHOOL, HOUSEHOLD):
+        hmac_key = (
+            hmac.digest(key.encode(), f"pseudonym-key:{kind}".encode(), "sha256")
+            if kind in DERIVED_KEY_KINDS
+            else key.encode()
+        )
+        for identifier in (1, 42, 10**12, "abc"):
+            expected = hmac.new(hmac_key, f"bip-test:{kind}:{identifier}".encode(), "sha256")
+            # Twice: the remembered school and professional pseudonyms stay the same.
+            assert pseudonymise(kind, identifier) == expected.hexdigest()[:16]
+            assert pseudonymise(kind, identifier) == expected.hexdigest()[:16]

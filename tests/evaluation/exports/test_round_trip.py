@@ -87,7 +87,7 @@ def decode_categories(rows, dataset_key, file_format):
         if variable.kind == "category"
     }
     return [
-        {key: decode[key].get(value) if key in decode and value is not None else value
+        {key: decode[key].get(value, value) if key in decode and value is not None else value
          for key, value in row.items()}
         for row in rows
     ]  # fmt: skip
@@ -106,8 +106,9 @@ def report_figures_from_measurements() -> dict:
         )
     }
     for arm, row in per_arm.items():
-        row["median_first_contact"] = statistics.median(
-            Measurement.objects.filter(
+        row["median_first_contact_weeks"] = statistics.median(
+            days // 7
+            for days in Measurement.objects.filter(
                 status=MeasurementStatus.MEASURED, arm=arm, days_to_first_contact__isnull=False
             ).values_list("days_to_first_contact", flat=True)
         )
@@ -124,10 +125,10 @@ def figures_from_rows(rows) -> dict:
             "suitable": sum(1 for r in measured if r["passend"] == 1),
             "professionals": sum(r["aantal_professionals"] for r in measured),
             "handovers": sum(r["aantal_overdrachten"] for r in measured),
-            "median_first_contact": statistics.median(
-                r["dagen_tot_eerste_contact"]
+            "median_first_contact_weeks": statistics.median(
+                r["weken_tot_eerste_contact"]
                 for r in measured
-                if r["dagen_tot_eerste_contact"] is not None
+                if r["weken_tot_eerste_contact"] >= 0  # -3: no contact
             ),
         }
     return figures
@@ -172,11 +173,20 @@ def test_sav_opens_with_dutch_variable_labels_and_value_labels(researcher, world
     assert labels["passend"] == "Passende uitkomst binnen drie maanden"
     assert labels["leeftijd_bij_melding"] == "Leeftijd bij de melding (jaren)"
     assert meta.variable_value_labels["arm"] == {1: "BIP-arm", 2: "Controlearm"}
-    assert meta.variable_value_labels["passend"] == {0: "nee", 1: "ja"}
+    assert meta.variable_value_labels["passend"] == {
+        0: "nee",
+        1: "ja",
+        -1: "niet gemeten",
+        -2: "gecensureerd",
+    }
+    assert meta.missing_ranges["passend"] == [{"lo": -2, "hi": -1}]
+    assert meta.variable_measure["melding_maand"] == "ordinal"
+    assert meta.variable_measure["leeftijdsgroep"] == "ordinal"
     assert meta.variable_value_labels["verste_ketenstap"] == {
         1: "Leerplicht",
         2: "Halt",
         3: "Raad voor de Kinderbescherming",
+        -1: "niet gemeten",
     }
     assert meta.variable_value_labels["meting_status"][3] == "Nog niet gemeten"
     assert meta.readstat_variable_types["zaak_pseudoniem"] == "string"
@@ -190,16 +200,16 @@ def test_codebook_quotes_the_definitions_for_every_measure(researcher, world, tm
     for variable, key in [
         ("passend", "suitable"),
         ("uitkomst", "outcome_category"),
-        ("dagen_tot_uitkomst", "days_to_outcome"),
-        ("dagen_tot_eerste_contact", "days_to_first_contact"),
+        ("weken_tot_uitkomst", "days_to_outcome"),
+        ("weken_tot_eerste_contact", "days_to_first_contact"),
         ("aantal_professionals", "distinct_professionals"),
         ("aantal_overdrachten", "handovers"),
         ("aantal_contacten", "contacts"),
         ("verste_ketenstap", "furthest_stage"),
-        ("km_dagen", "km_days"),
+        ("km_weken", "km_days"),
         ("km_gebeurtenis", "km_event"),
     ]:
-        assert codebook[variable]["definitie"] == str(DEFINITIONS[key]), variable
+        assert codebook[variable]["definitie"].startswith(str(DEFINITIONS[key])), variable
     assert str(DEFINITIONS["measured_on"]) in codebook["meting_status"]["definitie"]
     assert codebook["arm"]["type"] == "categorie"
     assert codebook["arm"]["waarden"] == "bip = BIP-arm (SPSS 1); controle = Controlearm (SPSS 2)"
@@ -223,24 +233,28 @@ def test_every_report_figure_per_arm_is_reproduced_from_the_export(
     for arm_report in report.arms:
         mine = [r for r in rows if r["arm"] == arm_report.arm]
         measured = [r for r in mine if r["meting_status"] == "gemeten"]
-        assert arm_report.allocated.value == len(mine)
-        assert arm_report.measured.value == len(measured)
+        # The report suppresses (primary and secondary) what could reveal a count under 5;
+        # every figure it shows must match the file.
+        assert arm_report.allocated.value in (None, len(mine))
+        assert arm_report.measured.value in (None, len(measured))
         assert arm_report.censored.value is None  # 1 censored case per arm: suppressed (< 5)
 
         suitable = wilson_interval(sum(r["passend"] == 1 for r in measured), len(measured))
-        assert arm_report.suitable.value == pytest.approx(suitable.value)
-        assert arm_report.suitable.low == pytest.approx(suitable.low)
-        assert arm_report.suitable.high == pytest.approx(suitable.high)
+        if arm_report.suitable.value is not None:
+            assert arm_report.suitable.value == pytest.approx(suitable.value)
+            assert arm_report.suitable.low == pytest.approx(suitable.low)
+            assert arm_report.suitable.high == pytest.approx(suitable.high)
 
-        first = [r["dagen_tot_eerste_contact"] for r in measured]
-        assert arm_report.first_contact_median.value == statistics.median(
-            d for d in first if d is not None
-        )
+        # Days to first contact are exported in whole weeks (no date can be rebuilt), so the
+        # report's median in days is not reproducible to the day; see figures_from_rows.
         for key, column in (
             ("distinct_professionals", "aantal_professionals"),
             ("handovers", "aantal_overdrachten"),
             ("contacts", "aantal_contacten"),
         ):
-            assert arm_report.means[key].value == pytest.approx(
-                statistics.mean(r[column] for r in measured)
-            ), key
+            if arm_report.means[key].value is not None:
+                assert arm_report.means[key].value == pytest.approx(
+                    statistics.mean(r[column] for r in measured)
+                ), key
+    shown = [arm.allocated.value for arm in report.arms]
+    assert any(value is not None for value in shown)  # something is compared

@@ -70,7 +70,16 @@ def test_request_runs_the_task_after_commit_and_logs_it(
     assert sorted(path.parent.iterdir()) == [path]  # no temporary files left
     assert path.stat().st_mode & 0o077 == 0  # readable by the app's user only
     with zipfile.ZipFile(path) as archive:
-        assert sorted(archive.namelist()) == ["codebook.csv", "codebook.txt", "zaken.csv"]
+        assert sorted(archive.namelist()) == [
+            "codebook.csv",
+            "codebook.txt",
+            "datapackage.json",
+            "manifest.json",
+            "zaken.R",
+            "zaken.csv",
+            "zaken.sps",
+            "zaken_r.csv",
+        ]
 
 
 def test_the_task_is_queued_only_when_the_transaction_commits(
@@ -112,13 +121,13 @@ def test_progress_is_updated_while_the_export_runs(researcher, cases, monkeypatc
     seen = []
     real_write_csv = writers.write_csv
 
-    def spying_write_csv(path, variables, chunks):
+    def spying_write_csv(path, variables, chunks, **options):
         def spy():
             for chunk in chunks:
                 seen.append(ResearchExport.objects.get(pk=export.pk).progress)
                 yield chunk
 
-        return real_write_csv(path, variables, spy())
+        return real_write_csv(path, variables, spy(), **options)
 
     monkeypatch.setattr(writers, "write_csv", spying_write_csv)
     services.export_run(export_id=export.pk, chunk_size=2)
@@ -364,8 +373,8 @@ def test_a_live_worker_keeps_its_export_alive_while_one_step_blocks_for_minutes(
     with time_machine.travel(NOW, tick=False) as traveller:
         export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
 
-        def slow_write_csv(path, variables, chunks):
-            rows = real_write_csv(path, variables, chunks)
+        def slow_write_csv(path, variables, chunks, **options):
+            rows = real_write_csv(path, variables, chunks, **options)
             traveller.shift(5 * MINUTE)  # one step that blocks for five minutes
             deadline = time.monotonic() + 5
             while ResearchExport.objects.get(pk=export.pk).heartbeat_at < NOW + 5 * MINUTE:
@@ -389,9 +398,9 @@ def test_the_claim_is_the_first_heartbeat(researcher, cases, monkeypatch):
     seen = []
     real_write_csv = writers.write_csv
 
-    def spying_write_csv(path, variables, chunks):
+    def spying_write_csv(path, variables, chunks, **options):
         seen.append(ResearchExport.objects.get(pk=export.pk).heartbeat_at)
-        return real_write_csv(path, variables, chunks)
+        return real_write_csv(path, variables, chunks, **options)
 
     monkeypatch.setattr(writers, "write_csv", spying_write_csv)
     with time_machine.travel(NOW, tick=False):
@@ -408,8 +417,8 @@ def test_an_export_declared_orphaned_while_still_writing_stays_failed(
     has been told so: a late finish does not turn it into a download."""
     real_write_csv = writers.write_csv
 
-    def write_then_be_declared_orphaned(path, variables, chunks):
-        rows = real_write_csv(path, variables, chunks)
+    def write_then_be_declared_orphaned(path, variables, chunks, **options):
+        rows = real_write_csv(path, variables, chunks, **options)
         assert services.export_fail_orphaned(now=timezone.now() + 10 * MINUTE) == [export.pk]
         return rows
 

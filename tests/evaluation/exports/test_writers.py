@@ -1,6 +1,7 @@
 """The file writers, read back with the csv module, openpyxl and pyreadstat."""
 
 import csv
+import struct
 
 import pyreadstat
 import pytest
@@ -10,18 +11,24 @@ from evaluation.exports import writers
 from evaluation.exports.datasets import BOOLEAN, CATEGORY, INTEGER, TEXT, Variable
 
 VARIABLES = (
-    Variable("pseudoniem", "Pseudoniem", TEXT),
+    Variable("pseudoniem", "Pseudoniem", TEXT, width=8),  # bytes: é€ñ is 7
     Variable(
-        "arm", "Onderzoeksarm", CATEGORY, choices=(("bip", "BIP-arm"), ("controle", "Controle"))
+        "arm",
+        "Onderzoeksarm",
+        CATEGORY,
+        choices=(("bip", "BIP-arm"), ("controle", "Controle")),
+        missing=(-4,),
     ),
-    Variable("passend", "Passende uitkomst", BOOLEAN),
-    Variable("dagen", "Dagen tot uitkomst", INTEGER),
+    Variable("passend", "Passende uitkomst", BOOLEAN, missing=(-1, -2)),
+    Variable("dagen", "Dagen tot uitkomst", INTEGER, missing=(-1, -2, -3)),
     Variable("score", "Stelling", CATEGORY, choices=((1, "Oneens"), (2, "Neutraal"), (3, "Eens"))),
+    Variable("maand", "Maand", INTEGER, measure="ordinal"),
 )
 ROWS = [
-    ("a1b2", "bip", True, 40, 3),
-    ("c3d4", "controle", False, None, 1),
-    ("é€ñ", None, None, 0, None),
+    ("a1b2", "bip", True, 40, 3, 1),
+    ("c3d4", "controle", False, -3, 1, 12),
+    ("é€ñ", -4, -2, 0, None, 6),
+    (None, "bip", -1, -1, 2, 2),
 ]
 
 
@@ -29,32 +36,41 @@ def chunks(rows=ROWS, size=2):
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def test_csv_round_trip(tmp_path):
-    path = tmp_path / "data.csv"
-    assert writers.write_csv(path, VARIABLES, chunks()) == 3
-    raw = path.read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf")  # UTF-8 without BOM
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert rows == [
-        ["pseudoniem", "arm", "passend", "dagen", "score"],
-        ["a1b2", "bip", "1", "40", "3"],
-        ["c3d4", "controle", "0", "", "1"],
-        ["é€ñ", "", "", "0", ""],
+def test_csv_for_dutch_excel_and_for_r_from_one_pass(tmp_path):
+    excel, plain = tmp_path / "data.csv", tmp_path / "data_r.csv"
+    assert writers.write_csv(excel, VARIABLES, chunks(), r_path=plain) == 4
+    raw = excel.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the accents right
+    assert b"\r\n" in raw
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert b"\r" not in plain.read_bytes()
+    expected = [
+        ["pseudoniem", "arm", "passend", "dagen", "score", "maand"],
+        ["a1b2", "bip", "1", "40", "3", "1"],
+        ["c3d4", "controle", "0", "-3", "1", "12"],
+        ["é€ñ", "-4", "-2", "0", "", "6"],
+        ["", "bip", "-1", "-1", "2", "2"],
     ]
+    with open(excel, encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle, delimiter=";")) == expected
+    with open(plain, encoding="utf-8", newline="") as handle:
+        assert list(csv.reader(handle)) == expected
+    assert raw.splitlines()[0] == b"\xef\xbb\xbfpseudoniem;arm;passend;dagen;score;maand"
 
 
-def test_xlsx_round_trip(tmp_path):
+def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
     path = tmp_path / "data.xlsx"
-    assert writers.write_xlsx(path, VARIABLES, chunks()) == 3
+    assert writers.write_xlsx(path, VARIABLES, chunks()) == 4
     sheet = load_workbook(path)["data"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows == [
-        ("pseudoniem", "arm", "passend", "dagen", "score"),
-        ("a1b2", "bip", 1, 40, 3),
-        ("c3d4", "controle", 0, None, 1),
-        ("é€ñ", None, None, 0, None),
+        ("pseudoniem", "arm", "passend", "dagen", "score", "maand"),
+        ("a1b2", "bip", 1, 40, 3, 1),
+        ("c3d4", "controle", 0, -3, 1, 12),
+        ("é€ñ", -4, -2, 0, None, 6),
+        (None, "bip", -1, -1, 2, 2),
     ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.xlsx"]  # no temporary files
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
@@ -75,57 +91,81 @@ def test_empty_dataset_still_has_a_header(tmp_path):
     assert writers.write_sav(tmp_path / "e.sav", VARIABLES, [], expected_rows=0) == 0
     frame, meta = pyreadstat.read_sav(tmp_path / "e.sav")
     assert list(frame.columns) == [v.name for v in VARIABLES]
-    assert meta.number_rows in (0, None)
+    assert len(frame) == 0
 
 
-def test_sav_round_trip_with_variable_and_value_labels(tmp_path):
+def test_sav_round_trip_with_labels_missing_codes_and_measure_levels(tmp_path):
     path = tmp_path / "data.sav"
-    assert writers.write_sav(path, VARIABLES, chunks(), expected_rows=3, file_label="Test") == 3
-    frame, meta = pyreadstat.read_sav(path)
-    assert meta.column_names_to_labels == {
-        "pseudoniem": "Pseudoniem",
-        "arm": "Onderzoeksarm",
-        "passend": "Passende uitkomst",
-        "dagen": "Dagen tot uitkomst",
-        "score": "Stelling",
+    assert writers.write_sav(path, VARIABLES, chunks(), expected_rows=4, file_label="Test") == 4
+    frame, meta = pyreadstat.read_sav(path, user_missing=True)
+    assert meta.column_names_to_labels["arm"] == "Onderzoeksarm"
+    assert meta.variable_value_labels["arm"] == {
+        1.0: "BIP-arm",
+        2.0: "Controle",
+        -4.0: "weggelaten voor k-anonimiteit",
     }
-    assert meta.variable_value_labels["arm"] == {1.0: "BIP-arm", 2.0: "Controle"}
-    assert meta.variable_value_labels["passend"] == {0.0: "nee", 1.0: "ja"}
-    assert meta.variable_value_labels["score"] == {1.0: "Oneens", 2.0: "Neutraal", 3.0: "Eens"}
-    assert meta.variable_measure["arm"] == "nominal"
-    assert meta.variable_measure["score"] == "ordinal"
-    assert meta.variable_measure["dagen"] == "scale"
+    assert meta.variable_value_labels["passend"] == {
+        0.0: "nee",
+        1.0: "ja",
+        -1.0: "niet gemeten",
+        -2.0: "gecensureerd",
+    }
+    assert meta.variable_value_labels["dagen"][-3.0] == "niet van toepassing"
+    assert meta.missing_ranges["dagen"] == [{"lo": -3.0, "hi": -1.0}]
+    assert meta.missing_ranges["arm"] == [{"lo": -4.0, "hi": -1.0}]
+    assert "score" not in meta.missing_ranges
+    assert meta.variable_measure == {
+        "pseudoniem": "nominal",
+        "arm": "nominal",
+        "passend": "nominal",
+        "dagen": "scale",
+        "score": "ordinal",
+        "maand": "ordinal",  # a month is not a scale
+    }
     assert meta.file_label == "Test"
-    assert list(frame["pseudoniem"]) == ["a1b2", "c3d4", "é€ñ"]
-    assert list(frame["arm"].fillna(-1)) == [1, 2, -1]
-    assert list(frame["passend"].fillna(-1)) == [1, 0, -1]
-    assert list(frame["dagen"].fillna(-1)) == [40, -1, 0]
-    assert list(frame["score"].fillna(-1)) == [3, 1, -1]
+    assert list(frame["pseudoniem"]) == ["a1b2", "c3d4", "é€ñ", ""]
+    assert list(frame["arm"]) == [1, 2, -4, 1]
+    assert list(frame["passend"]) == [1, 0, -2, -1]
+    assert list(frame["dagen"]) == [40, -3, 0, -1]
+    assert list(frame["score"].fillna(0)) == [3, 1, 0, 2]
+    # Without user_missing the codes are missing values, as SPSS treats them.
+    plain, _meta = pyreadstat.read_sav(path)
+    assert list(plain["dagen"].fillna(99)) == [40, 99, 0, 99]
     labelled, _meta = pyreadstat.read_sav(path, apply_value_formats=True)
     assert list(labelled["arm"][:2]) == ["BIP-arm", "Controle"]
 
 
-@pytest.mark.parametrize("expected_rows", [0, 1, 3, 10])
-def test_sav_collects_every_row_whatever_the_expected_count(tmp_path, expected_rows):
-    """Rows may be added or removed between the count and the stream."""
-    frame = writers.collect_columns(VARIABLES, chunks(size=1), expected_rows)
-    assert len(frame) == 3
-    assert list(frame["dagen"].astype("Float64").fillna(-1)) == [40, -1, 0]
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_sav_written_in_chunks_is_the_file_written_at_once(tmp_path, size):
+    """The chunks' data follows the first chunk's dictionary; only the case counts differ."""
+    whole, spliced = tmp_path / "whole.sav", tmp_path / "spliced.sav"
+    writers.write_sav(whole, VARIABLES, [ROWS])
+    assert writers.write_sav(spliced, VARIABLES, chunks(size=size)) == 4
+    a, b = whole.read_bytes(), spliced.read_bytes()
+    start, count_at = writers._dictionary_end(a)
+    assert writers._dictionary_end(b) == (start, count_at)
+    assert a[start:] == b[start:]
+    assert struct.unpack_from("<i", b, 80) == (4,)
+    assert struct.unpack_from("<q", b, count_at) == (4,)
+    frame, meta = pyreadstat.read_sav(spliced, user_missing=True)
+    assert meta.number_rows == 4
+    assert list(frame["dagen"]) == [40, -3, 0, -1]
 
 
-def test_sav_columns_are_compact(tmp_path):
-    """Categories and yes/no take 2 bytes a cell and numbers 5: no Python object per cell."""
-    rows = [("p", "bip", True, 5, 2)] * 1000
-    frame = writers.collect_columns(VARIABLES, chunks(rows, 100), 1000)
-    assert str(frame["arm"].dtype) == "Int8"
-    assert str(frame["passend"].dtype) == "Int8"
-    assert str(frame["dagen"].dtype) == "Int32"
-    assert frame["arm"].array.nbytes == 2000
-    assert frame["dagen"].array.nbytes == 5000
+def test_sav_chunk_with_only_empty_pseudonyms_keeps_the_width(tmp_path):
+    rows = [("a1b2", "bip", True, 1, 1, 1), (None, "bip", True, 1, 1, 1)]
+    path = tmp_path / "x.sav"
+    writers.write_sav(path, VARIABLES, [rows[:1], rows[1:]])
+    frame, _meta = pyreadstat.read_sav(path)
+    assert list(frame["pseudoniem"]) == ["a1b2", ""]
 
 
 def test_unknown_category_code_fails_rather_than_writing_a_wrong_value(tmp_path):
     with pytest.raises(KeyError):
-        writers.write_sav(
-            tmp_path / "x.sav", VARIABLES, [[("p", "onbekend", None, None, None)]], expected_rows=1
-        )
+        writers.write_sav(tmp_path / "x.sav", VARIABLES, [[("p", "onbekend", None, None, None, 1)]])
+
+
+def test_a_text_longer_than_its_width_fails_rather_than_shifting_columns(tmp_path):
+    rows = [("a1b2", "bip", True, 1, 1, 1)]
+    with pytest.raises(ValueError, match="dictionary differs"):
+        writers.write_sav(tmp_path / "x.sav", VARIABLES, [rows, [("x" * 12, *rows[0][1:])]])

@@ -27,7 +27,15 @@ def test_export_evaluation_writes_the_zip_and_logs_it(researcher, tmp_path, caps
     out = capsys.readouterr().out
     assert "4 rijen" in out and "rijen/s" in out and "MiB" in out
     files = unpack(output, tmp_path / "uit")
-    assert set(files) == {"zaken.sav", "codebook.csv", "codebook.txt"}
+    assert set(files) == {
+        "zaken.sav",
+        "codebook.csv",
+        "codebook.txt",
+        "manifest.json",
+        "datapackage.json",
+        "zaken.R",
+        "zaken.sps",
+    }
     rows, _meta = read_sav(files["zaken.sav"])
     assert len(rows) == 4
 

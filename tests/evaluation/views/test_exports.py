@@ -139,6 +139,28 @@ def test_progress_partial_polls_while_running_and_announces_status_changes(clien
     assert download_url(export) in html
 
 
+def test_the_poll_that_sees_the_export_finish_also_updates_the_facts_list(
+    client_for, researcher, cases
+):
+    export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
+    client = client_for(researcher)
+    page = client.get(detail_url(export)).content.decode()
+    assert '<dl class="kk-facts" id="export-details">' in page  # no oob on the full page
+
+    still = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL).text
+    assert 'id="export-details"' not in still  # nothing changed: the list is left alone
+
+    services.export_run(export_id=export.pk)
+    export.refresh_from_db()
+    done = client.get(detail_url(export), {"gezien": "wachtrij"}, headers=POLL).text
+    details = done[done.index('<dl class="kk-facts" id="export-details" hx-swap-oob="true">') :]
+    details = details[: details.index("</dl>")]
+    assert "<dd>Klaar</dd>" in details and "In de wachtrij" not in details
+    assert f"<dd>{export.row_count}</dd>" in details
+    assert export.row_count == 3
+    assert "De export is klaar: 3 rijen." in done  # the status sentence says the same
+
+
 def test_a_stalled_export_tells_the_researcher_the_worker_is_probably_down(client_for, researcher):
     export = services.export_create(user=researcher, dataset="zaken", file_format="csv")
     client = client_for(researcher)
