@@ -30,6 +30,7 @@ COLUMNS = (
     "meldingsdatum",
     "bsn",
     "onderwijsnummer",
+    "tussenvoegsel",
     "achternaam",
     "voornamen",
     "geboortedatum",
@@ -43,6 +44,10 @@ COLUMNS = (
     "postcode",
     "plaats",
 )
+# Columns a file may leave out: older DUO files have no tussenvoegsel (the whole surname is
+# then in achternaam, which the search and the display handle as well).
+OPTIONAL_COLUMNS = ("tussenvoegsel",)
+REQUIRED_COLUMNS = tuple(column for column in COLUMNS if column not in OPTIONAL_COLUMNS)
 
 
 class ImportFileInvalid(RuleViolation):
@@ -211,8 +216,8 @@ def _header_names(header: list[str]) -> list[str]:
                 )
                 % {"found": found}
             )
-    missing = [column for column in COLUMNS if column not in names]
-    if len(missing) == len(COLUMNS):
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
+    if len(missing) == len(REQUIRED_COLUMNS):
         raise ImportFileInvalid(
             _("De eerste regel is geen kopregel met kolomnamen. Begin het bestand met: %(columns)s")
             % {"columns": DELIMITER.join(COLUMNS)}

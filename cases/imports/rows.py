@@ -154,6 +154,9 @@ class ImportRowForm(forms.Form):
         shown_max_length=9,
         validators=[validate_onderwijsnummer],
     )
+    tussenvoegsel = forms.CharField(
+        required=False, max_length=_limit(_CHILD, "tussenvoegsel", "max_length")
+    )
     achternaam = forms.CharField(max_length=_limit(_CHILD, "last_name", "max_length"))
     voornamen = forms.CharField(max_length=_limit(_CHILD, "first_name", "max_length"))
     geboortedatum = DuoDateField()

@@ -546,8 +546,20 @@ def import_cancel(*, batch: ImportBatch, actor: User) -> ImportBatch:
     return batch
 
 
+def register_checked_rows(
+    checks: Sequence[RowCheck], *, actor: User, source: str = CaseSource.DUO
+) -> dict[int, Case]:
+    """Register checked referrals that did not come in a file (the API), exactly as the import
+    registers a file's valid rows; the caller holds the transaction and the checks' locks."""
+    return _create_cases(checks, actor=actor, source=source)
+
+
 def _create_cases(
-    checks: Sequence[RowCheck], *, actor: User, state: CheckState | None = None
+    checks: Sequence[RowCheck],
+    *,
+    actor: User,
+    state: CheckState | None = None,
+    source: str = CaseSource.DUO,
 ) -> dict[int, Case]:
     """Households, children, cases and allocations for the valid rows, in bulk, in file order.
 
@@ -577,6 +589,7 @@ def _create_cases(
         if check.child_id is None:
             children[check.line_number] = Child(
                 first_name=check.cells["voornamen"].strip(),
+                tussenvoegsel=check.cells.get("tussenvoegsel", "").strip(),
                 last_name=check.cells["achternaam"].strip(),
                 date_of_birth=_present(check.date_of_birth),
                 bsn=check.bsn or None,
@@ -599,7 +612,7 @@ def _create_cases(
             number=next(numbers[date_received.year]),
             child_id=check.child_id or children[check.line_number].pk,
             date_received=date_received,
-            source=CaseSource.DUO,
+            source=source,
             melding_type=check.melding_type,
             hours_absent=check.hours_absent,
             times_late=check.times_late,

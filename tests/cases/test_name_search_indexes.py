@@ -1,21 +1,22 @@
-"""PostgreSQL: the name search of the case list can use the prefix indexes of migration 0006.
+"""PostgreSQL: the name search is served by the trigram index of migration 0011.
 
-The planner is told not to scan the table, so the plan shows whether an index fits the exact
-SQL Django writes for `case_search` (UPPER("last_name"::text) LIKE 'JAN%'); a mismatch in the
-index expression would leave only the sequential scan.
+The planner is told not to scan the table, so the plan shows whether the index fits the exact
+SQL Django writes for the search (search_key LIKE '% jan%'); a mismatch in the index's column
+or operator class would leave only the sequential scan. The prefix indexes of migration 0006
+remain for other lookups on the raw names.
 """
 
 import pytest
 from django.db import connection
 
 from cases.models import Case, Child
-from cases.selectors import case_search
+from cases.selectors import case_search, name_search
 from tests.factories import CaseFactory, ChildFactory
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the prefix indexes exist on PostgreSQL only"
+        connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only"
     ),
 ]
 
@@ -28,21 +29,35 @@ def plan_of(queryset) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_prefix_indexes_exist():
+def test_the_indexes_and_the_extension_exist():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cases_child'")
         names = {row[0] for row in cursor.fetchall()}
-    assert {"child_last_name_prefix_idx", "child_first_name_prefix_idx"} <= names
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone() is not None
+    assert {
+        "child_search_key_trgm_idx",
+        "child_dob_idx",
+        "child_last_name_prefix_idx",
+        "child_first_name_prefix_idx",
+    } <= names
 
 
-def test_the_name_search_uses_both_indexes():
-    for name in ("Jansen", "Janneke", "Pieters", "Bakker"):
-        CaseFactory(child=ChildFactory(last_name=name, first_name=name[::-1]))
-    children = Child.objects.filter(
-        pk__in=case_search(Case.objects.all(), "jan").values("child_id")
-    )
-    assert {c.last_name for c in children} == {"Jansen", "Janneke"}
+def test_the_name_search_uses_the_trigram_index():
+    for first, prefix, last in [
+        ("Eva", "de", "Vries"),
+        ("Jan", "", "Jansen"),
+        ("Elif", "", "Öztürk"),
+        ("Daan", "van", "Beek"),
+    ]:
+        CaseFactory(child=ChildFactory(first_name=first, tussenvoegsel=prefix, last_name=last))
 
-    plan = plan_of(case_search(Case.objects.all(), "jan").values("id"))
-    assert "child_last_name_prefix_idx" in plan, plan
-    assert "child_first_name_prefix_idx" in plan, plan
+    children = name_search(Child.objects.all(), "de vries")
+    assert [c.last_name for c in children] == ["Vries"]
+    plan = plan_of(children.values("id"))
+    assert "child_search_key_trgm_idx" in plan, plan
+
+    plan = plan_of(name_search(Case.objects.all(), "ozturk", prefix="child__").values("id"))
+    assert "child_search_key_trgm_idx" in plan, plan
+
+    assert [c.child.first_name for c in case_search(Case.objects.all(), "jan")] == ["Jan"]
