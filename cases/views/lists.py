@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -40,7 +41,15 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query_string": query_string_without_page(request),
     }
     if request.htmx:
-        return render(request, "cases/case_list.html#results", context)
+        # The results, and the professional field out of band: it may have resolved a typed
+        # name to one professional, or list the matches.
+        response = render(request, "cases/case_list.html#results", context)
+        response.write(
+            render_to_string(
+                "cases/_professional_filter.html", {**context, "oob": True}, request=request
+            )
+        )
+        return response
     return render(request, "cases/case_list.html", context)
 
 
@@ -70,3 +79,18 @@ def my_cases(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "cases/my_cases.html#results", context)
     return render(request, "cases/my_cases.html", context)
+
+
+@require_GET
+def professional_lookup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The case list's professional suggestions for a typed name: at most ten buttons that
+    submit the filter form with that professional (htmx fills them in under the field)."""
+    if not access.can_view_case_lists(request.user):
+        raise PermissionDenied
+    name = request.GET.get("professional_name", "")[:100]
+    matches = selectors.professionals_matching(name) if len(name.strip()) >= 2 else []
+    return render(
+        request,
+        "cases/_professional_suggestions.html",
+        {"matches": matches, "name": name.strip()},
+    )

@@ -1,0 +1,149 @@
+"""A small load generator: httpx with asyncio.
+
+Why not locust or wrk: locust brings gevent and its own process model (a heavy dependency for
+one measurement), and wrk cannot log in with a second factor. This driver logs in for real,
+interleaves the requests exactly (round-robin at 1 user, short alternating slots at 16), checks
+every response for 200, and is bounded in time: each slot runs for a fixed number of seconds.
+"""
+
+import asyncio
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Session:
+    """A logged-in browser: its cookies, sent by hand because they are Secure (the app thinks
+    it is behind TLS, as in production) and httpx keeps Secure cookies off plain HTTP."""
+
+    base_url: str
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, path: str = "/") -> dict[str, str]:
+        return {
+            "X-Forwarded-Proto": "https",
+            "Referer": f"https://{self.base_url.removeprefix('http://')}{path}",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+
+    def keep(self, response: httpx.Response) -> None:
+        for name, value in response.cookies.items():
+            self.cookies[name] = value
+
+
+def login(base_url: str, username: str, password: str, code: Callable[[], str]) -> Session:
+    """Log in with password and TOTP code, through the app's own pages."""
+    session = Session(base_url)
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+
+        def get(path: str) -> httpx.Response:
+            response = client.get(path, headers=session.headers(path))
+            session.keep(response)
+            return response
+
+        def post(path: str, data: dict[str, str]) -> httpx.Response:
+            page = get(path)
+            match = CSRF.search(page.text)
+            assert match, f"no CSRF token on {path} ({page.status_code})"
+            response = client.post(
+                path,
+                data={"csrfmiddlewaretoken": match.group(1), **data},
+                headers=session.headers(path),
+            )
+            session.keep(response)
+            return response
+
+        response = post("/inloggen/", {"username": username, "password": password})
+        assert response.status_code == 302, (username, response.status_code)
+        response = post("/tweestapsverificatie/controleren/", {"code": code()})
+        assert response.status_code == 302, (username, "MFA", response.status_code)
+        assert get("/bench/bare/").status_code == 200
+    return session
+
+
+@dataclass
+class Measured:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    bytes: int = 0
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.latencies_ms)
+        count = len(ordered)
+        return {
+            "requests": count,
+            "errors": self.errors,
+            "p50_ms": round(statistics.median(ordered), 2) if ordered else 0.0,
+            "p95_ms": round(ordered[min(count - 1, int(count * 0.95))], 2) if ordered else 0.0,
+            "req_per_s": round(count / self.seconds, 1) if self.seconds else 0.0,
+            "kb": round(self.bytes / max(count, 1) / 1024, 1),
+        }
+
+
+async def _one(client: httpx.AsyncClient, session: Session, path: str, into: Measured) -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.get(path, headers=session.headers(path))
+        ok = response.status_code == 200
+        into.bytes += len(response.content)
+    except httpx.HTTPError:
+        ok = False
+    elapsed = (time.perf_counter() - started) * 1000
+    if ok:
+        into.latencies_ms.append(elapsed)
+    else:
+        into.errors += 1
+
+
+async def single_user(
+    base_url: str, requests: dict[str, tuple[Session, str]], *, rounds: int, warmup: int = 3
+) -> dict[str, Measured]:
+    """Each request once per round, round-robin, one at a time."""
+    results = {name: Measured() for name in requests}
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        for number in range(warmup + rounds):
+            for name, (session, path) in requests.items():
+                target = results[name] if number >= warmup else Measured()
+                await _one(client, session, path, target)
+    return results
+
+
+async def concurrent(
+    base_url: str,
+    requests: dict[str, tuple[Session, str]],
+    *,
+    users: int,
+    slot_seconds: float,
+    repeats: int,
+) -> dict[str, Measured]:
+    """`users` clients without think time, on one request at a time for `slot_seconds`; the
+    requests take turns, `repeats` times over, so a drift of the machine hits them all."""
+    results = {name: Measured() for name in requests}
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        for _ in range(repeats):
+            for name, (session, path) in requests.items():
+                into = results[name]
+                deadline = time.perf_counter() + slot_seconds
+
+                async def user(
+                    session: Session = session,
+                    path: str = path,
+                    into: Measured = into,
+                    deadline: float = deadline,
+                ) -> None:
+                    while time.perf_counter() < deadline:
+                        await _one(client, session, path, into)
+
+                started = time.perf_counter()
+                await asyncio.gather(*(user() for _ in range(users)))
+                into.seconds += time.perf_counter() - started
+    return results

@@ -1,0 +1,14 @@
+"""Production settings plus what only the benchmark needs, never the product.
+
+- The Django admin's changelist over the cases (the yardstick of issue 15), on its own admin
+  site under /bench-admin/.
+- A bare authenticated page and the base page without data (/bench/bare/, /bench/base/), to
+  measure the fixed cost of the middleware and of base.html.
+
+Everything else is bip.settings as a server runs it (DEBUG off, MFA required, secure cookies:
+the driver sends X-Forwarded-Proto: https like the reverse proxy would).
+"""
+
+from bip.settings import *  # noqa: F403
+
+ROOT_URLCONF = "benchmarks.bench.urls"
