@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # gets its own environment (.env.example lists it) and never reads .env.demo.
 DEMO_ENV := ENV_FILE=.env.demo
 
-.PHONY: install install-dev run test lint migrate seed clean
+.PHONY: install install-dev run test lint migrate seed clean bench
 
 # Production dependencies (requirements.lock) for `make run`; the test tools come on top
 # (requirements-dev.lock) for `make test`. Both are pinned with hashes.
@@ -41,9 +41,9 @@ run: seed
 	@echo "  regular1 ... regular6       professionals in de controlearm (eigen rol)"
 	@echo "  researcher                  onderzoeker: evaluatie"
 	@echo "  beheerder                   functioneel beheerder: /beheer/"
-	@echo "  (de achtergrondwerker voor exports draait mee: manage.py db_worker)"
+	@echo "  (de achtergrondwerker voor exports draait mee: manage.py worker)"
 	@echo ""
-	$(DEMO_ENV) $(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
+	$(DEMO_ENV) $(PY) manage.py worker --interval 1 & WORKER=$$!; \
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
@@ -53,6 +53,12 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The performance benchmark of issue 15 (benchmarks/bench/): a PostgreSQL world of BENCH_CASES
+# cases (default 1,000,000; BENCH_CASES=50000 for a quick run), gunicorn with production
+# settings, real login and MFA; the table goes to benchmarks/results/.
+bench: install-dev
+	$(PY) -m benchmarks.bench
 
 clean:
 	rm -rf $(VENV) staticfiles

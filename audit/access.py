@@ -7,7 +7,7 @@ gets 403: the pages hold no record of theirs to hide behind a 404.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from cases.models import Child
+from cases.models import Case, Child
 from professionals.groups import AnyUser, is_administrator
 
 
@@ -39,3 +39,10 @@ def child_id_by_number(user: AnyUser, number: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def child_id_by_case_number(user: AnyUser, number: str) -> int | None:
+    """For the functional administrator: the id of the child of case `number`, or None. By
+    POST only, as child_id_by_number."""
+    require_functional_admin(user)
+    return Case.objects.filter(number=number).values_list("child_id", flat=True).first()

@@ -28,12 +28,14 @@ class AccessLogFilterForm(forms.Form):
     gebruiker = forms.CharField(
         label=_("Gebruikersnaam"), required=False, max_length=150, strip=True
     )
+    # Set by the child's access page ("Filteren in het toegangslog"), not typed: the page shows
+    # it as "één kind" and offers a BSN or case number search through ‘Kind opzoeken’ instead.
     kind = forms.IntegerField(
-        label=_("Kind-id"),
+        label=_("Kind"),
         required=False,
         min_value=1,
         max_value=2**63 - 1,
-        help_text=_("Het interne nummer van het kind. Zoeken op BSN kan via ‘Kind opzoeken’."),
+        widget=forms.HiddenInput,
     )
     zaak = forms.CharField(
         label=_("Zaaknummer"),
@@ -80,13 +82,16 @@ def _within_bounds(day: datetime.date | None) -> datetime.date | None:
 
 
 class FindChildForm(forms.Form):
-    """A child by BSN or onderwijsnummer, sent by POST so that it never appears in a URL."""
+    """A child by BSN, onderwijsnummer or case number, sent by POST so that it never appears
+    in a URL."""
 
     nummer = forms.CharField(
-        label=_("BSN of onderwijsnummer"),
+        label=_("BSN, onderwijsnummer of zaaknummer"),
         max_length=20,
-        help_text=_("Negen cijfers. Spaties en punten mogen."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_(
+            "Negen cijfers (spaties en punten mogen), of een zaaknummer zoals 2025-000123."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     # Which submit button was pressed: the access overview or the inzage.
     doel = forms.ChoiceField(
@@ -94,10 +99,19 @@ class FindChildForm(forms.Form):
     )
 
     def clean_nummer(self) -> str:
-        number = re.sub(r"[\s.-]", "", self.cleaned_data["nummer"])
+        """Nine digits (a BSN or onderwijsnummer), or a case number as it is written."""
+        typed = self.cleaned_data["nummer"].strip()
+        if CASE_NUMBER.fullmatch(typed):
+            return typed
+        number = re.sub(r"[\s.-]", "", typed)
         if not re.fullmatch(r"\d{8,9}", number):
-            raise forms.ValidationError(_("Vul negen cijfers in."))
+            raise forms.ValidationError(
+                _("Vul negen cijfers in, of een zaaknummer zoals 2025-000123.")
+            )
         return number.zfill(9)  # an old eight-digit BSN is stored with a leading zero
+
+    def is_case_number(self) -> bool:
+        return bool(CASE_NUMBER.fullmatch(self.cleaned_data.get("nummer", "")))
 
     def clean_doel(self) -> str:
         return self.cleaned_data.get("doel") or "toegang"

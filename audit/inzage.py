@@ -4,7 +4,8 @@
 render, so the two can never differ. Its query count is fixed, whatever the number of cases,
 contacts or log entries (prefetching; tested).
 
-What is in it: the child, school, household and guardians; every case with its stage changes,
+What is in it: the child, school, household and the household's guardians (shared by its
+children, wherever they were first recorded); every case with its stage changes,
 assignments, contacts (with summaries), outcomes, study-arm allocations, survey invitations
 (never the token, not even its hash) and answers, and the three-month measurement; the
 household plan with goals, actions and changes; the change history (django-auditlog) of all
@@ -57,10 +58,30 @@ from .selectors import looks_at_child, looks_via_household
 
 FORMAT_VERSION = 1
 
-CHILD_FIELDS = ["first_name", "last_name", "date_of_birth", "bsn", "onderwijsnummer", "created_at"]
+CHILD_FIELDS = [
+    "first_name",
+    "tussenvoegsel",
+    "last_name",
+    "date_of_birth",
+    "bsn",
+    "onderwijsnummer",
+    "created_at",
+]
 SCHOOL_FIELDS = ["brin", "name", "level", "city"]
 HOUSEHOLD_FIELDS = ["street", "postcode", "city", "created_at"]
-GUARDIAN_FIELDS = ["relation", "has_custody", "name", "phone", "email"]
+# Everything held about a guardian (shared by the household: cases.models.Guardian). Not the
+# child in whose file they were first recorded: that may be a sibling.
+GUARDIAN_FIELDS = [
+    "name",
+    "relation",
+    "has_custody",
+    "phone",
+    "email",
+    "street",
+    "postcode",
+    "city",
+    "preferred_language",
+]
 CASE_FIELDS = [
     "number",
     "date_received",
@@ -202,7 +223,7 @@ def child_file(child_id: int) -> dict[str, Any] | None:
     child = Child.objects.select_related("school", "household").filter(pk=child_id).first()
     if child is None:
         return None
-    guardians = list(Guardian.objects.filter(child=child).order_by("relation", "id"))
+    guardians = list(Guardian.objects.of_household(child.household_id))
     cases = list(_cases_of(child))
     plan = (
         HouseholdPlan.objects.filter(household_id=child.household_id)

@@ -176,6 +176,7 @@ URL_POLICY: dict[str, Rule] = {
     # bip
     "home": not_audited("Stuurt door naar de startpagina van de rol."),
     "no_role": not_audited("Uitleg zonder gegevens."),
+    "administrator_home": not_audited("Startpagina van de beheerder: alleen links."),
     "login": not_audited("Inlogpogingen logt django-axes."),
     "logout": not_audited("Uitloggen toont geen gegevens."),
     "set_language": not_audited("Taalkeuze."),
@@ -223,9 +224,95 @@ URL_POLICY: dict[str, Rule] = {
     "cases:plan_goal_edit": CASE_READ_WRITE,
     "cases:plan_action_edit": CASE_READ_WRITE,
     "cases:assign": CASE_READ_WRITE,
+    "cases:melding_create": CASE_READ_WRITE,
+    "cases:professional_lookup": not_audited("Namen van professionals (autocomplete), geen zaken."),
+    # Issue 16 (casework): guardians, correcting or withdrawing a contact, printing.
+    "cases:guardians": CASE_READ_WRITE,
+    "cases:guardian_edit": CASE_READ_WRITE,
+    "cases:contact_correction": CASE_READ_WRITE,
+    "cases:contact_withdrawal": CASE_READ_WRITE,
+    "cases:case_print": Rule(
+        ObjectType.CASE,
+        post=Action.EXPORT,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        details={"format": "print"},
+    ),
+    # The search text ("q": name, BSN or case number) is always masked.
+    "cases:my_closed_cases": Rule(
+        ObjectType.CASE_LIST, get=Action.SEARCH, safe_params={"pagina": SMALL_NUMBER}
+    ),
+    "cases:school_lookup": not_audited("Scholen zoeken: geen gegevens van kinderen."),
+    # Issue 16 (documents): documents, letters, the agenda and bulk reassignment. A download
+    # is its own action; the path holds the document's id.
+    "cases:documents": Rule(
+        ObjectType.CASE,
+        get=Action.READ,
+        post=Action.CHANGE,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        safe_params={"kind": _enum("cases.constants.DocumentKind"), "pagina": SMALL_NUMBER},
+    ),
+    "cases:document_download": Rule(
+        ObjectType.CASE,
+        get=Action.DOWNLOAD,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        details={"object": "document"},
+    ),
+    "cases:letter_create": Rule(
+        ObjectType.CASE,
+        get=Action.READ,
+        post=Action.CHANGE,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        safe_params={
+            "letter": _enum("cases.constants.LetterKind"),
+            "role": _enum("roles.constants.ChainRole"),
+            "language": frozenset({"nl", "en"}),
+            "action": frozenset({"voorbeeld", "maken"}),
+            "appointment_on": ISO_DATE,
+        },
+    ),
+    "cases:agenda": Rule(
+        ObjectType.CASE_LIST,
+        get=Action.SEARCH,
+        safe_params={"datum": ISO_DATE, "weergave": frozenset({"week", "dag"})},
+    ),
+    "cases:agenda_ics": Rule(ObjectType.CASE_LIST, get=Action.EXPORT, details={"format": "ics"}),
+    "cases:professional_agenda": Rule(
+        ObjectType.CASE_LIST,
+        get=Action.SEARCH,
+        id_kwarg="professional_pk",
+        safe_params={"datum": ISO_DATE, "weergave": frozenset({"week", "dag"})},
+        details={"object": "professional_agenda"},
+    ),
+    "cases:bulk_reassign": Rule(
+        ObjectType.CASE_LIST,
+        get=Action.SEARCH,
+        post=Action.CHANGE,
+        id_kwarg="professional_pk",
+        safe_params={"reason": _enum("cases.constants.AssignmentReason")},
+        details={"object": "bulk_reassign"},
+    ),
     "evaluation_case:allocation": CASE_READ_WRITE,
+    # Survey invitations on paper (issue 16 §1): the list of the professional's own cases,
+    # and making a sheet of survey links for one case (a change of the evaluation's data,
+    # whose printed sheet leaves the system).
+    "evaluation_case:paper_invitations": Rule(
+        ObjectType.CASE_LIST, get=Action.SEARCH, safe_params={"pagina": SMALL_NUMBER}
+    ),
+    "evaluation_case:paper_invitation": Rule(
+        ObjectType.CASE,
+        get=Action.READ,
+        post=Action.EXPORT,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        details={"format": "paper_survey_invitation"},
+    ),
     # cases: CSV import. The preview shows the rows' names and BSNs.
     "cases:import_upload": Rule(ObjectType.IMPORT_BATCH, post=Action.CHANGE),
+    "cases:import_template": not_audited("Leeg CSV-sjabloon: alleen de kolomnamen."),
     "cases:import_preview": Rule(
         ObjectType.IMPORT_BATCH,
         get=Action.READ,
@@ -242,6 +329,16 @@ URL_POLICY: dict[str, Rule] = {
     "security:recovery_codes_replace": not_audited("Eigen herstelcodes."),
     # evaluation
     "evaluation:home": not_audited("Alleen geaggregeerde, gepseudonimiseerde cijfers."),
+    "evaluation:recommendation": not_audited("Alleen geaggregeerde, gepseudonimiseerde cijfers."),
+    "health": not_audited("Gezondheidscontrole voor de load balancer: geen gegevens."),
+    # The machine API writes its own entries, with the client as the actor (api/urls.py).
+    "api-v1:meldingen": not_audited("API: eigen toegangslog per aanroep (api/urls.py)."),
+    "api-v1:meldingen_batch": not_audited("API: eigen toegangslog per aanroep (api/urls.py)."),
+    "api-v1:meldingen_list": not_audited("API: eigen toegangslog per aanroep (api/urls.py)."),
+    "api-v1:melding_status": not_audited("API: eigen toegangslog per aanroep (api/urls.py)."),
+    "api-v1:api-root": not_audited("API: geen gegevens (404)."),
+    "api-v1:openapi-json": not_audited("API-beschrijving: geen gegevens."),
+    "api-v1:openapi-view": not_audited("API-documentatie: geen gegevens."),
     "evaluation:export_list": not_audited("Lijst van eigen exportaanvragen, geen zaakgegevens."),
     "evaluation:export_detail": not_audited("Status van een exportaanvraag, geen zaakgegevens."),
     # The export itself and its download are logged by the export code through

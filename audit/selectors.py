@@ -5,6 +5,7 @@ pages run a fixed number of queries whatever the size of the log.
 """
 
 import datetime
+from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from django.db.models import Count, Max, Min, QuerySet
@@ -90,3 +91,12 @@ def household_of_logged_child(child_id: int) -> int | None:
         .values_list("household_id", flat=True)
         .first()
     )
+
+
+def case_numbers(entries: Iterable[AccessLogEntry]) -> dict[int, str]:
+    """Case id -> case number for the entries of one page, in one query: the pages show case
+    numbers, not internal ids. A case removed by retention has no number any more."""
+    ids = {entry.case_id for entry in entries if entry.case_id}
+    if not ids:
+        return {}
+    return dict(Case.objects.filter(pk__in=ids).values_list("pk", "number"))

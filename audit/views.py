@@ -1,8 +1,8 @@
 """The functional administrator's pages: the access log, one child's access, and the inzage.
 
-Reading these pages is itself logged (audit.policy). A child is addressed by its internal id;
-a BSN is only ever sent by POST (find_child), so it never lands in a URL, a browser history or
-a server log.
+Reading these pages is itself logged (audit.policy). A child is addressed by its internal id
+in URLs, but the pages show case numbers; a BSN or case number typed to find a child is only
+ever sent by POST (find_child), so it never lands in a URL, a browser history or a server log.
 """
 
 import json
@@ -42,7 +42,12 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "query_string": _query_string_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "case_numbers": selectors.case_numbers(page.object_list),
+            "query_string": _query_string_without_page(request),
+        },
         status=422 if form.errors else 200,
     )
 
@@ -57,11 +62,16 @@ def find_child(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             number = form.cleaned_data["nummer"]
-            child_id = access.child_id_by_number(request.user, number)
+            if form.is_case_number():
+                child_id = access.child_id_by_case_number(request.user, number)
+            else:
+                child_id = access.child_id_by_number(request.user, number)
             if child_id is not None:
                 target = "audit:inzage" if form.cleaned_data["doel"] == "inzage" else None
                 return redirect(target or "audit:child_access", child_pk=child_id)
-            form.add_error("nummer", _("Er is geen kind met dit BSN of onderwijsnummer."))
+            form.add_error(
+                "nummer", _("Er is geen kind met dit BSN, onderwijsnummer of zaaknummer.")
+            )
         status = 422
     return render(request, "audit/find_child.html", {"form": form}, status=status)
 
@@ -86,7 +96,8 @@ def child_access(request: AuthenticatedHttpRequest, child_pk: int) -> HttpRespon
             "summary": selectors.access_summary(entries),
             "household_summary": selectors.access_summary(via_household),
             "summary_limit": selectors.SUMMARY_LIMIT,
-            "page": paginate(request, entries.newest_first()),
+            "page": (page := paginate(request, entries.newest_first())),
+            "case_numbers": selectors.case_numbers(page.object_list),
             "query_string": _query_string_without_page(request),
         },
     )

@@ -46,7 +46,8 @@ if not DEBUG:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the packages' models named in Dutch (bip/admin_site.py).
+    "bip.admin_site.KetenAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "cases",
     "evaluation",
     "audit",
+    "ninja",  # django-ninja's templates and the API docs' static files (Swagger UI)
+    "api",
     "demo",  # the demo seed (manage.py seed_demo); not part of the product
 ]
 
@@ -170,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("Engels"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in Dutch style, "2 dec. 2026": bip/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["bip.formats"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
@@ -178,7 +183,15 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Case documents (cases.Document). Files under MEDIA_ROOT by default, which is never served
+    # by the web server; STORAGE_BACKEND and STORAGE_OPTIONS (JSON) select another backend,
+    # e.g. S3-compatible object storage through django-storages, with no code change.
+    "default": {
+        "BACKEND": env.str(
+            "STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -275,6 +288,8 @@ AXES_CLIENT_IP_CALLABLE = "bip.security.lockout.client_ip"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The load balancer's health check (bip/health.py) may call an app server over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^gezondheid/$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -17,7 +18,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if is_researcher(user):
         return redirect("evaluation:home")
     if is_administrator(user) or user.is_superuser:
-        return redirect("admin:index")
+        return redirect("administrator_home")
     return redirect("no_role")
 
 
@@ -25,3 +26,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def no_role(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A logged-in account without one of the four groups: explain instead of failing."""
     return render(request, "bip/no_role.html")
+
+
+@require_GET
+def administrator_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The functional administrator's start page: accounts, access log, inzage, retention
+    runs and second-factor resets, each one link away. Only links: no data of anyone."""
+    user = request.user
+    if not (is_administrator(user) or user.is_superuser):
+        raise PermissionDenied
+    return render(request, "bip/administrator_home.html")

@@ -79,6 +79,17 @@ class GuardianRelation(models.TextChoices):
     OTHER = "overig", _("Overig")
 
 
+class GuardianLanguage(models.TextChoices):
+    """The language a guardian prefers for letters and conversations."""
+
+    DUTCH = "nl", _("Nederlands")
+    ENGLISH = "en", _("Engels")
+    ARABIC = "ar", _("Arabisch")
+    TURKISH = "tr", _("Turks")
+    POLISH = "pl", _("Pools")
+    OTHER = "overig", _("Andere taal (tolk nodig)")
+
+
 class AssignmentReason(models.TextChoices):
     INTAKE = "intake", _("Eerste toewijzing")
     STAGE_HANDOVER = "ketenstap", _("Overdracht bij ketenstap")
@@ -133,6 +144,27 @@ class HaltResult(models.TextChoices):
     POSITIVE = "positief", _("Positief afgerond")
     NEGATIVE = "negatief", _("Negatief afgerond")
     CONSENT_WITHDRAWN = "toestemming_ingetrokken", _("Toestemming ingetrokken of geweigerd")
+
+
+class DocumentKind(models.TextChoices):
+    """What a document on a case is (cases.Document)."""
+
+    SCHOOLVERZUIMOVERZICHT = "schoolverzuimoverzicht", _("Schoolverzuimoverzicht")
+    DUO_MELDING = "duo_melding", _("DUO-melding")
+    SIGNED_PV = "ondertekend_pv", _("Ondertekend proces-verbaal")
+    REPORT = "rapport", _("Rapport")
+    LETTER = "brief", _("Brief")
+    OTHER = "overig", _("Overig")
+
+
+class LetterKind(models.TextChoices):
+    """The letters generated from a case as PDF (cases.letters)."""
+
+    INVITATION = "uitnodiging", _("Uitnodiging verzuimgesprek")
+    WARNING = "waarschuwing", _("Waarschuwingsbrief")
+    HALT_REFERRAL = "verwijzing_halt", _("Verwijzing naar Halt")
+    RVDK_REQUEST = "verzoek_raad", _("Verzoek tot onderzoek aan de Raad")
+    DRAFT_PV = "concept_pv", _("Concept proces-verbaal")
 
 
 # Halt eligibility for school absence.

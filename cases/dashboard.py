@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 INFLOW_WEEKS = 52
-# September to December: the school-absence peak after the summer holidays.
+# September to December: the school-absence peak after the summer holidays. The pages call
+# these weeks by their months ("sep.–dec."), not "herfst": December is winter.
 AUTUMN_MONTHS = frozenset({9, 10, 11, 12})
 NEW_CASES_DAYS = 28
 CASELOAD_ROWS = 50

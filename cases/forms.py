@@ -1,19 +1,20 @@
 import datetime
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from professionals.forms import ProfessionalChoiceField
 from professionals.models import Professional
 from roles.acts import kinds_for_role
 from roles.constants import ChainRole, Channel, ContactWith
 
+from . import selectors
 from .constants import (
     HALT_PARENT_CONSENT_BELOW_AGE,
     AssignmentReason,
@@ -43,6 +44,9 @@ from .validators import (
     validate_onderwijsnummer,
     validate_postcode,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ANY = [("", _("Alle"))]
 
@@ -109,9 +113,31 @@ class CaseFilterForm(forms.Form):
     melding_type = forms.ChoiceField(
         label=_("Soort melding"), choices=ANY + MeldingType.choices, required=False
     )
-    # Thousands of professionals nationally: a field that renders them fast.
-    professional = ProfessionalChoiceField(
-        label=_("Professional"), required=False, empty_label=_("Alle")
+    # Thousands of professionals nationally: no list of them in the page. The name is typed
+    # (htmx suggests matches from cases:professional_lookup); `professional` carries the chosen
+    # one's id, and `choose_professional` is the id a suggestion button submits. clean() resolves.
+    professional = forms.ModelChoiceField(
+        queryset=Professional.objects.filter(is_active=True).select_related("user"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    professional_name = forms.CharField(
+        label=_("Professional"),
+        required=False,
+        max_length=100,
+        help_text=_("Typ (een deel van) de naam en kies uit de suggesties."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("cases:professional_lookup"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#professional-suggestions",
+                "hx-swap": "outerHTML",
+                "hx-push-url": "false",
+                "hx-sync": "this:replace",
+                "aria-controls": "professional-suggestions",
+            }
+        ),
     )
     # A BRIN rather than a list: nationally there are thousands of schools.
     school = forms.CharField(
@@ -124,8 +150,61 @@ class CaseFilterForm(forms.Form):
     deadline = _deadline_field()
     sort = _sort_field(CASE_LIST_ORDERINGS)
 
+    # The suggestions shown under the professional field when a typed name is ambiguous.
+    professional_matches: list[Professional]
+
+    def __init__(self, data: QueryDict | None = None, **kwargs: Any) -> None:
+        chosen = data.get("choose_professional") if data is not None else None
+        if data is not None and chosen:
+            # A suggestion button: its id wins over the earlier choice and the typed text.
+            data = data.copy()
+            data["professional"] = chosen
+            data.pop("professional_name", None)
+        super().__init__(data, **kwargs)
+        self.professional_matches = []
+
     def clean_school(self) -> str:
         return normalise_brin(self.cleaned_data["school"].strip())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        professional = cleaned.get("professional")
+        name = (cleaned.get("professional_name") or "").strip()
+        if "professional_name" in self.errors:
+            return cleaned
+        if professional is not None and (
+            not name or selectors.professional_matches_text(professional, name)
+        ):
+            if not name and "professional_name" in self.data:
+                cleaned["professional"] = None  # the name was cleared: no filter
+            else:
+                self._show_professional_name(professional)
+            return cleaned
+        cleaned["professional"] = None
+        if not name:
+            return cleaned
+        matches = selectors.professionals_matching(name, limit=selectors.PROFESSIONAL_MATCHES + 1)
+        if len(matches) == 1:
+            cleaned["professional"] = matches[0]
+            self._show_professional_name(matches[0])
+        elif not matches:
+            self.add_error("professional_name", _("Geen professional gevonden met deze naam."))
+        else:
+            self.professional_matches = matches[: selectors.PROFESSIONAL_MATCHES]
+            self.add_error(
+                "professional_name",
+                _("Meer dan één professional heeft deze naam. Kies er een uit de lijst."),
+            )
+        return cleaned
+
+    def _show_professional_name(self, professional: Professional) -> None:
+        """Render the chosen professional's full name and id, so that the next search keeps
+        the choice."""
+        # A QueryDict from the request (a dict in some tests): copy keeps every value.
+        data = self.data.copy() if isinstance(self.data, QueryDict | dict) else dict(self.data)
+        data["professional"] = str(professional.pk)
+        data["professional_name"] = str(professional)
+        self.data = data
 
     def ordering(self) -> CaseOrdering:
         value = self.cleaned_data.get("sort") if self.is_valid() else None
@@ -156,10 +235,19 @@ class VersionedForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    """Log a contact. The role list offers only the roles the professional may act in."""
+    """Log a contact. The role list offers only the roles the professional may act in, and the
+    kind list only the kinds of the chosen role (roles/acts.py): the posted role, else the
+    default role (the case's current stage), else the first role."""
 
     role = forms.ChoiceField(label=_("Rol in dit contact"))
-    kind = forms.ChoiceField(label=_("Soort contact"))
+    kind = forms.ChoiceField(
+        label=_("Soort contact"),
+        error_messages={
+            "invalid_choice": _(
+                "Deze soort contact hoort niet bij de gekozen rol. Kies een soort uit de lijst."
+            )
+        },
+    )
     with_whom = forms.ChoiceField(label=_("Met wie"), choices=ContactWith.choices)
     channel = forms.ChoiceField(label=_("Kanaal"), choices=Channel.choices)
     occurred_on = forms.DateField(
@@ -187,19 +275,39 @@ class ContactForm(forms.Form):
         help_text=_("Verschijnt in Mijn zaken zodra de datum er is."),
     )
 
-    def __init__(self, *args: Any, roles: list[ChainRole], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[ChainRole],
+        default_role: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         # The declared field types: Form.fields is typed as plain Field.
         role_field = cast(forms.ChoiceField, self.fields["role"])
         kind_field = cast(forms.ChoiceField, self.fields["kind"])
         role_field.choices = [(r.value, r.label) for r in roles]
-        # Kinds grouped per role; the service checks the combination whatever is posted.
-        kind_field.choices = [
-            (role.label, [(kind.value, kind.label) for kind in kinds_for_role(role)])
-            for role in roles
-        ]
-        if len(roles) == 1:
-            self.fields["role"].initial = roles[0].value
+        if default_role in roles and "role" not in self.initial:
+            self.initial["role"] = default_role
+        elif roles and "role" not in self.initial:
+            self.initial["role"] = roles[0].value
+        self.chosen_role = self._chosen_role(roles)
+        # The service checks the combination too, whatever is posted.
+        kind_field.choices = (
+            [(kind.value, kind.label) for kind in kinds_for_role(self.chosen_role)]
+            if self.chosen_role is not None
+            else []
+        )
+
+    def _chosen_role(self, roles: list[ChainRole]) -> ChainRole | None:
+        """The role whose kinds the kind list offers: the posted one if it is allowed, else the
+        initial one."""
+        value = self.data.get(self.add_prefix("role")) if self.is_bound else None
+        if value not in roles:
+            value = self.initial.get("role")
+        if value in roles:
+            return ChainRole(value)
+        return roles[0] if roles else None
 
     def occurred_at(self) -> datetime.datetime:
         return timezone.make_aware(
@@ -250,23 +358,67 @@ class CloseForm(ReasonForm, OutcomeFields):
     field_order = ["category", "achieved_on", "reason", "version"]
 
 
+# A field whose value changes which other fields apply: on change, htmx posts the form to its
+# own page with this flag, and swaps in the form as it applies now (no errors yet, no write).
+REFRESH_FORM = "ververs_formulier"
+REFRESH_ON_CHANGE = {
+    "hx-post": "",
+    "hx-trigger": "change",
+    "hx-vals": f'{{"{REFRESH_FORM}": "1"}}',
+    "hx-target": "#stage-form",
+    "hx-select": "#stage-form",
+    "hx-swap": "outerHTML",
+}
+
+
+def require_when(field: forms.Field, condition: "StrOrPromise") -> None:
+    """Mark an optional field as required in a state the form cannot know yet: its label then
+    says `condition` ("verplicht bij ...") instead of "(optioneel)" (templates/_field.html)."""
+    field.required_when = condition  # type: ignore[attr-defined]
+
+
+def hide_field(field: forms.Field) -> None:
+    """Leave out a field that does not apply in the form's current state (it posts empty)."""
+    field.required = False
+    field.widget = forms.HiddenInput()
+
+
 class HaltResultForm(ReasonForm):
+    """The outcome of the case and its date are required after a positive Halt result and do
+    not apply after another: the labels say which, in the state the user sees (the page
+    re-renders the form through htmx when the result changes)."""
+
     result = forms.ChoiceField(
         label=_("Uitkomst Halt"),
         choices=HaltResult.choices,
         widget=forms.RadioSelect,
     )
     category = forms.ChoiceField(
-        label=_("Uitkomst van de zaak (bij positief afgerond)"),
+        label=_("Uitkomst van de zaak"),
         choices=[("", _("Kies een uitkomst"))] + OutcomeCategory.choices,
         required=False,
     )
     achieved_on = forms.DateField(
-        label=_("Datum uitkomst (bij positief afgerond)"),
+        label=_("Datum uitkomst"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     field_order = ["result", "category", "achieved_on", "reason", "version"]
+    outcome_fields = ("category", "achieved_on")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choosing a result re-renders the form (cases/views/stages.py, REFRESH_FORM).
+        self.fields["result"].widget.attrs.update(REFRESH_ON_CHANGE)
+        result = self.data.get("result") if self.is_bound else self.initial.get("result")
+        for name in self.outcome_fields:
+            field = self.fields[name]
+            if result == HaltResult.POSITIVE:
+                field.required = True
+            elif result in HaltResult.values:
+                hide_field(field)
+            else:
+                require_when(field, _("verplicht bij positief afgerond"))
 
 
 class PlanGoalForm(forms.Form):
@@ -340,7 +492,12 @@ class IntakeSearchForm(forms.Form):
         validators=[validate_bsn],
         help_text=_("Zoek op BSN, of op achternaam en geboortedatum."),
     )
-    last_name = forms.CharField(label=_("Achternaam"), required=False, max_length=150)
+    last_name = forms.CharField(
+        label=_("Achternaam"),
+        required=False,
+        max_length=150,
+        help_text=_("Met of zonder tussenvoegsel: “de Vries” of “Vries”."),
+    )
     date_of_birth = forms.DateField(label=_("Geboortedatum"), required=False, widget=_date_input())
 
     def clean(self) -> dict[str, Any]:
@@ -367,8 +524,26 @@ class ReferralForm(forms.Form):
     times_late = forms.IntegerField(label=_("Keer te laat"), min_value=0, max_value=1000, initial=0)
 
 
+class MeldingForm(ReferralForm, VersionedForm):
+    """A new melding added to the child's open case (cases.services.meldingen.melding_add)."""
+
+    note = forms.CharField(
+        label=_("Toelichting"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Bijvoorbeeld wat de school bij deze melding schreef."),
+    )
+
+
 class NewChildForm(forms.Form):
     first_name = forms.CharField(label=_("Voornaam"), max_length=100)
+    tussenvoegsel = forms.CharField(
+        label=_("Tussenvoegsel"),
+        required=False,
+        max_length=20,
+        help_text=_("Bijvoorbeeld “de” of “van der”; leeg als er geen is."),
+    )
     last_name = forms.CharField(label=_("Achternaam"), max_length=150)
     date_of_birth = forms.DateField(label=_("Geboortedatum"), widget=_date_input())
     bsn = forms.CharField(label=_("BSN"), required=False, max_length=12, validators=[validate_bsn])
@@ -441,6 +616,12 @@ class NewChildForm(forms.Form):
         """`households`: the households at the posted address, proposed for the child. The
         choices are set before validation: otherwise no posted choice is valid."""
         super().__init__(*args, **kwargs)
+        # Required in a state the form cannot know beforehand (clean() checks it): the labels
+        # say so instead of "(optioneel)".
+        require_when(self.fields["bsn"], _("verplicht zonder onderwijsnummer"))
+        require_when(self.fields["onderwijsnummer"], _("verplicht zonder BSN"))
+        for name in ("street", "postcode", "city"):
+            require_when(self.fields[name], _("verplicht zonder BSN van broer of zus"))
         self.households = {f"bestaand-{household.pk}": household for household in households}
         # The declared field type: Form.fields is typed as plain Field.
         cast(forms.ChoiceField, self.fields["household_choice"]).choices = [
@@ -473,6 +654,7 @@ class NewChildForm(forms.Form):
             household = self.households.get(data.get("household_choice") or "")
         return NewChild(
             first_name=data["first_name"],
+            tussenvoegsel=data["tussenvoegsel"],
             last_name=data["last_name"],
             date_of_birth=data["date_of_birth"],
             bsn=data["bsn"] or None,
@@ -502,7 +684,11 @@ class AssignForm(VersionedForm):
         queryset=Professional.objects.active(),
         error_messages={"required": _("Kies een professional.")},
     )
-    reason = forms.ChoiceField(label=_("Reden"), choices=AssignmentReason.choices)
+    reason = forms.ChoiceField(
+        label=_("Reden"),
+        choices=[("", _("Kies een reden"))] + AssignmentReason.choices,
+        error_messages={"required": _("Kies een reden.")},
+    )
     note = forms.CharField(
         label=_("Toelichting"),
         required=False,
@@ -510,3 +696,29 @@ class AssignForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Verplicht bij overdracht aan een andere professional."),
     )
+
+    def __init__(self, *args: Any, is_reassignment: bool, **kwargs: Any) -> None:
+        """`is_reassignment`: the case has a professional. Its reason is then a handover's
+        own reason: "Eerste toewijzing" is not offered, and nothing is chosen beforehand."""
+        super().__init__(*args, **kwargs)
+        note = self.fields["note"]
+        if is_reassignment:
+            # A handover needs its note (cases.services.assignments refuses it without one).
+            note.required = True
+            note.help_text = _("Waarom gaat de zaak naar een andere professional?")
+            note.error_messages["required"] = _(
+                "Licht toe waarom de zaak naar een andere professional gaat."
+            )
+        else:
+            note.help_text = ""
+        if is_reassignment:
+            reasons = [
+                (value, label)
+                for value, label in AssignmentReason.choices
+                if value != AssignmentReason.INTAKE
+            ]
+            # The declared field type: Form.fields is typed as plain Field.
+            cast(forms.ChoiceField, self.fields["reason"]).choices = [
+                ("", _("Kies een reden")),
+                *reasons,
+            ]

@@ -44,9 +44,11 @@ from .models import (
     Case,
     Child,
     Contact,
+    Document,
     Guardian,
     Household,
     HouseholdPlan,
+    Melding,
     Outcome,
     PlanAction,
     PlanGoal,
@@ -59,7 +61,8 @@ RETENTION_FIELDS = ["anonymised_at"]
 # Model -> fields left out of its history.
 TRACKED_MODELS: dict[type[models.Model], list[str]] = {
     Case: [*NOISY_FIELDS, *RETENTION_FIELDS, "arm"],
-    Child: RETENTION_FIELDS,
+    # search_key is computed by the database from the names, which are logged themselves.
+    Child: [*RETENTION_FIELDS, "search_key"],
     Household: RETENTION_FIELDS,
     Guardian: [],
     Contact: [],
@@ -68,6 +71,10 @@ TRACKED_MODELS: dict[type[models.Model], list[str]] = {
     PlanAction: [],
     Assignment: [],
     Outcome: [],
+    # A melding added to an open case (cases.services.meldingen): who added it and when.
+    Melding: [],
+    # Written once by cases.services.documents; the history records who added it and when.
+    Document: [],
 }
 
 

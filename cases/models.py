@@ -24,8 +24,11 @@ from .constants import (
     AssignmentReason,
     CaseSource,
     CaseStatus,
+    DocumentKind,
+    GuardianLanguage,
     GuardianRelation,
     HaltResult,
+    LetterKind,
     MeldingType,
     OutcomeCategory,
     PlanChangeKind,
@@ -33,6 +36,8 @@ from .constants import (
     SchoolLevel,
     Stage,
 )
+from .names import NameSearchKey, SearchKeyField, full_name, last_name_with_prefix
+from .phones import display_phone
 from .validators import (
     normalise_brin,
     normalise_bsn,
@@ -118,6 +123,15 @@ class Household(models.Model):
 
 class Child(models.Model):
     first_name = models.CharField(_("voornaam"), max_length=100)
+    # BRP and DUO deliver the tussenvoegsel ("de", "van der") apart from the last name.
+    tussenvoegsel = models.CharField(
+        _("tussenvoegsel"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Bijvoorbeeld “de” of “van der”."),
+    )
     last_name = models.CharField(_("achternaam"), max_length=150)
     date_of_birth = models.DateField(_("geboortedatum"))
     bsn = models.CharField(_("BSN"), max_length=9, null=True, blank=True, validators=[validate_bsn])
@@ -140,6 +154,14 @@ class Child(models.Model):
     )
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="children", verbose_name=_("huishouden")
+    )
+    # Computed by the database from the three name fields (cases/names.py): every write path
+    # keeps it right, and an anonymised child's key is blank with its names.
+    search_key = SearchKeyField(
+        expression=NameSearchKey("first_name", "tussenvoegsel", "last_name"),
+        output_field=models.CharField(max_length=300),
+        db_persist=True,
+        verbose_name=_("zoeksleutel naam"),
     )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
     # Set by `manage.py apply_retention` once all the child's cases are past retention: names,
@@ -164,12 +186,24 @@ class Child(models.Model):
         ]
         indexes = [
             models.Index(Upper("last_name"), "date_of_birth", name="child_name_dob_idx"),
+            # Intake's duplicate check: a date of birth, then the name (selectors).
+            models.Index(fields=["date_of_birth"], name="child_dob_idx"),
         ]
 
     def __str__(self) -> str:
         if self.anonymised_at:
             return str(_("Geanonimiseerd kind %(pk)s") % {"pk": self.pk})
-        return f"{self.first_name} {self.last_name}"
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        """ "Eva de Vries": first name, tussenvoegsel and last name."""
+        return full_name(self.first_name, self.tussenvoegsel, self.last_name)
+
+    @property
+    def surname(self) -> str:
+        """ "de Vries": the last name as written after the first name."""
+        return last_name_with_prefix(self.tussenvoegsel, self.last_name)
 
     def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         # Normalise before the field validators run: "1234 56 782" would fail max_length=9.
@@ -187,23 +221,77 @@ class Child(models.Model):
         return age_on(self.date_of_birth, day)
 
 
+class GuardianQuerySet(models.QuerySet["Guardian"]):
+    def of_household(self, household_id: int) -> Self:
+        """The guardians a household shares: custody first, then in the order recorded."""
+        return self.filter(household_id=household_id).order_by("-has_custody", "id")
+
+
 class Guardian(models.Model):
+    """A parent or carer, shared by the household: every child's case shows the same ones.
+
+    `child` is the child in whose file the guardian was first recorded (kept for the inzage
+    per child and for the demo generator); who a guardian belongs to is `household`.
+    """
+
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.CASCADE,
+        related_name="guardians",
+        verbose_name=_("huishouden"),
+    )
     child = models.ForeignKey(
-        Child, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("kind")
+        Child,
+        on_delete=models.CASCADE,
+        related_name="guardians",
+        verbose_name=_("vastgelegd bij kind"),
     )
     relation = models.CharField(_("relatie"), max_length=20, choices=GuardianRelation.choices)
     has_custody = models.BooleanField(_("heeft gezag"), default=True)
     name = models.CharField(_("naam"), max_length=200)
+    # E.164 (+31612345678) when entered through the app; shown in the national format.
     phone = models.CharField(_("telefoon"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    preferred_language = models.CharField(
+        _("voorkeurstaal"),
+        max_length=10,
+        choices=GuardianLanguage.choices,
+        default=GuardianLanguage.DUTCH,
+        db_default=GuardianLanguage.DUTCH,
+    )
+    # Only when the guardian does not live at the household's address.
+    # (db_default: the demo generator writes rows without these columns.)
+    street = models.CharField(
+        _("straat en huisnummer"), max_length=200, blank=True, default="", db_default=""
+    )
+    postcode = models.CharField(
+        _("postcode"),
+        max_length=7,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_postcode],
+    )
+    city = models.CharField(_("plaats"), max_length=100, blank=True, default="", db_default="")
+
+    objects = GuardianQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ouder of verzorger")
         verbose_name_plural = _("ouders en verzorgers")
-        ordering = ["child", "relation"]
+        ordering = ["household", "-has_custody", "id"]
+        indexes = [models.Index(fields=["household", "id"], name="guardian_household_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"
+
+    @property
+    def lives_elsewhere(self) -> bool:
+        return bool(self.street or self.postcode or self.city)
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
 
 
 class CaseNumberCounter(models.Model):
@@ -322,6 +410,8 @@ class Case(models.Model):
     # Set by cases.access for the request's user: ((user pk, professional pk), assigned?), so
     # that the case page asks the ownership rule once. Not a field.
     _assigned_to: tuple[tuple[int | None, int | None], bool]
+    # Set by cases.access.case_professional_roles: ((professional pk, day), roles). Not a field.
+    _professional_roles: tuple[tuple[int | None, datetime.date], list[ChainRole]]
 
     class Meta:
         verbose_name = _("zaak")
@@ -376,6 +466,10 @@ class Case(models.Model):
                 name="case_handover_waiting_idx",
             ),
             models.Index(fields=["melding_type", "-date_received"], name="case_melding_idx"),
+            # The case list's deadline sort (?sort=termijn and -termijn) over all cases: the
+            # partial index above covers open cases only, and without this one the sort joins
+            # and sorts the whole table (1.5 s at 1M cases).
+            models.Index(fields=["three_month_deadline", "id"], name="case_deadline_idx"),
         ]
 
     def __str__(self) -> str:
@@ -555,6 +649,13 @@ class Contact(models.Model):
         related_name="+",
         verbose_name=_("vastgelegd door"),
     )
+    # The last correction (its before/after values are a ContactCorrection row).
+    corrected_at = models.DateTimeField(_("gecorrigeerd op"), null=True, blank=True, editable=False)
+    # A PV or verhoor is legal evidence: after 24 hours it is withdrawn, never changed.
+    withdrawn_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        _("reden van intrekking"), blank=True, editable=False, default="", db_default=""
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -593,6 +694,38 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_role_display()})"
+
+
+class ContactCorrection(models.Model):
+    """One correction of a logged contact: the values before and after, by whom and when.
+
+    Written once by cases.services.contacts.contact_correct in the same transaction as the
+    change; never changed. The contact keeps only the corrected values and `corrected_at`.
+    """
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("contact")
+    )
+    before = models.JSONField(_("voor de correctie"))
+    after = models.JSONField(_("na de correctie"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("gecorrigeerd door"),
+    )
+    corrected_at = models.DateTimeField(_("gecorrigeerd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("correctie van een contact")
+        verbose_name_plural = _("correcties van contacten")
+        ordering = ["-corrected_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "-corrected_at"], name="contactcorrection_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} @ {self.corrected_at:%Y-%m-%d %H:%M}"
 
 
 class HouseholdPlan(models.Model):
@@ -723,6 +856,111 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return self.get_category_display()
+
+
+class Melding(models.Model):
+    """A further verzuimmelding for a child whose case is still open, added to that case.
+
+    A child has at most one open case: a new referral joins it (cases.services.meldingen)
+    rather than opening a second one. The case's own fields keep the first melding.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="meldingen", verbose_name=_("zaak")
+    )
+    date_received = models.DateField(_("datum melding ontvangen"))
+    source = models.CharField(
+        _("bron"), max_length=20, choices=CaseSource.choices, default=CaseSource.DUO
+    )
+    melding_type = models.CharField(_("soort melding"), max_length=10, choices=MeldingType.choices)
+    hours_absent = models.PositiveSmallIntegerField(_("uren verzuim"), default=0)
+    times_late = models.PositiveSmallIntegerField(_("keer te laat"), default=0)
+    period_start = models.DateField(_("verzuim vanaf"))
+    period_end = models.DateField(_("verzuim tot en met"))
+    note = models.TextField(_("toelichting"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("vastgelegd door"),
+    )
+    created_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("aanvullende melding")
+        verbose_name_plural = _("aanvullende meldingen")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="melding_period_order",
+                violation_error_message=_("Het einde van de verzuimperiode ligt vóór het begin."),
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__lte=F("date_received")),
+                name="melding_period_before_received",
+                violation_error_message=_(
+                    "De verzuimperiode eindigt uiterlijk op de datum van de melding."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_absent__lte=2000) & Q(times_late__lte=1000),
+                name="melding_absence_sane",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "-created_at"], name="melding_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_melding_type_display()} ({self.date_received})"
+
+
+class Document(models.Model):
+    """A file on a case: uploaded (an absence overview, a DUO melding, a signed PV, a report)
+    or a letter generated from the case (kind "brief", with the letter and the role).
+
+    The file lives in the default storage (settings.STORAGES, outside the web root) under a
+    random `storage_name`; it is served only by cases.views.documents.document_download.
+    Written only by cases.services.documents; the row is the case timeline's entry. Deleted,
+    file included, by apply_retention (cases/retention.py) with the case's other data.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="documents", verbose_name=_("zaak")
+    )
+    kind = models.CharField(_("soort document"), max_length=30, choices=DocumentKind.choices)
+    letter = models.CharField(
+        _("soort brief"), max_length=30, choices=LetterKind.choices, blank=True, default=""
+    )
+    role = models.CharField(
+        _("verstuurd in de rol"), max_length=20, choices=ChainRole.choices, blank=True, default=""
+    )
+    original_name = models.CharField(_("bestandsnaam"), max_length=255)
+    storage_name = models.CharField(_("opslagnaam"), max_length=255, unique=True, editable=False)
+    content_type = models.CharField(_("bestandstype"), max_length=100)
+    size = models.PositiveIntegerField(_("grootte in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("toegevoegd door"),
+    )
+    uploaded_at = models.DateTimeField(_("toegevoegd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documenten")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=DocumentKind.LETTER) | Q(letter=""),
+                name="document_letter_only_for_letters",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "-uploaded_at"], name="document_case_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class ImportStatus(models.TextChoices):
@@ -886,7 +1124,11 @@ class ImportRow(models.Model):
     def child_name(self) -> str:
         if not self.payload:
             return ""
-        return f"{self.payload.get('voornamen', '')} {self.payload.get('achternaam', '')}".strip()
+        return full_name(
+            self.payload.get("voornamen", ""),
+            self.payload.get("tussenvoegsel", ""),
+            self.payload.get("achternaam", ""),
+        )
 
     @property
     def melding_type_label(self) -> str:

@@ -29,12 +29,16 @@ survey invitations refer to it):
 
 - child: first and last name blanked, BSN and onderwijsnummer removed, the date of birth
   reduced to 1 January of its year (age stays usable for research); the school stays;
-- guardians: deleted;
+- guardians: deleted with their household (below), not with the child: they are shared
+  by the household, and a sibling whose case is still kept keeps them;
+- documents (uploads and generated letters): deleted, and their files with them once the
+  chunk's transaction has committed;
 - cases: kept with their structured fields (dates, stage, melding type, outcome) and marked
   `anonymised_at`, which hides them from every case list and page (CaseQuerySet.visible_to);
 - free texts: contact summaries, stage-change reasons, assignment notes and survey comments
   blanked (contacts themselves stay: role, kind, date and duration are the research data);
-- household: address blanked; its plan (goals, actions, plan changes) deleted;
+- household: address blanked; its guardians deleted; its plan (goals, actions, plan changes)
+  deleted;
 - change history (auditlog): every entry of the anonymised or deleted objects is deleted,
   because entries hold before/after values;
 - evaluation: Measurement, Allocation, SurveyInvitation/SurveyResponse scores are kept; the
@@ -77,6 +81,8 @@ from .models import (
     Case,
     Child,
     Contact,
+    ContactCorrection,
+    Document,
     Guardian,
     Household,
     HouseholdPlan,
@@ -92,6 +98,7 @@ from .models import (
     RetentionRun,
     StageChange,
 )
+from .services.documents import document_files_delete
 
 if TYPE_CHECKING:
     # Type-checking only: django-stubs-ext is a development dependency.
@@ -104,7 +111,9 @@ COUNT_LABELS: "dict[str, StrOrPromise]" = {
     "children": _("kinderen geanonimiseerd"),
     "cases": _("zaken geanonimiseerd"),
     "guardians": _("ouders/verzorgers verwijderd"),
+    "documents": _("documenten verwijderd, bestanden inbegrepen"),
     "contacts": _("contacten zonder samenvatting"),
+    "contact_corrections": _("correcties van contacten verwijderd"),
     "stage_changes": _("ketenstapwijzigingen zonder reden"),
     "assignments": _("toewijzingen zonder toelichting"),
     "survey_comments": _("enquêteopmerkingen gewist"),
@@ -307,14 +316,25 @@ def _delete(queryset: models.QuerySet, apply: bool) -> int:
     return per_model.get(queryset.model._meta.label, 0)
 
 
+def _delete_documents(documents: models.QuerySet[Document], apply: bool) -> int:
+    """Delete the documents' rows and, once that is committed, their files: a rolled-back
+    chunk keeps both, and a file is never removed while its row still exists."""
+    if not apply:
+        return documents.count()
+    storage_names = list(documents.values_list("storage_name", flat=True))
+    deleted = _delete(documents, apply)
+    transaction.on_commit(lambda: document_files_delete(storage_names))
+    return deleted
+
+
 def _anonymise_children(child_ids: list[int], *, apply: bool, now: datetime.datetime) -> Counter:
     counts: Counter = Counter()
     cases = Case.objects.filter(child_id__in=child_ids)
     case_ids = list(cases.values_list("pk", flat=True))
     contacts = Contact.objects.filter(case_id__in=case_ids)
     assignments = Assignment.objects.filter(case_id__in=case_ids)
-    guardians = Guardian.objects.filter(child_id__in=child_ids)
-    # The history first: it names the guardians about to be deleted.
+    documents = Document.objects.filter(case_id__in=case_ids)
+    # The history first: it holds the values about to be blanked or deleted.
     counts["history_entries"] += sum(
         _delete(entries, apply)
         for entries in (
@@ -323,11 +343,16 @@ def _anonymise_children(child_ids: list[int], *, apply: bool, now: datetime.date
             _history(Contact, contacts.values("pk")),
             _history(Assignment, assignments.values("pk")),
             _history(Outcome, Outcome.objects.filter(case_id__in=case_ids).values("pk")),
-            _history(Guardian, guardians.values("pk")),
+            _history(Document, documents.values("pk")),
         )
     )
-    counts["guardians"] += _delete(guardians, apply)
+    counts["documents"] += _delete_documents(documents, apply)
     counts["contacts"] += _apply(contacts, apply, summary="")
+    # Corrections hold the contacts' earlier values (summaries), withdrawals a free-text reason.
+    counts["contact_corrections"] += _delete(
+        ContactCorrection.objects.filter(contact__case_id__in=case_ids), apply
+    )
+    _apply(contacts.exclude(withdrawal_reason=""), apply, withdrawal_reason="")
     counts["stage_changes"] += _apply(
         StageChange.objects.filter(case_id__in=case_ids), apply, reason=""
     )
@@ -359,15 +384,20 @@ def _anonymise_households(
     plans = HouseholdPlan.objects.filter(household_id__in=household_ids)
     goals = PlanGoal.objects.filter(plan__in=plans)
     actions = PlanAction.objects.filter(plan__in=plans)
+    # Guardians belong to the household: they go when its last child has been anonymised.
+    guardians = Guardian.objects.filter(household_id__in=household_ids)
+    # The history first: it names the guardians about to be deleted.
     counts["history_entries"] += sum(
         _delete(entries, apply)
         for entries in (
             _history(Household, household_ids),
+            _history(Guardian, guardians.values("pk")),
             _history(HouseholdPlan, plans.values("pk")),
             _history(PlanGoal, goals.values("pk")),
             _history(PlanAction, actions.values("pk")),
         )
     )
+    counts["guardians"] += _delete(guardians, apply)
     counts["plan_goals"] += goals.count()
     counts["plan_actions"] += actions.count()
     counts["plan_changes"] += PlanChange.objects.filter(plan__in=plans).count()

@@ -14,12 +14,17 @@ from .models import (
     CaseQuerySet,
     Child,
     Contact,
+    Document,
+    Guardian,
     Household,
     HouseholdPlan,
     ImportBatch,
+    Melding,
     PlanChange,
+    School,
     StageChange,
 )
+from .names import search_words, word_patterns
 from .validators import normalise_bsn
 
 CASE_LIST_ORDERINGS = {
@@ -44,18 +49,41 @@ DEFAULT_MY_CASES_ORDERING = CaseOrdering.DEADLINE_FIRST
 
 
 def latest_follow_up() -> Subquery:
-    """The follow-up date set on the case's most recent contact."""
+    """The follow-up date set on the most recent contact of the case's current professional.
+
+    A follow-up is that professional's appointment: after a handover the new owner does not
+    inherit the previous owner's date.
+    """
     return Subquery(
-        Contact.objects.filter(case=OuterRef("pk"))
+        Contact.objects.filter(case=OuterRef("pk"), professional=OuterRef("professional"))
         .order_by("-occurred_at", "-id")
         .values("follow_up_on")[:1]
     )
 
 
+def name_search[QS: QuerySet[Any]](queryset: QS, text: str, *, prefix: str = "") -> QS:
+    """`queryset` narrowed to the children (or the rows `prefix` leads to a child, e.g.
+    "child__") whose name has a word starting with each word of `text`.
+
+    Case- and accent-insensitive, with or without the tussenvoegsel: "Vries", "de Vries",
+    "eva de vries" and "ozturk" (Öztürk) all match (cases/names.py). One LIKE per word on
+    Child.search_key, served by its trigram index on PostgreSQL.
+    """
+    for pattern in word_patterns(text):
+        queryset = queryset.filter(**{f"{prefix}search_key__contains": pattern})
+    return queryset
+
+
+# See case_search; measured at a million children and cases (README, "Zoeken op naam").
+NAME_SEARCH_CHILD_LIMIT = 2000
+
+
 def case_search[QS: QuerySet[Case]](queryset: QS, text: str) -> QS:
     """Search by BSN (9 digits), case number (YYYY-NNNNNN) or the child's name.
 
-    Name search matches the start of the first or last name, case-insensitively.
+    Name search matches the start of any word of the child's name (first name, tussenvoegsel,
+    last name), case- and accent-insensitively; see name_search. A name search runs one
+    query for the matching children's ids here, and returns the cases lazily.
     """
     text = text.strip()
     if not text:
@@ -65,11 +93,21 @@ def case_search[QS: QuerySet[Case]](queryset: QS, text: str) -> QS:
         return queryset.filter(child__bsn=compact)
     if len(text) >= 6 and text[:4].isdigit() and text[4] == "-":
         return queryset.filter(number__startswith=text)
-    for word in text.split()[:3]:
-        queryset = queryset.filter(
-            Q(child__last_name__istartswith=word) | Q(child__first_name__istartswith=word)
-        )
-    return queryset
+    if not search_words(text):
+        return queryset
+    # The matching children first (their trigram index), at most NAME_SEARCH_CHILD_LIMIT: a
+    # rare name then reads only its own cases. Left to the planner as one join, a name it
+    # thinks common but that matches nothing walks all cases by date (seconds at 1M).
+    # Beyond the limit the name is common (0.2 % of a million children or more): walking
+    # the cases by date finds a page of them within a few thousand rows.
+    child_ids = list(
+        name_search(Child.objects.all(), text).values_list("pk", flat=True)[
+            : NAME_SEARCH_CHILD_LIMIT + 1
+        ]
+    )
+    if len(child_ids) <= NAME_SEARCH_CHILD_LIMIT:
+        return queryset.filter(child_id__in=child_ids)
+    return name_search(queryset, text, prefix="child__")
 
 
 def deadline_filter[QS: QuerySet[Case]](
@@ -103,6 +141,45 @@ def case_list_filter[QS: QuerySet[Case]](
     if filters.get("deadline"):
         queryset = deadline_filter(queryset, filters["deadline"], today)
     return queryset
+
+
+PROFESSIONAL_MATCHES = 10
+
+
+def professional_matches_text(professional: Professional, text: str) -> bool:
+    """Whether every word of `text` starts the first name, last name or user name of
+    `professional`: the same rule as professionals_matching, for one professional."""
+    names = [
+        professional.user.first_name.casefold(),
+        professional.user.last_name.casefold(),
+        professional.user.username.casefold(),
+    ]
+    words = text.casefold().split()[:3]
+    return bool(words) and all(any(name.startswith(w) for name in names) for w in words)
+
+
+def professionals_matching(text: str, *, limit: int = PROFESSIONAL_MATCHES) -> list[Professional]:
+    """At most `limit` active professionals whose names start with each word of `text`, by
+    name (the professionals the case list can filter on).
+
+    One query over the professionals (thousands nationally), never over the cases: the case
+    list's professional filter looks a name up here instead of rendering every professional.
+    """
+    words = text.split()[:3]
+    if not words:
+        return []
+    professionals = Professional.objects.filter(is_active=True)
+    for word in words:
+        professionals = professionals.filter(
+            Q(user__first_name__istartswith=word)
+            | Q(user__last_name__istartswith=word)
+            | Q(user__username__istartswith=word)
+        )
+    return list(
+        professionals.select_related("user", "organisation").order_by(
+            "user__last_name", "user__first_name", "id"
+        )[:limit]
+    )
 
 
 def case_list_rows(queryset: CaseQuerySet, *, ordering: CaseOrdering) -> QuerySet[Case]:
@@ -139,15 +216,16 @@ TIMELINE_LIMIT = 100
 class TimelineEntry(TypedDict):
     """One line of the case timeline: what kind of event, when, and the record itself."""
 
-    kind: Literal["contact", "stage", "assignment", "plan"]
+    kind: Literal["contact", "stage", "assignment", "plan", "melding", "document"]
     at: datetime.datetime
-    item: Contact | StageChange | Assignment | PlanChange
+    item: Contact | StageChange | Assignment | PlanChange | Melding | Document
 
 
 def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """Contacts, stage changes, assignments and household-plan changes, newest first.
+    """Contacts, stage changes, assignments, household-plan changes, the meldingen added
+    to the case and its documents (uploads and letters sent), newest first.
 
-    Four queries, each capped at `limit` rows.
+    Six queries, each capped at `limit` rows.
     """
     contacts = list(
         case.contacts.select_related("professional__user").order_by("-occurred_at", "-id")[:limit]
@@ -167,8 +245,20 @@ def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
         .select_related("actor")
         .order_by("-changed_at")[:limit]
     )
+    meldingen = list(
+        Melding.objects.filter(case=case)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    documents = list(
+        Document.objects.filter(case=case)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")[:limit]
+    )
     entries = (
-        [TimelineEntry(kind="contact", at=c.occurred_at, item=c) for c in contacts]
+        [TimelineEntry(kind="document", at=d.uploaded_at, item=d) for d in documents]
+        + [TimelineEntry(kind="melding", at=m.created_at, item=m) for m in meldingen]
+        + [TimelineEntry(kind="contact", at=c.occurred_at, item=c) for c in contacts]
         + [TimelineEntry(kind="stage", at=s.changed_at, item=s) for s in changes]
         + [TimelineEntry(kind="assignment", at=a.started_at, item=a) for a in assignments]
         + [TimelineEntry(kind="plan", at=p.changed_at, item=p) for p in plan_changes]
@@ -266,16 +356,25 @@ def coordinator_queue(today: datetime.date) -> dict:
 def children_matching(
     *, bsn: str = "", last_name: str = "", date_of_birth: datetime.date | None = None
 ) -> list[Child]:
-    """Children that match a BSN, or a last name and date of birth: intake's duplicate check."""
+    """Children that match a BSN, or a last name and date of birth: intake's duplicate check.
+
+    The last name is matched as the name search matches it (name_search): "Vries", "de Vries"
+    and "DE VRIES" all find Eva de Vries, "Ozturk" finds Öztürk. Each child carries
+    `open_cases` and its open case's pk and number (`open_case_pk`, `open_case_number`; a child
+    has at most one open case), so intake can offer to add the melding to it. One query.
+    """
+    open_cases = Case.objects.filter(child=OuterRef("pk"), status=CaseStatus.OPEN).order_by(
+        "-date_received", "-id"
+    )
     children = Child.objects.select_related("household", "school").annotate(
-        open_cases=Count("cases", filter=Q(cases__status="open"))
+        open_cases=Count("cases", filter=Q(cases__status=CaseStatus.OPEN)),
+        open_case_pk=Subquery(open_cases.values("pk")[:1]),
+        open_case_number=Subquery(open_cases.values("number")[:1]),
     )
     if bsn:
         return list(children.filter(bsn=normalise_bsn(bsn))[:10])
-    if last_name and date_of_birth:
-        return list(
-            children.filter(last_name__iexact=last_name.strip(), date_of_birth=date_of_birth)[:10]
-        )
+    if search_words(last_name) and date_of_birth:
+        return list(name_search(children.filter(date_of_birth=date_of_birth), last_name)[:10])
     return []
 
 
@@ -313,3 +412,49 @@ def households_at_address(
 def recent_import_batches(*, limit: int = 10) -> list[ImportBatch]:
     """The latest CSV import batches, newest first, with who uploaded them (one query)."""
     return list(ImportBatch.objects.select_related("uploaded_by").order_by("-uploaded_at")[:limit])
+
+
+# Issue 16 (casework): guardians, closed cases, the school lookup.
+MAX_GUARDIANS_SHOWN = 20
+SCHOOL_LOOKUP_LIMIT = 10
+
+
+def household_guardians(case: Case) -> list[Guardian]:
+    """The guardians `case`'s household shares, custody first: one query."""
+    return list(Guardian.objects.of_household(case.child.household_id)[:MAX_GUARDIANS_SHOWN])
+
+
+def closed_cases_rows(queryset: CaseQuerySet, text: str = "") -> QuerySet[Case]:
+    """The closed cases of `queryset` (from access.cases_visible_to), newest closure first,
+    searched by name, BSN or case number with case_search."""
+    return (
+        case_search(queryset.closed(), text)
+        .select_related("child", "child__school")
+        .order_by("-closed_on", "-id")
+    )
+
+
+def own_cases_search(queryset: CaseQuerySet, text: str) -> QuerySet[Case]:
+    """All cases of `queryset` (a professional's own, open and closed) matching `text` by
+    name, BSN or case number (case_search); open ones first."""
+    return (
+        case_search(queryset, text)
+        .select_related("child", "child__school")
+        .order_by("-status", "-date_received", "-id")  # "open" after "closed" in the alphabet
+    )
+
+
+def schools_matching(text: str, *, limit: int = SCHOOL_LOOKUP_LIMIT) -> list[School]:
+    """Schools whose name or place contains every word of `text`, or whose BRIN starts with
+    it: for the school lookup at intake and in filters. Schools hold no children's data."""
+    words = text.split()[:4]
+    if not words or len(text.strip()) < 2:
+        return []
+    compact = text.strip().replace(" ", "").upper()
+    schools = School.objects.all()
+    by_words = Q()
+    for word in words:
+        by_words &= Q(name__icontains=word) | Q(city__icontains=word)
+    return list(
+        schools.filter(by_words | Q(brin__startswith=compact[:6])).order_by("name", "city")[:limit]
+    )

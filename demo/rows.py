@@ -58,6 +58,7 @@ class HouseholdRow(NamedTuple):
 class ChildRow(NamedTuple):
     id: int
     first_name: str
+    tussenvoegsel: str
     last_name: str
     date_of_birth: Day
     bsn: str | None
@@ -69,6 +70,7 @@ class ChildRow(NamedTuple):
 
 class GuardianRow(NamedTuple):
     id: int
+    household_id: int
     child_id: int
     relation: str
     has_custody: bool
@@ -315,8 +317,8 @@ class RowSink:
     def _check_columns(model: type[models.Model], columns: tuple[str, ...]) -> None:
         # A field added to a model later must either be written here or fill itself.
         for model_field in model._meta.concrete_fields:
-            if model_field.attname in columns:
-                continue
+            if model_field.attname in columns or model_field.generated:
+                continue  # a generated column (Child.search_key) the database computes
             if not (model_field.null or model_field.has_db_default()):
                 raise SeedError(
                     f"seed_demo schrijft {model._meta.label}.{model_field.name} niet; "

@@ -56,6 +56,7 @@ from cases.constants import (
     Stage,
 )
 from cases.models import Case, Child, School, age_on, three_month_deadline
+from cases.names import split_tussenvoegsel
 from cases.services.numbers import case_numbers_reserve
 from cases.services.referrals import REGISTERED_REASON
 from evaluation.constants import (
@@ -732,7 +733,9 @@ class _WorldBuilder:
             ChildRow(
                 id=child.id,
                 first_name=first_name,
-                last_name=last_name,
+                # "de Vries" -> "de", "Vries": the tussenvoegsel is its own field.
+                tussenvoegsel=split_tussenvoegsel(last_name)[0],
+                last_name=split_tussenvoegsel(last_name)[1],
                 date_of_birth=date_of_birth,
                 bsn=bsn,
                 onderwijsnummer=onderwijsnummer,
@@ -752,6 +755,7 @@ class _WorldBuilder:
             self.guardians.append(
                 GuardianRow(
                     id=new_id(GuardianRow),
+                    household_id=household.id,
                     child_id=child_id,
                     relation=GuardianRelation.GUARDIAN,
                     has_custody=True,
@@ -765,6 +769,7 @@ class _WorldBuilder:
         self.guardians.append(
             GuardianRow(
                 id=new_id(GuardianRow),
+                household_id=household.id,
                 child_id=child_id,
                 relation=GuardianRelation.MOTHER,
                 has_custody=True,
@@ -777,6 +782,7 @@ class _WorldBuilder:
             self.guardians.append(
                 GuardianRow(
                     id=new_id(GuardianRow),
+                    household_id=household.id,
                     child_id=child_id,
                     relation=GuardianRelation.FATHER,
                     has_custody=rng.random() < 0.9,
@@ -789,6 +795,7 @@ class _WorldBuilder:
             self.guardians.append(
                 GuardianRow(
                     id=new_id(GuardianRow),
+                    household_id=household.id,
                     child_id=child_id,
                     relation=GuardianRelation.CARER,
                     has_custody=False,

@@ -2,7 +2,9 @@
 
 from django.core.exceptions import PermissionDenied
 
-from professionals.groups import is_researcher
+from cases import access as case_access
+from cases.models import Case, CaseQuerySet
+from professionals.groups import AnyUser, is_professional, is_researcher
 
 
 def require_researcher(user) -> None:
@@ -32,3 +34,26 @@ def get_export_for_user(user, pk: int):
     if export is None:
         raise Http404("No export found")
     return export
+
+
+def paper_invitation_cases_for(user: AnyUser) -> CaseQuerySet:
+    """The cases whose paper survey invitations `user` makes: only a working professional,
+    their own cases (cases.access decides which, open or closed); PermissionDenied for
+    anyone else. The survey rules narrow them (surveys.paper_invitation_cases)."""
+    if not is_professional(user):
+        raise PermissionDenied
+    return case_access.cases_visible_to(user)
+
+
+def get_case_for_paper_invitation(user: AnyUser, pk: int) -> Case:
+    """Case `pk`, for making its paper survey invitation: only the professional who holds it
+    hands the sheet over, also once the case is closed (a read-only case for them: the
+    invitation belongs to the evaluation, not to the case file).
+
+    Http404 for a case `user` may not see (cases.access); PermissionDenied for one they may
+    see but do not hold (the coordinator).
+    """
+    case = case_access.get_case_for_user(user, pk)
+    if not case_access.is_assigned_to(user, case):
+        raise PermissionDenied
+    return case

@@ -3,10 +3,13 @@ bip/urls.py: cases comes earlier in the dependency order and cannot route to the
 
 from django.urls import path
 
-from .views import allocation
+from .views import allocation, surveys
 
 app_name = "evaluation_case"
 
 urlpatterns = [
     path("<int:pk>/onderzoeksarm/", allocation.allocation, name="allocation"),
+    # Survey invitations on paper, for households without an e-mail address.
+    path("enquetes-op-papier/", surveys.paper_invitation_list, name="paper_invitations"),
+    path("<int:pk>/enquete-op-papier/", surveys.paper_invitation, name="paper_invitation"),
 ]

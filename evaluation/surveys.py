@@ -26,9 +26,11 @@ Client invitations
   with any client invitation gets no more, checked while the case row is locked.
 - Only cases in the study (with an arm). The parent always; the child too when they are at
   least ``CHILD_SURVEY_MIN_AGE`` on the day of the invitation (the same rule as the demo data).
-- No child e-mail addresses are held, so both links go to one guardian (custody first). A case
-  without any guardian e-mail address gets no invitation at all: an invitation exists only if
-  it could be sent. If the mail fails after the commit, the invitations of that mail are
+- No child e-mail addresses are held, so both links go to one guardian of the household
+  (custody first). A case without any guardian e-mail address gets no mailed invitation: it
+  is listed for its professional, who makes the invitation on paper and hands it over in
+  person (see "paper invitations" below). An invitation exists only if it could be sent or
+  was printed. If the mail fails after the commit, the invitations of that mail are
   deleted again and the daily command retries. Response rates therefore count sent
   invitations only, and the command reports the cases it could not send to.
 - The mail holds a generic text and the links: no name, BSN, case number or anything else
@@ -62,7 +64,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -83,6 +85,7 @@ from .constants import (
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
@@ -349,17 +352,18 @@ def _send_on_commit(deliveries: list[Delivery], run: InvitationRun | None = None
         transaction.on_commit(lambda: _deliver(deliveries, run))
 
 
-def _guardian_addresses(child_ids: Iterable[int]) -> dict[int, str]:
-    """Per child, the e-mail address of one guardian: custody first, then the oldest record."""
+def _guardian_addresses(household_ids: Iterable[int]) -> dict[int, str]:
+    """Per household, the e-mail address of one guardian: custody first, then the oldest
+    record. Guardians are shared by the household (cases.models.Guardian)."""
     rows = (
-        Guardian.objects.filter(child_id__in=set(child_ids))
+        Guardian.objects.filter(household_id__in=set(household_ids))
         .exclude(email="")
-        .order_by("child_id", "-has_custody", "pk")
-        .values_list("child_id", "email")
+        .order_by("household_id", "-has_custody", "pk")
+        .values_list("household_id", "email")
     )
     addresses: dict[int, str] = {}
-    for child_id, email in rows:
-        addresses.setdefault(child_id, email)
+    for household_id, email in rows:
+        addresses.setdefault(household_id, email)
     return addresses
 
 
@@ -377,7 +381,7 @@ def _invite_locked_cases(cases: list[Case], run: InvitationRun) -> list[Delivery
             case__in=in_study, respondent_type__in=CLIENT_RESPONDENTS
         ).values_list("case_id", flat=True)
     )
-    addresses = _guardian_addresses(case.child_id for case in in_study)
+    addresses = _guardian_addresses(case.child.household_id for case in in_study)
     now = timezone.now()
     today = timezone.localdate(now)
     expires_at, last_day = _expiry(now)
@@ -386,7 +390,7 @@ def _invite_locked_cases(cases: list[Case], run: InvitationRun) -> list[Delivery
         if case.pk in invited:
             run.already_invited += 1
             continue
-        if case.child_id not in addresses:
+        if case.child.household_id not in addresses:
             run.not_sendable += 1
             continue
         respondents = [RespondentType.PARENT]
@@ -406,7 +410,7 @@ def _invite_locked_cases(cases: list[Case], run: InvitationRun) -> list[Delivery
                     expires_at=expires_at,
                 )
             )
-        pending.append((addresses[case.child_id], links, invitations))
+        pending.append((addresses[case.child.household_id], links, invitations))
         run.cases += 1
     created = SurveyInvitation.objects.bulk_create(
         [invitation for _to, _links, invitations in pending for invitation in invitations]
@@ -437,6 +441,196 @@ def survey_invitations_for_case(case: Case) -> list[SurveyInvitation]:
     return run.created
 
 
+# ---------------------------------------------------------------------- paper invitations
+#
+# A household without any guardian e-mail address gets no mailed invitation. Its case is
+# listed for the professional who holds it (paper_invitation_cases), who makes the
+# invitation on paper and hands it over in person: the links as QR codes on a printed sheet.
+#
+# A token exists only while the invitation is made (only its hash is stored), so the sheet is
+# made when the professional confirms it (a POST) and is shown in that one response, never
+# again. Making it again for the same case is allowed (the sheet was lost, the printer
+# jammed): it makes new links and deletes the case's earlier unused client invitations, so
+# an earlier sheet no longer works. A respondent who already answered gets no new link. The
+# response rates stay right: a case has at most one invitation per respondent.
+
+
+class PaperInvitationRefused(Exception):
+    """The case cannot get a paper invitation now; the message says why, for the user."""
+
+
+@dataclass
+class PaperInvitation:
+    """The links of a paper invitation, for the printed sheet only (never stored)."""
+
+    links: dict[str, str]
+    last_day: datetime.date
+    language: str
+    replaced: int
+
+
+def _due_window(today: datetime.date, lookback_days: int) -> Q:
+    since = today - datetime.timedelta(days=lookback_days)
+    return Q(three_month_deadline__gt=since, three_month_deadline__lte=today) | Q(
+        closed_on__gt=since, closed_on__lte=today
+    )
+
+
+def _guardian_email_exists() -> Exists:
+    return Exists(
+        Guardian.objects.filter(household_id=OuterRef("child__household_id")).exclude(email="")
+    )
+
+
+def paper_invitation_cases(
+    cases: QuerySet[Case], *, today: datetime.date | None = None
+) -> QuerySet[Case]:
+    """Of `cases` (a professional's own, from cases.access), those whose survey is due and
+    can only go on paper: in the study, closed or at their three-month date in the last
+    DUE_LOOKBACK_DAYS days, and no guardian of the household has an e-mail address.
+
+    Annotated with `paper_made_at` (when the current links were made; None: not yet) and
+    `answered` (a client survey of the case is filled in). Most urgent first. Fixed queries.
+    """
+    today = today or timezone.localdate()
+    client = SurveyInvitation.objects.filter(
+        case=OuterRef("pk"), respondent_type__in=CLIENT_RESPONDENTS
+    )
+    return (
+        cases.exclude(arm="")
+        .filter(_due_window(today, DUE_LOOKBACK_DAYS))
+        .exclude(_guardian_email_exists())
+        .select_related("child")
+        .annotate(
+            paper_made_at=Subquery(client.order_by("-created_at").values("created_at")[:1]),
+            answered=Exists(client.filter(used_at__isnull=False)),
+        )
+        .order_by(F("paper_made_at").asc(nulls_first=True), "three_month_deadline", "pk")
+    )
+
+
+def _paper_respondents(case: Case, today: datetime.date) -> list[str]:
+    respondents: list[str] = [RespondentType.PARENT]
+    if case.child.age_on(today) >= CHILD_SURVEY_MIN_AGE:
+        respondents.append(RespondentType.CHILD)
+    return respondents
+
+
+def paper_invitation_refusal(case: Case, *, today: datetime.date | None = None) -> str | None:
+    """Why `case` (with `child`) cannot get a paper invitation now, for the user; else None.
+
+    Refused: a case outside the study; a survey not due yet or too long ago (the same window
+    as the mailed invitations); a household with a guardian e-mail address (the invitation
+    goes by mail); a case whose client surveys are all filled in.
+    """
+    today = today or timezone.localdate()
+    if not case.arm:
+        return _("Deze zaak doet niet mee aan het onderzoek: er is geen enquête.")
+    since = today - datetime.timedelta(days=DUE_LOOKBACK_DAYS)
+    due_days = [day for day in (case.three_month_deadline, case.closed_on) if day is not None]
+    if not any(since < day <= today for day in due_days):
+        if all(day > today for day in due_days):
+            return _("De enquête komt bij het sluiten van de zaak of na drie maanden, niet eerder.")
+        return _(
+            "De zaak is langer dan %(days)s dagen geleden gesloten of drie maanden oud: er "
+            "komt geen enquête meer."
+        ) % {"days": DUE_LOOKBACK_DAYS}
+    if Guardian.objects.filter(household_id=case.child.household_id).exclude(email="").exists():
+        return _(
+            "Een ouder of verzorger van het huishouden heeft een e-mailadres: de uitnodiging "
+            "gaat per e-mail."
+        )
+    answered = set(
+        SurveyInvitation.objects.filter(case=case, used_at__isnull=False).values_list(
+            "respondent_type", flat=True
+        )
+    )
+    if not set(_paper_respondents(case, today)) - answered:
+        return _("De vragenlijsten van deze zaak zijn al ingevuld.")
+    return None
+
+
+def paper_invitation_made_at(case: Case) -> datetime.datetime | None:
+    """When the case's current, unused client links were made (a sheet that making a new one
+    would invalidate); None if there are none."""
+    return (
+        SurveyInvitation.objects.filter(
+            case=case, respondent_type__in=CLIENT_RESPONDENTS, used_at__isnull=True
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _paper_language(case: Case) -> str:
+    """The language of the sheet: the first guardian's (custody first) if the survey has it."""
+    preferred = (
+        Guardian.objects.of_household(case.child.household_id)
+        .values_list("preferred_language", flat=True)
+        .first()
+    )
+    return preferred if preferred in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def paper_invitation_create(*, case: Case, actor: User) -> PaperInvitation:
+    """Make the client invitations of `case` for a printed sheet, and return their links.
+
+    Locks the case row (as the mailed invitations do, so the two never both invite). Raises
+    PaperInvitationRefused with paper_invitation_refusal's reason. Deletes the case's earlier
+    unused client invitations (an earlier sheet stops working) and makes one per respondent
+    who has not answered yet. The links exist only in the returned value: the caller shows
+    them once and stores nothing. `actor` is recorded in the (token-free) log line; the
+    access log records the request.
+    """
+    with transaction.atomic():
+        locked = (
+            Case.objects.select_for_update(of=("self",)).select_related("child").get(pk=case.pk)
+        )
+        now = timezone.now()
+        today = timezone.localdate(now)
+        refusal = paper_invitation_refusal(locked, today=today)
+        if refusal is not None:
+            raise PaperInvitationRefused(refusal)
+        client = SurveyInvitation.objects.filter(
+            case=locked, respondent_type__in=CLIENT_RESPONDENTS
+        )
+        answered = set(
+            client.filter(used_at__isnull=False).values_list("respondent_type", flat=True)
+        )
+        replaced, _per_model = client.filter(used_at__isnull=True).delete()
+        expires_at, last_day = _expiry(now)
+        links: dict[str, str] = {}
+        invitations = []
+        language = _paper_language(locked)
+        for respondent in _paper_respondents(locked, today):
+            if respondent in answered:
+                continue
+            token, digest = new_token()
+            link = survey_link(token)
+            if language != settings.LANGUAGE_CODE:
+                link += f"?taal={language}"  # the survey page switches its language
+            links[respondent] = link
+            invitations.append(
+                SurveyInvitation(
+                    respondent_type=respondent,
+                    case=locked,
+                    token_hash=digest,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+        SurveyInvitation.objects.bulk_create(invitations)
+    logger.info(
+        "Paper survey invitation made for case %s by user %s (%s links, %s replaced)",
+        locked.pk,
+        actor.pk,
+        len(links),
+        replaced,
+    )
+    return PaperInvitation(links=links, last_day=last_day, language=language, replaced=replaced)
+
+
 def cases_due_for_survey(*, today: datetime.date, lookback_days: int = DUE_LOOKBACK_DAYS):
     """Cases in the study that were closed or reached their three-month date in the last
     `lookback_days` days (up to and including `today`) and have no client invitation."""
@@ -464,7 +658,9 @@ def invite_due_cases(
     one transaction per chunk; each chunk's mails go out when it commits. Idempotent."""
     today = today or timezone.localdate()
     due = cases_due_for_survey(today=today, lookback_days=lookback_days)
-    sendable = Exists(Guardian.objects.filter(child_id=OuterRef("child_id")).exclude(email=""))
+    sendable = Exists(
+        Guardian.objects.filter(household_id=OuterRef("child__household_id")).exclude(email="")
+    )
     run = InvitationRun(not_sendable=due.exclude(sendable).count())
     due_ids = due.filter(sendable).order_by("pk").values_list("pk", flat=True)
     last_id = 0

@@ -26,7 +26,16 @@ from .accounts import (
     why_not_manageable,
 )
 from .constants import StaffGroup
-from .models import Organisation, Professional, Qualification
+from .models import Letterhead, Organisation, Professional, Qualification
+
+
+class LetterheadInline(admin.StackedInline):
+    """The organisation's letterhead for the letters generated from cases (cases.letters)."""
+
+    model = Letterhead
+    extra = 0
+    max_num = 1
+    can_delete = True
 
 
 @admin.register(Organisation)
@@ -34,6 +43,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    inlines = [LetterheadInline]
 
 
 class QualificationInline(admin.TabularInline):

@@ -50,6 +50,8 @@ ADMINISTRATOR_PERMISSIONS = {
     ],
     "otp_totp": ["view_totpdevice"],
     "otp_static": ["view_staticdevice"],
+    # API clients (api/): registered and revoked, never deleted.
+    "api": ["view_apiclient", "add_apiclient", "change_apiclient"],
 }
 # Rights the administrator had in earlier versions and must lose on existing installations:
 # deleting someone's devices let an administrator take over that account unrecorded.

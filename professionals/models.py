@@ -24,6 +24,46 @@ class Organisation(models.Model):
         return self.name
 
 
+class Letterhead(models.Model):
+    """How an organisation's letters look: its letterhead, return address and signatory.
+
+    Kept by the functional administrator in the admin; the letter texts themselves are
+    templates in the repository (templates/letters/).
+    """
+
+    organisation = models.OneToOneField(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="letterhead",
+        verbose_name=_("organisatie"),
+    )
+    heading = models.TextField(
+        _("briefhoofd"),
+        max_length=500,
+        help_text=_("Naam en adresgegevens bovenaan de brief, één gegeven per regel."),
+    )
+    return_address = models.CharField(
+        _("retouradres"),
+        max_length=200,
+        help_text=_("Eén regel boven het adres van de ontvanger, bijvoorbeeld Postbus 1, Haarlem."),
+    )
+    signatory_name = models.CharField(_("naam ondertekenaar"), max_length=200)
+    signatory_title = models.CharField(_("functie ondertekenaar"), max_length=200)
+    footer = models.CharField(
+        _("voettekst"),
+        max_length=300,
+        blank=True,
+        help_text=_("Bijvoorbeeld telefoonnummer en website."),
+    )
+
+    class Meta:
+        verbose_name = _("briefhoofd")
+        verbose_name_plural = _("briefhoofden")
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
 def professional_label(first_name: str, last_name: str, username: str) -> str:
     """How a professional is named in the app: the full name, else the user name."""
     return f"{first_name} {last_name}".strip() or username

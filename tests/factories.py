@@ -170,6 +170,7 @@ class GuardianFactory(factory.django.DjangoModelFactory):
         model = Guardian
 
     child = factory.SubFactory(ChildFactory)
+    household = factory.SelfAttribute("child.household")
     relation = "moeder"
     name = factory.Faker("name", locale="nl_NL")
     phone = "023-5551234"

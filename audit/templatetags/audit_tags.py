@@ -46,3 +46,12 @@ def scalar_items(record: dict) -> list[tuple[str, object]]:
 def make_list_of_one(record: object) -> list[object]:
     """One record (or none) as a list, for the records partial."""
     return [record] if record else []
+
+
+@register.filter
+def case_number(case_id: int | None, numbers: dict[int, str] | None) -> str:
+    """The case number of `case_id` from the page's `case_numbers` (audit.selectors), or ""
+    when the case is gone (retention) or the entry has none."""
+    if not case_id or not numbers:
+        return ""
+    return numbers.get(case_id, "")

@@ -1,3 +1,4 @@
+import json
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -37,6 +38,21 @@ class RejectNulBytesMiddleware:
     def __call__(self, request):
         query_string = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "\x00" in unquote_plus(query_string):
+            reason = _("Het adres bevat een ongeldig teken (een NUL-byte).")
+            if request.path.startswith("/api/"):
+                # The machine API answers in RFC 9457 problem details, also here.
+                return HttpResponseBadRequest(
+                    json.dumps(
+                        {
+                            "type": "about:blank",
+                            "title": _("Ongeldig verzoek"),
+                            "status": 400,
+                            "detail": reason,
+                            "errors": [],
+                        }
+                    ),
+                    content_type="application/problem+json",
+                )
             return HttpResponseBadRequest(
                 loader.render_to_string(
                     "400.html",

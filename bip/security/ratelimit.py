@@ -35,3 +35,9 @@ def rate_limit_hit(*, scope: str, value: str, limit: int, window: int) -> bool:
         cache.set(key, 1, timeout=window + 60)
         count = 1
     return count <= limit
+
+
+def seconds_left_in_window(window: int) -> int:
+    """Seconds until the current fixed window ends (for a Retry-After header); at least 1."""
+    now = timezone.now().timestamp()
+    return max(1, int(window - now % window + 0.999))

@@ -26,7 +26,8 @@ def case_assign(
 ) -> Assignment:
     """Give the case to `professional`, ending the current assignment.
 
-    A reassignment (the case had a professional) is a handover and needs a written note.
+    A reassignment (the case had a professional) is a handover: it needs a written note and
+    its own reason, not "Eerste toewijzing".
     Clears a waiting handover request. After commit the professional gets an e-mail with a
     link to the case and no data of the child. The case row is locked and its version checked, so of
     two coordinators assigning at once one wins and the other gets ConcurrentEdit.
@@ -41,9 +42,14 @@ def case_assign(
             errors["professional"] = _("Deze professional is niet actief.")
         if case.professional_id == professional.pk:
             errors["professional"] = _("Deze professional heeft de zaak al.")
+        is_handover = case.professional_id is not None
         if reason not in AssignmentReason.values:
             errors["reason"] = _("Kies een reden.")
-        is_handover = case.professional_id is not None
+        elif is_handover and reason == AssignmentReason.INTAKE:
+            # A handover with "Eerste toewijzing" would hide why the case changed hands.
+            errors["reason"] = _(
+                "De zaak heeft al een professional: kies de reden van deze overdracht."
+            )
         note = (note or "").strip()
         if is_handover and not note:
             errors["note"] = _("Licht toe waarom de zaak naar een andere professional gaat.")

@@ -28,6 +28,7 @@ class NewChild:
     street: str = ""
     postcode: str = ""
     city: str = ""
+    tussenvoegsel: str = ""
 
 
 def referral_intake(
@@ -56,7 +57,7 @@ def referral_intake(
             child = _register_child(new_child)
         if child is None:  # excluded by the check above; narrows the type
             raise ValueError("Give exactly one of child and new_child.")
-        return referral_register(
+        case = referral_register(
             actor=actor,
             child=child,
             date_received=date_received,
@@ -67,6 +68,9 @@ def referral_intake(
             period_start=period_start,
             period_end=period_end,
         )
+    # The allocation wrote the arm (and a new version) on its own locked copy of the case.
+    case.refresh_from_db(fields=["arm", "version"])
+    return case
 
 
 def _register_child(new_child: NewChild) -> Child:
@@ -75,6 +79,7 @@ def _register_child(new_child: NewChild) -> Child:
     )
     return child_register(
         first_name=new_child.first_name,
+        tussenvoegsel=new_child.tussenvoegsel,
         last_name=new_child.last_name,
         date_of_birth=new_child.date_of_birth,
         bsn=new_child.bsn,

@@ -25,10 +25,12 @@ def child_register(
     onderwijsnummer: str | None,
     school: School | None,
     household: Household,
+    tussenvoegsel: str = "",
 ) -> Child:
     """Create a child after checking BSN, onderwijsnummer and date of birth (full_clean)."""
     child = Child(
         first_name=first_name.strip(),
+        tussenvoegsel=tussenvoegsel.strip(),
         last_name=last_name.strip(),
         date_of_birth=date_of_birth,
         bsn=bsn or None,

@@ -18,6 +18,7 @@ from cases.constants import Arm
 from professionals.groups import is_coordinator
 from roles.constants import ContactKind
 
+from ..access import require_chain_step
 from ..constants import (
     HALT_HOURS,
     HALT_MAX_AGE,
@@ -123,10 +124,15 @@ def case_refer_to_halt(
     expected_version: int | None,
 ) -> StageChange:
     """Leerplicht → Halt. Checks eligibility; a written override reason can set aside the age,
-    absence and earlier-referral criteria, never the consent."""
+    absence and earlier-referral criteria, never the consent.
+
+    Raises PermissionDenied when `actor` may not take a chain step on the case now
+    (cases.access.chain_step_refusal: a professional without the stage's role, or one whose
+    case waits for a handover)."""
     reason = _require_reason(reason)
     with transaction.atomic():
         case = lock_case(case, expected_version=expected_version)
+        require_chain_step(actor, case)
         _check_route(case, Stage.HALT)
         today = timezone.localdate()
         errors: dict[str, str] = {}
@@ -164,24 +170,31 @@ def case_refer_to_halt(
         )
 
 
+def rvdk_referral_problem(case: Case) -> str:
+    """Why the case cannot go to the Raad yet ('' when it can): a referral needs a
+    proces-verbaal or a zorgmelding on the case. The referral page shows it before submitting."""
+    grounds = case.contacts.filter(kind__in=[ContactKind.PROCES_VERBAAL, ContactKind.ZORGMELDING])
+    if grounds.exists():
+        return ""
+    return _(
+        "Naar de Raad gaat een zaak na een proces-verbaal of een zorgmelding. "
+        "Leg die eerst vast als contact."
+    )
+
+
 def case_refer_to_rvdk(
     *, case: Case, actor: User, reason: str, expected_version: int | None
 ) -> StageChange:
-    """Leerplicht → RvdK, after a proces-verbaal or a zorgmelding on this case."""
+    """Leerplicht → RvdK, after a proces-verbaal or a zorgmelding on this case.
+    PermissionDenied as case_refer_to_halt."""
     reason = _require_reason(reason)
     with transaction.atomic():
         case = lock_case(case, expected_version=expected_version)
+        require_chain_step(actor, case)
         _check_route(case, Stage.RVDK)
-        grounds = case.contacts.filter(
-            kind__in=[ContactKind.PROCES_VERBAAL, ContactKind.ZORGMELDING]
-        )
-        if not grounds.exists():
-            raise TransitionNotAllowed(
-                _(
-                    "Naar de Raad gaat een zaak na een proces-verbaal of een zorgmelding. "
-                    "Leg die eerst vast als contact."
-                )
-            )
+        problem = rvdk_referral_problem(case)
+        if problem:
+            raise TransitionNotAllowed(problem)
         return _move(case, to_stage=Stage.RVDK, actor=actor, reason=reason)
 
 
@@ -196,10 +209,12 @@ def case_halt_result(
     expected_version: int | None,
 ) -> StageChange:
     """The end of the Halt step: positive closes the case with an outcome; negative or
-    withdrawn consent sends it back to Leerplicht."""
+    withdrawn consent sends it back to Leerplicht. PermissionDenied as case_refer_to_halt
+    (so only someone in the Halt role records it)."""
     reason = _require_reason(reason)
     with transaction.atomic():
         case = lock_case(case, expected_version=expected_version)
+        require_chain_step(actor, case)
         if case.stage != Stage.HALT or not case.is_open:
             raise TransitionNotAllowed(
                 _("Alleen een open zaak in de Halt-stap heeft een Halt-uitkomst.")
@@ -275,10 +290,12 @@ def case_close(
     """Close a case in the Leerplicht or RvdK step with its outcome (category and date).
 
     A case in the Halt step closes through a positive Halt result (case_halt_result).
+    PermissionDenied as case_refer_to_halt.
     """
     reason = _require_reason(reason)
     with transaction.atomic():
         case = lock_case(case, expected_version=expected_version)
+        require_chain_step(actor, case)
         if not case.is_open:
             raise TransitionNotAllowed(_("Deze zaak is al gesloten."))
         if case.stage == Stage.HALT:

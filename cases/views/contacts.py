@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -20,6 +20,8 @@ from .detail import contact_form_for
 # The service names the contact's moment "occurred_at"; the form splits it into a date and a
 # time. Its error belongs on the date, where the user corrects it, not above the form.
 SERVICE_ERROR_FIELDS: dict[str | None, str | None] = {"occurred_at": "occurred_on"}
+# The no-JS button that shows the contact kinds of the role the user chose.
+SHOW_KINDS = "toon_soorten"
 
 
 def _contact_log(case: Case, professional: Professional, form: ContactForm) -> Contact | None:
@@ -44,6 +46,11 @@ def _contact_log(case: Case, professional: Professional, form: ContactForm) -> C
         return None
 
 
+def _chosen_values(source: QueryDict) -> dict[str, str]:
+    """What the user filled in so far, for the form's fields only (no token, no button)."""
+    return {name: value for name in ContactForm.base_fields if (value := source.get(name, ""))}
+
+
 def _saved_partial(request: AuthenticatedHttpRequest, case: Case, message: str) -> HttpResponse:
     """The htmx answer: a fresh form, the message, and the timeline swapped out of band."""
     context = {
@@ -63,8 +70,15 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     professional = get_own_professional(request.user)
     if not access.can_log_contact(request.user, case):
         raise PermissionDenied
-    form = contact_form_for(case, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET" or SHOW_KINDS in request.POST:
+        # GET ?role= (htmx, when the role changes) or the no-JS "show the kinds" button: the
+        # form again, unbound, with the kinds of the chosen role and no errors yet.
+        source = request.GET if request.method == "GET" else request.POST
+        form = contact_form_for(case, chosen=_chosen_values(source))
+        template = "cases/_contact_form.html" if request.htmx else "cases/contact_form.html"
+        return render(request, template, {"case": case, "contact_form": form})
+    form = contact_form_for(case, data=request.POST)
+    if form.is_valid():
         contact = _contact_log(case, professional, form)
         if contact is not None:
             message = _("Contact vastgelegd in de rol %(role)s.") % {
@@ -75,5 +89,4 @@ def contact_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, message)
             return redirect("cases:case_detail", pk=case.pk)
     template = "cases/_contact_form.html" if request.htmx else "cases/contact_form.html"
-    status = 422 if request.method == "POST" else 200
-    return render(request, template, {"case": case, "contact_form": form}, status=status)
+    return render(request, template, {"case": case, "contact_form": form}, status=422)

@@ -144,44 +144,71 @@ def _register(
 
 @require_http_methods(["GET", "POST"])
 def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Intake of one referral: find the child first, then record the melding."""
+    """Intake of one referral: find the child first, then record the melding.
+
+    A child with an open case gets no second case: the search results and the chosen child
+    offer to add the melding to that case instead (cases:melding_create). With htmx the search
+    step answers with its results only.
+    """
     access.require_coordinator(request.user)
     params = request.POST if request.method == "POST" else request.GET
     search = IntakeSearchForm(request.GET if "zoek" in request.GET else None)
     child = _chosen_child(request.user, params)
     new_child = params.get("nieuw") == "1"
-    referral_form, child_form = _intake_forms(request, child=child, new_child=new_child)
+    open_case = None
+    if child is not None and not new_child:
+        open_case = access.cases_visible_to(request.user).open().filter(child=child).first()
+    if open_case is not None:
+        # The melding belongs to the open case: no referral form to fill in for nothing.
+        referral_form, child_form = None, None
+    else:
+        referral_form, child_form = _intake_forms(request, child=child, new_child=new_child)
     status = 200
+    if request.method == "POST" and open_case is not None:
+        status = 422  # no second case: the page offers to add the melding to the open one
     if request.method == "POST" and referral_form is not None:
         case = _register(request, child=child, referral_form=referral_form, child_form=child_form)
         if case is not None:
-            messages.success(
-                request,
-                _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.")
-                % {"number": case.number, "arm": case.get_arm_display()},
-            )
+            if case.arm:
+                message = _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.") % {
+                    "number": case.number,
+                    "arm": case.get_arm_display(),
+                }
+            else:  # no allocation (the study has ended): no arm to name
+                message = _("Zaak %(number)s is aangemaakt.") % {"number": case.number}
+            messages.success(request, message)
             return redirect("cases:assign", pk=case.pk)
         status = 422
     context = {
         "search": search,
         "matches": selectors.children_matching(**search.cleaned_data) if search.is_valid() else [],
         "child": child,
+        "open_case": open_case,
         "new_child": new_child,
         "referral_form": referral_form,
         "child_form": child_form,
     }
+    if request.htmx and request.method == "GET" and search.is_bound:
+        return render(request, "cases/intake.html#matches", context)
     return render(request, "cases/intake.html", context, status=status)
 
 
 def _assign_form(
     request: AuthenticatedHttpRequest, case: Case, suggestions: Sequence[Professional]
 ) -> AssignForm:
-    """The assignment form, proposing the best suggestion and the likely reason."""
-    default_reason = AssignmentReason.INTAKE if case.professional_id is None else ""
+    """The assignment form, proposing the best suggestion and the likely reason.
+
+    A first assignment proposes "Eerste toewijzing", a handover the control arm asked for
+    "Overdracht bij ketenstap"; any other reassignment proposes no reason: the coordinator
+    chooses its own (issue 14 #5).
+    """
+    is_reassignment = case.professional_id is not None
+    default_reason = "" if is_reassignment else AssignmentReason.INTAKE
     if case.handover_requested_at:
         default_reason = AssignmentReason.STAGE_HANDOVER
     return AssignForm(
         request.POST if request.method == "POST" else None,
+        is_reassignment=is_reassignment,
         initial={
             "version": case.version,
             "reason": default_reason,

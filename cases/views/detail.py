@@ -2,32 +2,48 @@
 
 from typing import Any
 
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bip.lib.http import AuthenticatedHttpRequest
-from professionals.qualifications import roles_available_to
 
 from .. import access, selectors
 from ..forms import ContactForm
 from ..models import Case, StageChange
 
 
-def contact_form_for(case: Case, *, data: QueryDict | None = None) -> ContactForm:
+def contact_form_for(
+    case: Case, *, data: QueryDict | None = None, chosen: dict[str, str] | None = None
+) -> ContactForm:
+    """The contact form; its role defaults to the case's current stage. `chosen`: what the user
+    picked so far (another role, before its kinds are shown), for an unbound form."""
     today = timezone.localtime()
     # A case without a professional offers no role (no one may log a contact on it).
-    professional = case.professional
-    return ContactForm(
+    form = ContactForm(
         data,
-        roles=roles_available_to(professional, today.date()) if professional is not None else [],
+        roles=access.case_professional_roles(case),
+        default_role=case.stage,
         initial={
             "occurred_on": today.date(),
             "occurred_time": today.time().replace(second=0, microsecond=0),
             "duration_minutes": 30,
+            **(chosen or {}),
         },
     )
+    # Choosing another role fetches that role's kinds (contacts.contact_create, GET ?role=).
+    form.fields["role"].widget.attrs.update(
+        {
+            "hx-get": reverse("cases:contact_create", args=[case.pk]),
+            "hx-trigger": "change",
+            "hx-target": "#contact-kind-field",
+            "hx-select": "#contact-kind-field",
+            "hx-swap": "outerHTML",
+        }
+    )
+    return form
 
 
 def case_file_context(
@@ -44,6 +60,7 @@ def case_file_context(
         if stage
     }
     can_log = access.can_log_contact(request.user, case)
+    can_change = access.can_change_case(request.user, case)
     context = {
         "case": case,
         "today": today,
@@ -51,9 +68,15 @@ def case_file_context(
         "timeline": timeline,
         "timeline_limit": selectors.TIMELINE_LIMIT,
         "visited_stages": visited_stages,
-        "can_change": access.can_change_case(request.user, case),
+        "can_change": can_change,
         "next_steps": access.case_actions(request.user, case),
+        # Why the case's own professional has no chain step now (not their stage's role).
+        "step_refusal": (
+            access.chain_step_refusal(request.user, case) if can_change and case.is_open else ""
+        ),
+        "coordinator_steps": access.coordinator_actions(request.user, case),
         "contact_form": contact_form_for(case) if can_log else None,
+        "guardians": selectors.household_guardians(case),
         **selectors.household_panel(case),
         **selectors.household_plan(case),
     }
@@ -63,5 +86,12 @@ def case_file_context(
 
 @require_GET
 def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, pk)
+    """The case file; to a professional who handed the case over, only to whom and when."""
+    try:
+        case = access.get_case_for_user(request.user, pk)
+    except Http404:
+        notice = access.handover_notice_for_user(request.user, pk)
+        if notice is None:
+            raise
+        return render(request, "cases/handed_over.html", {"notice": notice})
     return render(request, "cases/case_detail.html", case_file_context(request, case))

@@ -86,6 +86,20 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """An empty CSV file with the import's header row, to fill in: the columns come from the
+    importer's own definition (imports.COLUMNS), so the template cannot drift from it. With a
+    byte-order mark, so that a spreadsheet opens it as UTF-8; the reader accepts one."""
+    access.require_coordinator(request.user)
+    header = imports.reader.DELIMITER.join(imports.COLUMNS)
+    response = HttpResponse(
+        ("\ufeff" + header + "\r\n").encode(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="verzuimmeldingen-sjabloon.csv"'
+    return response
+
+
+@require_GET
 def import_preview(request: AuthenticatedHttpRequest, batch_pk: int) -> HttpResponse:
     """A batch's page: the progress of its check or import, then the preview or the report.
 
@@ -115,6 +129,7 @@ def import_preview(request: AuthenticatedHttpRequest, batch_pk: int) -> HttpResp
         "can_confirm": bool(batch.valid_count)
         and (batch.status == ImportStatus.PREVIEW or (stalled and batch.is_busy)),
         "can_cancel": batch.status == ImportStatus.PREVIEW or stalled,
+        "nothing_to_import": batch.status == ImportStatus.PREVIEW and not batch.valid_count,
     }
     return render(request, PREVIEW_TEMPLATE, context)
 

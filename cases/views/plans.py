@@ -201,11 +201,23 @@ def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
     except ConcurrentEdit as error:
         conflict = error.errors[None]
     if request.htmx:
+        # The whole visible state after the swap: the plan with its own confirmation, the
+        # timeline with the new plan change, and no stale banner from an earlier page.
+        if conflict:
+            confirmation = None
+        elif form.cleaned_data["done"]:
+            confirmation = _("Actie afgerond.")
+        else:
+            confirmation = _("Actie heropend.")
         context = {
             "case": case,
             **selectors.household_plan(case),
             "can_change": True,
             "plan_conflict": conflict,
+            "plan_confirmation": confirmation,
+            "oob_timeline": not conflict,
+            "timeline": selectors.case_timeline(case),
+            "timeline_limit": selectors.TIMELINE_LIMIT,
         }
         return render(
             request, "cases/_household_plan.html", context, status=409 if conflict else 200

@@ -1,4 +1,5 @@
-"""The public survey pages: a one-time link, no login.
+"""The public survey pages: a one-time link, no login. And, at the end, the professional's
+paper invitations (logged in, through evaluation.access).
 
 The link's token sits in the URL path, so every page here:
 - sends ``Referrer-Policy: no-referrer`` (the URL never leaves as a Referer, not even to our
@@ -19,15 +20,22 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import surveys
+from bip.lib.http import AuthenticatedHttpRequest
+from bip.lib.pagination import paginate
+
+from .. import access, surveys
 from ..constants import RespondentType
 from ..forms import SurveyForm
 
@@ -145,3 +153,91 @@ def survey_thanks(request):
     if respondent_type not in RespondentType.values:
         respondent_type = RespondentType.PARENT
     return render(request, "evaluation/survey_thanks.html", {"respondent_type": respondent_type})
+
+
+# ------------------------------------------------------------------------------------------
+# Paper invitations (logged in): for a household without an e-mail address, the professional
+# who holds the case prints the survey links as QR codes and hands them over in person.
+# evaluation.surveys explains why the sheet exists only in the response to its POST.
+
+
+def link_qr_svg(link: str, *, title: str, title_id: str) -> SafeString:
+    """`link` as an inline SVG QR code, made here (no image service, no network); no inline
+    style (the CSP): its size comes from the `kk-qr` class."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(link)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    size = len(matrix)
+    path = "".join(
+        f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark
+    )
+    return format_html(
+        '<svg class="kk-qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" '
+        'aria-labelledby="{}"><title id="{}">{}</title>'
+        '<rect width="100%" height="100%" fill="#fff"/><path d="{}" fill="#000"/></svg>',
+        size,
+        size,
+        title_id,
+        title_id,
+        title,
+        path,
+    )
+
+
+@require_GET
+def paper_invitation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The professional's cases whose survey can only be handed over on paper."""
+    own = access.paper_invitation_cases_for(request.user)
+    return render(
+        request,
+        "evaluation/paper_invitation_list.html",
+        {"page": paginate(request, surveys.paper_invitation_cases(own))},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def paper_invitation(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET: what a paper invitation is, and the button that makes it (or why it cannot be
+    made). POST: make it and answer with the printable sheet, which is never shown again."""
+    case = access.get_case_for_paper_invitation(request.user, pk)
+    refusal = surveys.paper_invitation_refusal(case)
+    if request.method == "POST" and refusal is None:
+        try:
+            paper = surveys.paper_invitation_create(case=case, actor=request.user)
+        except surveys.PaperInvitationRefused as error:
+            refusal = str(error)
+        else:
+            sheets = [
+                {
+                    "respondent_type": respondent,
+                    "link": link,
+                    "qr": link_qr_svg(
+                        link,
+                        title=str(_("QR-code met de link naar de vragenlijst")),
+                        title_id=f"qr-{respondent}",
+                    ),
+                }
+                for respondent, link in paper.links.items()
+            ]
+            response = render(
+                request,
+                "evaluation/paper_invitation_sheet.html",
+                {"case": case, "paper": paper, "sheets": sheets},
+            )
+            # The links are in this page only: never cached, never shown from history.
+            add_never_cache_headers(response)
+            response.headers["Referrer-Policy"] = "no-referrer"
+            return response
+    return render(
+        request,
+        "evaluation/paper_invitation.html",
+        {
+            "case": case,
+            "refusal": refusal,
+            "made_at": surveys.paper_invitation_made_at(case),
+        },
+        status=422 if request.method == "POST" else 200,
+    )

@@ -127,9 +127,9 @@ def test_find_child_by_onderwijsnummer(admin_client):
 @pytest.mark.parametrize(
     ("number", "message"),
     [
-        ("123", "Vul negen cijfers in."),
+        ("123", "Vul negen cijfers in, of een zaaknummer zoals 2025-000123."),
         ("", "Dit veld is verplicht."),
-        ("123456782", "Er is geen kind met dit BSN of onderwijsnummer."),
+        ("123456782", "Er is geen kind met dit BSN, onderwijsnummer of zaaknummer."),
     ],
 )
 def test_find_child_explains_what_is_wrong(admin_client, number, message):

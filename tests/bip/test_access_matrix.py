@@ -58,6 +58,51 @@ case_a_goal = _plan_item("goal")
 case_a_action = _plan_item("action")
 
 
+def case_a_guardian(world, subject) -> list:
+    """Case A and a guardian of A's household (of B's for a "_foreign_item" subject)."""
+    from tests.factories import GuardianFactory
+
+    household = "b" if subject.endswith("_foreign_item") else "a"
+    return [world["a"]["case"].pk, GuardianFactory(child=world[household]["case"].child).pk]
+
+
+def _case_a_contact(**traits) -> Callable:
+    def args(world, subject) -> list:
+        """Case A and a contact on it, logged by A's professional."""
+        from tests.factories import ContactFactory
+
+        case = world["a"]["case"]
+        return [case.pk, ContactFactory(case=case, **traits).pk]
+
+    return args
+
+
+case_a_contact = _case_a_contact()
+case_a_pv = _case_a_contact(kind="proces_verbaal")
+
+
+def case_a_document(world, subject) -> list:
+    """Case A and a PDF uploaded to it by the coordinator."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.services.documents import document_upload
+    from tests.cases.document_samples import MINIMAL_PDF
+
+    case = world["a"]["case"]
+    document = document_upload(
+        case=case,
+        kind="rapport",
+        file=SimpleUploadedFile("rapport.pdf", MINIMAL_PDF),
+        actor=world["users"]["coordinator"],
+    )
+    return [case.pk, document.pk]
+
+
+def professional_a(world, subject) -> list:
+    """The professional who holds case A (the coordinator covers their agenda)."""
+    return [world["a"]["case"].professional_id]
+
+
 def child_a(world, subject) -> list:
     return [world["a"]["case"].child_id]
 
@@ -166,12 +211,16 @@ AUDIT_CHILD = {"administrator": {"a"}}
 RULES: dict[str, Rule] = {
     "home": Rule(get=everyone(302), post=None),
     "no_role": Rule(get=everyone(200), post=None),
+    "administrator_home": Rule(get=only("administrator"), post=None),
     "login": Rule(get=everyone(302, anonymous=200), post=None, public=True),
     # Logout and language switch only take POST.
     "logout": Rule(get=not_allowed(), post=None),
     "set_language": Rule(get=dict.fromkeys(ROLES, 302), post=None, public=True),
+    # The load balancer's health check (bip/health.py): no login, no data, 200 for everyone.
+    "health": Rule(get=dict.fromkeys(ROLES, 200), post=None, public=True),
     # Cases (cases/views/).
     "cases:case_list": Rule(get=only("coordinator"), post=None),
+    "cases:professional_lookup": Rule(get=only("coordinator"), post=None),
     "cases:my_cases": Rule(get=only("professional"), post=None),
     "cases:case_detail": Rule(get=case_rule(), post=None, args=case_a),
     "cases:queue": Rule(get=only("coordinator"), post=None),
@@ -183,6 +232,10 @@ RULES: dict[str, Rule] = {
         get=case_rule(coordinator=403),
         post=case_rule(coordinator=403, professional=422),
         args=case_a,
+    ),
+    # A new melding joins the open case: the coordinator and the case's professional.
+    "cases:melding_create": Rule(
+        get=case_rule(), post=case_rule(coordinator=422, professional=422), args=case_a
     ),
     **{
         name: Rule(get=case_rule(), post=case_rule(coordinator=422, professional=422), args=case_a)
@@ -219,12 +272,50 @@ RULES: dict[str, Rule] = {
         args=case_a_action,
     ),
     "cases:assign": Rule(get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a),
+    # Issue 16 (casework). Guardians: whoever may change the case; a guardian of another
+    # household is not found through case A.
+    "cases:guardians": Rule(
+        get=case_rule(), post=case_rule(coordinator=422, professional=422), args=case_a
+    ),
+    "cases:guardian_edit": Rule(
+        get=case_rule(items=True),
+        post=case_rule(coordinator=422, professional=422, items=True),
+        args=case_a_guardian,
+    ),
+    # Only the professional who logged the contact corrects it (the coordinator: 403 with
+    # the reason); only a PV or verhoor is withdrawn.
+    "cases:contact_correction": Rule(
+        get=case_rule(coordinator=403),
+        post=case_rule(coordinator=403, professional=422),
+        args=case_a_contact,
+    ),
+    "cases:contact_withdrawal": Rule(
+        get=case_rule(coordinator=403),
+        post=case_rule(coordinator=403, professional=422),
+        args=case_a_pv,
+    ),
+    # Printing is read access, logged as an export; without script it redirects to the case.
+    "cases:case_print": Rule(
+        get=not_allowed(), post=case_rule(coordinator=302, professional=302), args=case_a
+    ),
+    "cases:my_closed_cases": Rule(get=only("professional"), post=None),
+    "cases:school_lookup": Rule(get=only("coordinator") | {"professional": 200}, post=None),
     "evaluation_case:allocation": Rule(
         get=coordinator_case_rule(), post=coordinator_case_rule(422), args=case_a
+    ),
+    # Survey invitations on paper: each professional their own cases; only the one who holds
+    # the case makes the sheet (the coordinator: 403). Case A is not in the study, so making
+    # one is refused with the reason (422).
+    "evaluation_case:paper_invitations": Rule(get=only("professional"), post=None),
+    "evaluation_case:paper_invitation": Rule(
+        get=case_rule(coordinator=403),
+        post=case_rule(coordinator=403, professional=422),
+        args=case_a,
     ),
     # CSV import (cases/views/imports.py). Confirming or cancelling an (empty) preview batch
     # redirects to its report.
     "cases:import_upload": Rule(get=only("coordinator"), post=only("coordinator", 422)),
+    "cases:import_template": Rule(get=only("coordinator"), post=not_allowed()),
     "cases:import_preview": Rule(get=only("coordinator"), post=not_allowed(), args=import_batch),
     "cases:import_confirm": Rule(
         get=not_allowed(), post=only("coordinator", 302), args=import_batch
@@ -232,8 +323,31 @@ RULES: dict[str, Rule] = {
     "cases:import_cancel": Rule(
         get=not_allowed(), post=only("coordinator", 302), args=import_batch
     ),
+    # Documents and letters (cases/views/documents.py, letters.py). An empty upload or letter
+    # form is refused with its errors; letters are written only by the case's professional.
+    "cases:documents": Rule(
+        get=case_rule(), post=case_rule(coordinator=422, professional=422), args=case_a
+    ),
+    "cases:document_download": Rule(get=case_rule(), post=not_allowed(), args=case_a_document),
+    "cases:letter_create": Rule(
+        get=case_rule(coordinator=403),
+        post=case_rule(coordinator=403, professional=422),
+        args=case_a,
+    ),
+    # Mijn agenda (cases/views/agenda.py): each professional their own; the coordinator sees
+    # a professional's agenda and reassigns their cases (an empty form: 422).
+    "cases:agenda": Rule(get=only("professional"), post=None),
+    "cases:agenda_ics": Rule(get=only("professional"), post=None),
+    "cases:professional_agenda": Rule(
+        get=coordinator_case_rule(), post=not_allowed(), args=professional_a
+    ),
+    "cases:bulk_reassign": Rule(
+        get=coordinator_case_rule(), post=coordinator_case_rule(422), args=professional_a
+    ),
     # Evaluation (evaluation/views/).
     "evaluation:home": Rule(get=only("researcher"), post=None),
+    # The printable recommendation report: the same access as the report page.
+    "evaluation:recommendation": Rule(get=only("researcher"), post=None),
     # Research exports: researchers only, each their own. An empty request form is refused
     # with its errors (422); the export's page and its download take GET only.
     "evaluation:export_list": Rule(get=only("researcher"), post=only("researcher", 422)),
@@ -291,12 +405,14 @@ SEES = {"coordinator": {"a", "b"}, "professional": {"a"}, "professional_other": 
 
 
 def app_url_names(resolver=None, namespace: str = "") -> list[str]:
-    """All named URLs, except the Django admin (it has its own permission system)."""
+    """All named URLs, except the Django admin (it has its own permission system) and the
+    machine API (client tokens, not logins: its own matrix is tests/api/test_access_matrix.py,
+    which fails on an API route without rows)."""
     resolver = resolver or get_resolver()
     names = []
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace == "admin":
+            if pattern.namespace in ("admin", "api-v1"):
                 continue
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             names += app_url_names(pattern, inner)
@@ -468,6 +584,180 @@ def test_deactivated_professional_reads_nothing(client, world, name, how):
 @pytest.mark.parametrize("name", DEACTIVATED_WRITE_URLS)
 def test_deactivated_professional_writes_nothing(client, world, name, how):
     _deactivated_check(client, world, name, how, "post")
+
+
+# A professional who handed case A over (issue 14, item 10): the case page tells them to whom
+# and when, and shows nothing of the case (no number, child, plan); every other URL on the
+# case answers them as it answers a professional who never had it.
+FORMER_OWNER = {"cases:case_detail": 200}
+
+
+def _former_owner_check(client, world, name, method):
+    from cases import services
+    from cases.constants import AssignmentReason
+    from tests.factories import ProfessionalFactory
+
+    case = world["a"]["case"]
+    services.case_assign(
+        case=case,
+        professional=ProfessionalFactory(bip=True, user__username="opvolger"),
+        actor=world["users"]["coordinator"],
+        reason=AssignmentReason.WORKLOAD,
+        note="Overdracht",
+        expected_version=case.version,
+        notify=False,
+    )
+    client.force_login(world["users"]["professional"])
+    rule = RULES[name]
+    statuses = rule.get if method == "get" else rule.post
+    before = state(world)
+
+    response = getattr(client, method)(reverse(name, args=rule.args(world, "professional")), {})
+
+    expected = FORMER_OWNER.get(name) if method == "get" else None
+    assert response.status_code == (expected or statuses.get("professional_other") or 403), name
+    html = body(response)
+    for household in ("a", "b"):
+        for text in identifying_strings(world[household]):
+            assert text not in html, (name, text)
+    assert state(world) == before
+
+
+@pytest.mark.parametrize("name", DEACTIVATED_CASE_URLS)
+def test_former_owner_reads_only_the_handover_line(client, world, name):
+    _former_owner_check(client, world, name, "get")
+
+
+@pytest.mark.parametrize("name", DEACTIVATED_WRITE_URLS)
+def test_former_owner_writes_nothing(client, world, name):
+    _former_owner_check(client, world, name, "post")
+
+
+# A closed case (issue 16 §6): its professional keeps read access, read-only, until retention
+# or a handover; only the coordinator reopens it. Case A is closed; its owner gets these
+# answers, and 403 (they may see the case, not change it) on every other URL and method on it.
+CLOSED_CASE_READS = {
+    ("cases:case_detail", "get"): 200,
+    ("cases:guardians", "get"): 200,  # the list, without the form
+    ("cases:documents", "get"): 200,
+    ("cases:document_download", "get"): 200,
+    ("cases:case_print", "post"): 302,  # printing is reading (logged as an export)
+    # The paper survey invitation is the evaluation's, not a change of the case file: a
+    # closed case is when it is made. Case A is not in the study, so it is refused (422).
+    ("evaluation_case:paper_invitation", "get"): 200,
+    ("evaluation_case:paper_invitation", "post"): 422,
+}
+CLOSED_CASE_CELLS = sorted(
+    (name, method)
+    for name, rule in RULES.items()
+    for method, statuses in (("get", rule.get), ("post", rule.post))
+    if statuses and "professional_other" in statuses
+)
+
+
+def test_the_closed_case_reads_are_urls_on_the_case():
+    assert set(CLOSED_CASE_READS) <= set(CLOSED_CASE_CELLS)
+
+
+@pytest.mark.parametrize(("name", "method"), CLOSED_CASE_CELLS)
+def test_the_owner_reads_a_closed_case_and_writes_nothing(client, world, name, method):
+    from cases.constants import CaseStatus
+    from cases.models import Case
+
+    rule = RULES[name]
+    # Built first: a document cannot be added to a closed case.
+    url = reverse(name, args=rule.args(world, "professional"))
+    case = world["a"]["case"]
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED, closed_on=case.date_received)
+    client.force_login(world["users"]["professional"])
+    before = state(world)
+
+    response = getattr(client, method)(url, {})
+
+    assert response.status_code == CLOSED_CASE_READS.get((name, method), 403), name
+    html = body(response)
+    for text in identifying_strings(world["b"]):
+        assert text not in html, (name, text)
+    assert state(world) == before
+
+
+# A control-arm professional whose case A waits for a handover to another organisation's stage
+# (issue 14, item 10): they still read the case, but every chain step refuses them (403 with
+# the reason), by GET and by a direct POST, and nothing changes. The button being hidden is
+# not the guard (cases.access.chain_step_refusal is).
+WAITING_FOR_HANDOVER = {
+    "cases:case_detail": {"get": 200},
+    **{
+        name: {"get": 403, "post": 403}
+        for name in (
+            "cases:halt_result",
+            "cases:close",
+            "cases:refer_to_halt",
+            "cases:refer_to_rvdk",
+        )
+    },
+}
+WAITING_CELLS = [
+    (name, method) for name, statuses in WAITING_FOR_HANDOVER.items() for method in statuses
+]
+
+
+def _waiting_for_handover(world):
+    """Case A held by a Leerplicht-only professional in the control arm, referred to Halt."""
+    from cases import services
+    from cases.constants import Arm, AssignmentReason
+    from cases.models import Case
+    from roles.constants import ChainRole
+    from tests.factories import OrganisationFactory, ProfessionalFactory
+
+    officer = ProfessionalFactory(
+        user__username="leerplicht-wacht",
+        organisation=OrganisationFactory(kind=ChainRole.LEERPLICHT),
+    )
+    case = world["a"]["case"]
+    Case.objects.filter(pk=case.pk).update(arm=Arm.CONTROL)
+    case.refresh_from_db()
+    services.case_assign(
+        case=case,
+        professional=officer,
+        actor=world["users"]["coordinator"],
+        reason=AssignmentReason.WORKLOAD,
+        note="Controlearm",
+        expected_version=case.version,
+        notify=False,
+    )
+    case.refresh_from_db()
+    services.case_refer_to_halt(
+        case=case,
+        actor=officer.user,
+        reason="Past bij de Halt-aanpak",
+        pupil_consent=True,
+        parent_consent=True,
+        override_reason="Niet van belang in deze test",
+        expected_version=case.version,
+    )
+    case.refresh_from_db()
+    assert case.handover_requested_at is not None
+    return officer.user
+
+
+@pytest.mark.parametrize(("name", "method"), WAITING_CELLS)
+def test_professional_waiting_for_a_handover_takes_no_chain_step(client, world, name, method):
+    client.force_login(_waiting_for_handover(world))
+    before = state(world)
+    data = {"result": "positief", "reason": "Direct gepost", "version": world["a"]["case"].version}
+
+    response = getattr(client, method)(reverse(name, args=case_a(world, "professional")), data)
+
+    assert response.status_code == WAITING_FOR_HANDOVER[name][method], (name, method)
+    html = body(response)
+    if response.status_code == 403:
+        assert "wacht op overdracht" in html
+    else:
+        assert reverse("cases:halt_result", args=case_a(world, "professional")) not in html
+    for text in identifying_strings(world["b"]):
+        assert text not in html, (name, method, text)
+    assert state(world) == before, (name, method, "changed a record")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -147,6 +147,12 @@ def field_strategy(name: str, field: dict) -> st.SearchStrategy:
             st.sampled_from(FAR_DATES),
             nasty,
         )
+    if field["kind"] == "month":  # <input type="month">: YYYY-MM, also at the calendar's ends
+        return st.one_of(
+            st.builds("{:04d}-{:02d}".format, st.integers(1, 9999), st.integers(1, 12)),
+            st.sampled_from(["0001-01", "9999-12", "2024-13", "2024-00", "10000-01", "2024-1"]),
+            nasty,
+        )
     if field["kind"] == "number":
         return st.one_of(st.integers(-(10**6), 10**6).map(str), huge_digits, nasty)
     return st.one_of(st.text(max_size=300), nasty)
@@ -257,6 +263,9 @@ def test_fuzz_every_form(client, world, role):
     forms = discover_forms(client, role, world)
     if role in {"coordinator", "professional"}:
         assert forms, f"no forms found for {role}: discovery is broken"
+    if role == "researcher":  # the export request form, with its month fields, is fuzzed
+        export_form = forms[f"post {reverse('evaluation:export_list')}"]
+        assert {"van", "tot", "dataset", "file_format"} <= set(export_form["fields"])
     for key, form in sorted(forms.items()):
         seen = fuzz_form(client, key, form)
         # A form the role is shown must reach its validation, not bounce off the access check.

@@ -10,7 +10,7 @@ from tests.factories import DEMO_PASSWORD, ProfessionalFactory, UserFactory
         (lambda: UserFactory(username="c", coordinator=True), "cases:case_list"),
         (lambda: ProfessionalFactory(user__username="p").user, "cases:my_cases"),
         (lambda: UserFactory(username="r", researcher=True), "evaluation:home"),
-        (lambda: UserFactory(username="b", administrator=True), "admin:index"),
+        (lambda: UserFactory(username="b", administrator=True), "administrator_home"),
     ],
     ids=["coordinator", "professional", "researcher", "administrator"],
 )

@@ -68,6 +68,52 @@ def csp_errors(page):
     return errors
 
 
+class PageProblems:
+    """What went wrong in the page during a test: console errors, uncaught exceptions and
+    Content-Security-Policy violations (the `securitypolicyviolation` event, which also fires
+    for violations Chromium does not print, such as a blocked style attribute).
+
+    Chromium prints a console error for every 4xx/5xx response; a journey that provokes one on
+    purpose (a form answered with 422) passes its text to `assert_clean(allow=...)`.
+    """
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.csp_violations: list[str] = []
+
+    def assert_clean(self, *, allow: tuple[str, ...] = ()) -> None:
+        console = [e for e in self.console_errors if not any(a in e for a in allow)]
+        assert not self.csp_violations, "CSP violations:\n" + "\n".join(self.csp_violations)
+        assert not self.page_errors, "JavaScript errors:\n" + "\n".join(self.page_errors)
+        assert not console, "Console errors:\n" + "\n".join(console)
+
+
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.kkReportCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} ` +
+      `at ${event.sourceFile}:${event.lineNumber} (${event.sample})`
+  );
+});
+"""
+
+
+@pytest.fixture
+def page_problems(page):
+    """Collect console errors, JavaScript errors and CSP violations of every page the test
+    opens; call `page_problems.assert_clean()` at the end of the journey."""
+    problems = PageProblems()
+    page.expose_function("kkReportCspViolation", lambda text: problems.csp_violations.append(text))
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    return problems
+
+
 @pytest.fixture
 def assert_accessible():
     axe = Axe()

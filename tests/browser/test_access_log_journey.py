@@ -29,7 +29,7 @@ def test_administrator_finds_who_looked_and_makes_the_inzage(
     assert_accessible(page)
 
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Inzage").click()
-    page.get_by_label("BSN of onderwijsnummer").fill(case.child.bsn)
+    page.get_by_label("BSN, onderwijsnummer of zaaknummer").fill(case.child.bsn)
     page.get_by_role("button", name="Wie heeft het dossier bekeken?").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Wie heeft het dossier bekeken?")
     assert case.child.bsn not in page.url

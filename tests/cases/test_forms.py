@@ -52,3 +52,30 @@ def test_the_deadline_filter_keeps_its_dutch_values(value, window):
     assert form.is_valid(), form.errors
     assert form.cleaned_data["deadline"] == window
     assert isinstance(form.cleaned_data["deadline"], DeadlineWindow)
+
+
+def test_the_intake_labels_say_when_an_optional_looking_field_is_required():
+    from django.template.loader import render_to_string
+
+    from cases.forms import NewChildForm
+
+    form = NewChildForm()
+    html = render_to_string("_field.html", {"field": form["street"]})
+    assert "verplicht zonder BSN van broer of zus" in html
+    assert "optioneel" not in html
+    html = render_to_string("_field.html", {"field": form["bsn"]})
+    assert "verplicht zonder onderwijsnummer" in html
+
+
+@pytest.mark.django_db
+def test_a_reassignment_requires_its_note_and_a_first_assignment_does_not():
+    from cases.forms import AssignForm
+
+    handover = AssignForm(data={"version": "1"}, is_reassignment=True)
+    first = AssignForm(data={"version": "1"}, is_reassignment=False)
+    assert handover.fields["note"].required is True
+    assert first.fields["note"].required is False
+    handover.is_valid()
+    assert handover.errors["note"] == [
+        "Licht toe waarom de zaak naar een andere professional gaat."
+    ]

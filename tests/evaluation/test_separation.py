@@ -14,6 +14,7 @@ from cases.models import ImportBatch
 from tests.factories import (
     CaseFactory,
     ContactFactory,
+    GuardianFactory,
     PlanActionFactory,
     PlanGoalFactory,
     ProfessionalFactory,
@@ -56,6 +57,11 @@ def test_the_case_data_urls_are_found():
 
 @pytest.fixture
 def world():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.services.documents import document_upload
+    from tests.cases.document_samples import MINIMAL_PDF
+
     owner = ProfessionalFactory(bip=True)
     case = CaseFactory(professional=owner, child__last_name="Zwartjeszoon")
     ContactFactory(case=case, summary="Geheime samenvatting")
@@ -69,6 +75,15 @@ def world():
             "batch_pk": ImportBatch.objects.create(uploaded_by=coordinator, file_name="x.csv").pk,
             "action_pk": action.pk,
             "goal_pk": PlanGoalFactory(plan=action.plan).pk,
+            "contact_pk": case.contacts.get().pk,
+            "guardian_pk": GuardianFactory(child=case.child).pk,
+            "professional_pk": owner.pk,
+            "document_pk": document_upload(
+                case=case,
+                kind="rapport",
+                file=SimpleUploadedFile("rapport.pdf", MINIMAL_PDF),
+                actor=coordinator,
+            ).pk,
         },
     }
 

@@ -824,9 +824,11 @@ def test_control_case_held_by_the_target_organisation_needs_no_handover(coordina
     leerplicht = leerplicht_professional()
     case = CaseFactory(arm=Arm.CONTROL, professional=leerplicht, child=child_aged(14), halt=True)
 
+    # The coordinator records it: the Leerplicht officer lacks the Halt role (see
+    # tests/cases/views/test_handover_flow.py).
     halt_result(
         case,
-        leerplicht.user,
+        coordinator,
         result=HaltResult.NEGATIVE,
         category="",
         achieved_on=None,
@@ -838,11 +840,12 @@ def test_control_case_held_by_the_target_organisation_needs_no_handover(coordina
     assert case.handover_requested_at is None
 
 
-def test_control_case_referred_to_halt_by_a_halt_professional_needs_no_handover():
+def test_control_case_referred_to_halt_by_a_halt_professional_needs_no_handover(coordinator):
     halt = halt_professional()
     case = CaseFactory(arm=Arm.CONTROL, professional=halt, child=child_aged(14))
 
-    refer(case, halt.user, expected_version=1)
+    # The coordinator refers it: the Halt professional lacks the Leerplicht role.
+    refer(case, coordinator, expected_version=1)
 
     case.refresh_from_db()
     assert case.stage == Stage.HALT
@@ -856,7 +859,8 @@ def test_closing_clears_a_waiting_handover(coordinator):
     case.refresh_from_db()
     assert case.handover_requested_at is not None
 
-    halt_result(case, leerplicht.user, expected_version=version(case))
+    # While it waits, only the coordinator takes the Halt step (the officer lacks that role).
+    halt_result(case, coordinator, expected_version=version(case))
 
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED

@@ -15,6 +15,7 @@ from django.urls import reverse
 from cases.models import Contact
 from evaluation.constants import Arm
 from professionals.models import Qualification
+from roles.acts import kinds_for_role
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 from tests.factories import CaseFactory, ChildFactory, ProfessionalFactory
 
@@ -194,7 +195,7 @@ def test_kind_of_another_role_is_refused_on_the_kind_field(client, professional,
         url(case), contact_data(role=ChainRole.LEERPLICHT, kind=ContactKind.HALT_INTAKE)
     )
     assert response.status_code == 422
-    assert "alleen in de rol Halt" in field_error(response, "kind")
+    assert "hoort niet bij de gekozen rol" in field_error(response, "kind")
     assert not field_error(response, "role")
     assert TYPED_SUMMARY in response.text
     assert not Contact.objects.exists()
@@ -206,7 +207,7 @@ def test_kind_not_offered_to_the_professional_is_refused_on_the_kind_field(
     client.force_login(leerplicht_professional.user)
     response = client.post(url(control_case), contact_data(kind=ContactKind.HALT_INTAKE))
     assert response.status_code == 422
-    assert "geldige keuze" in field_error(response, "kind")
+    assert "hoort niet bij de gekozen rol" in field_error(response, "kind")
     assert not Contact.objects.exists()
 
 
@@ -322,4 +323,91 @@ def test_follow_up_shows_on_my_cases_once_it_is_due(client, clock, professional,
     client.force_login(professional.user)
     response = client.get(my_cases)
     follow_ups = response.text.split('id="follow-ups-heading"')[1].split("</section>")[0]
-    assert "verlopen sinds 19 Mrt 2026" in follow_ups
+    assert "verlopen sinds 19 mrt. 2026" in follow_ups
+
+
+# The kind select follows the role (issue 14, #13)
+
+
+def kind_options(response) -> list[str]:
+    select = re.search(r'<select name="kind".*?</select>', response.text, re.S)
+    assert select, "no kind select on the page"
+    return re.findall(r'<option value="([^"]+)"', select.group(0))
+
+
+def selected_role(response) -> str:
+    select = re.search(r'<select name="role".*?</select>', response.text, re.S)
+    assert select, "no role select on the page"
+    selected = re.findall(r'<option value="([^"]+)"[^>]* selected', select.group(0))
+    assert len(selected) == 1, selected
+    return selected[0]
+
+
+@pytest.mark.parametrize(
+    ("stage", "role"),
+    [("leerplicht", ChainRole.LEERPLICHT), ("halt", ChainRole.HALT), ("rvdk", ChainRole.RVDK)],
+)
+def test_the_default_role_is_the_cases_stage_and_only_its_kinds_are_offered(
+    client, professional, stage, role
+):
+    case = CaseFactory(professional=professional, stage=stage)
+    client.force_login(professional.user)
+    for response in (
+        client.get(url(case)),
+        client.get(reverse("cases:case_detail", args=[case.pk])),
+    ):
+        assert selected_role(response) == role
+        assert kind_options(response) == list(kinds_for_role(role))
+
+
+def test_a_bip_on_a_leerplicht_case_sees_13_kinds_not_28(client, professional, case):
+    client.force_login(professional.user)
+    options = kind_options(client.get(url(case)))
+    assert ContactKind.VERZUIMGESPREK in options
+    assert ContactKind.HALT_INTAKE not in options
+    assert ContactKind.STRAFADVIES not in options
+    assert len(options) == len(kinds_for_role(ChainRole.LEERPLICHT)) < len(ContactKind)
+
+
+def test_changing_the_role_fetches_that_roles_kinds_with_htmx(client, professional, case):
+    client.force_login(professional.user)
+    page = client.get(reverse("cases:case_detail", args=[case.pk]))
+    role_select = re.search(r'<select name="role"[^>]*>', page.text).group(0)
+    assert f'hx-get="{url(case)}"' in role_select
+    assert 'hx-target="#contact-kind-field"' in role_select
+    assert 'id="contact-kind-field"' in page.text
+
+    response = client.get(url(case), {"role": "halt"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="contact-kind-field"' in response.text
+    assert kind_options(response) == list(kinds_for_role(ChainRole.HALT))
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_unknown_role_in_the_url_falls_back_to_the_stage(client, professional, case):
+    client.force_login(professional.user)
+    response = client.get(url(case), {"role": "admin"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert kind_options(response) == list(kinds_for_role(ChainRole.LEERPLICHT))
+
+
+def test_without_javascript_a_button_shows_the_kinds_and_keeps_the_input(
+    client, professional, case
+):
+    client.force_login(professional.user)
+    page = client.get(url(case))
+    assert '<noscript><button type="submit" name="toon_soorten"' in page.text
+
+    response = client.post(
+        url(case),
+        contact_data(role=ChainRole.RVDK, kind=ContactKind.VERZUIMGESPREK, toon_soorten="1"),
+    )
+    assert response.status_code == 200
+    assert "<html" in response.text  # the full page
+    assert selected_role(response) == ChainRole.RVDK
+    assert kind_options(response) == list(kinds_for_role(ChainRole.RVDK))
+    assert TYPED_SUMMARY in response.text
+    assert "kk-error-summary" not in response.text
+    assert 'aria-invalid="true"' not in response.text
+    assert not Contact.objects.exists()

@@ -442,7 +442,10 @@ def test_intake_search_by_last_name_and_date_of_birth(coordinator_client):
     assert response.status_code == 200
     assert response.context["matches"] == [child]
     assert response.context["matches"][0].open_cases == 1
-    assert f"?child={child.pk}" in response.content.decode()
+    # The child has an open case: the melding goes there, not into a second case.
+    case = child.cases.get()
+    assert reverse("cases:melding_create", args=[case.pk]) in response.content.decode()
+    assert f"?child={child.pk}" not in response.content.decode()
 
 
 def test_intake_search_without_criteria_asks_for_them(coordinator_client):

@@ -88,9 +88,11 @@ def test_chart_and_data_table_are_accessible_and_mark_autumn(logged_in):
     assert '<title id="inflow-chart-title">' in svg and '<desc id="inflow-chart-desc">' in svg
     assert svg.count('<g class="kk-chart__bar">') == 52
     assert svg.count("<title>") == 52  # one per bar, besides the chart's own title
-    # 52 weeks always span an autumn: marked with a band and the word, not colour alone.
-    assert 'class="kk-chart__autumn"' in svg and ">Herfst</text>" in svg
-    assert "herfstweek" in svg
+    # 52 weeks always span the peak: marked with a band and its months, not colour alone.
+    # Not "Herfst": the peak runs to December, which is winter.
+    assert 'class="kk-chart__autumn"' in svg and ">sep.–dec.</text>" in svg
+    assert "piekweek (sep.–dec.)" in svg
+    assert "herfst" not in html.lower()
     assert "style=" not in html
     # SVG coordinates keep a decimal point in Dutch, where numbers get a decimal comma.
     assert not re.findall(r'\s(?:x|y|width|height|x1|x2|y1|y2)="[^"]*,', svg)
@@ -100,7 +102,7 @@ def test_chart_and_data_table_are_accessible_and_mark_autumn(logged_in):
     )
     assert table
     assert table.group(0).count('<th scope="row"') == 52
-    assert 'class="utrecht-data-badge kk-autumn-badge">herfst</span>' in table.group(0)
+    assert 'class="utrecht-data-badge kk-autumn-badge">sep.–dec.</span>' in table.group(0)
 
 
 def test_figures_are_shown_with_dutch_number_formatting(logged_in):

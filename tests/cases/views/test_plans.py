@@ -209,7 +209,7 @@ def test_mark_done_with_htmx_returns_the_plan_fragment(client, professional, cas
     assert response.status_code == 200
     assert "<html" not in response.text
     assert response.text.startswith('<div id="household-plan">')
-    assert "Afgerond op 16 Mrt 2026" in response.text
+    assert "Afgerond op 16 mrt. 2026" in response.text
 
     version = plan.version
     action.refresh_from_db()
@@ -223,6 +223,25 @@ def test_mark_done_with_htmx_returns_the_plan_fragment(client, professional, cas
     assert change.actor == professional.user
 
 
+def test_mark_done_with_htmx_updates_the_timeline_and_clears_old_banners(
+    client, professional, case, plan, action
+):
+    """Issue 14, #6: after the swap the whole visible state is consistent."""
+    client.force_login(professional.user)
+    response = client.post(
+        done_url(case, action), {"done": "on", "version": plan.version}, headers=HTMX
+    )
+    plan_part, _, out_of_band = response.text.partition('<div id="timeline" hx-swap-oob="true">')
+    assert out_of_band, "no out-of-band timeline"
+    assert 'role="status"' in plan_part
+    assert "Actie afgerond." in plan_part
+    assert "Wekker kopen" in out_of_band  # the new plan change in the timeline
+    assert '<div class="kk-messages" id="messages" hx-swap-oob="true"></div>' in out_of_band
+
+    response = client.post(done_url(case, action), {"version": plan.version + 1}, headers=HTMX)
+    assert "Actie heropend." in response.text
+
+
 def test_mark_done_with_a_stale_version_is_409_and_changes_nothing(
     client, professional, case, plan, action
 ):
@@ -234,6 +253,7 @@ def test_mark_done_with_a_stale_version_is_409_and_changes_nothing(
     assert response.status_code == 409
     assert CONFLICT in response.text
     assert "Afgerond op" not in response.text
+    assert "hx-swap-oob" not in response.text  # nothing changed elsewhere either
     # The fragment carries the current version, so the user can try again.
     assert f'name="version" value="{stale + 1}"' in response.text
 

@@ -444,3 +444,108 @@ def test_wrong_method_is_405(client, coordinator, case, name, method):
     version = case.version
     case.refresh_from_db()
     assert case.version == version
+
+
+# What the forms say before the user submits (issue 14, #12 and #14)
+
+
+def label_of(response, name: str) -> str:
+    match = re.search(
+        rf'<label class="utrecht-form-label" for="id_{name}">(.*?)</label>', response.text, re.S
+    )
+    assert match, f"no label for {name}"
+    return match.group(1)
+
+
+def test_rvdk_form_shows_the_missing_proces_verbaal_before_submitting(client, professional, case):
+    ContactFactory(case=case, kind=ContactKind.VERZUIMGESPREK)
+    client.force_login(professional.user)
+    response = client.get(url("refer_to_rvdk", case))
+    assert response.status_code == 200
+    assert "Nog niet mogelijk:" in response.text
+    assert "Naar de Raad gaat een zaak na een proces-verbaal of een zorgmelding." in response.text
+    assert f'href="{url("contact_create", case)}"' in response.text
+
+
+def test_rvdk_form_after_a_zorgmelding_shows_no_requirement(client, professional, case):
+    ContactFactory(case=case, kind=ContactKind.ZORGMELDING)
+    client.force_login(professional.user)
+    response = client.get(url("refer_to_rvdk", case))
+    assert "Nog niet mogelijk:" not in response.text
+
+
+def test_halt_result_form_says_when_the_outcome_is_required_and_never_optional(
+    client, professional
+):
+    case = make_case(professional, stage=Stage.HALT)
+    client.force_login(professional.user)
+    response = client.get(url("halt_result", case))
+    assert "optioneel" not in response.text
+    assert "(verplicht bij positief afgerond)" in label_of(response, "category")
+    assert "(verplicht bij positief afgerond)" in label_of(response, "achieved_on")
+    radio = re.search(r'<input type="radio" name="result"[^>]*>', response.text).group(0)
+    assert 'hx-post=""' in radio
+    assert "ververs_formulier" in radio
+    assert 'hx-target="#stage-form"' in radio
+    assert 'id="stage-form"' in response.text
+
+
+def test_choosing_positive_makes_the_outcome_required_without_saving(client, professional):
+    case = make_case(professional, stage=Stage.HALT)
+    client.force_login(professional.user)
+    response = client.post(
+        url("halt_result", case),
+        {
+            "result": HaltResult.POSITIVE,
+            "reason": TYPED_REASON,
+            "version": case.version,
+            "ververs_formulier": "1",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert label_of(response, "category").strip() == "Uitkomst van de zaak"
+    assert re.search(r'<select name="category"[^>]*required', response.text)
+    assert TYPED_REASON in response.text
+    assert "kk-error-summary" not in response.text  # no errors before a submit
+    assert "checked" in re.search(
+        r'<input type="radio" name="result" value="positief"[^>]*>', response.text
+    ).group(0)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    assert not StageChange.objects.exists()
+
+
+def test_choosing_negative_leaves_the_outcome_out(client, professional):
+    case = make_case(professional, stage=Stage.HALT)
+    client.force_login(professional.user)
+    response = client.post(
+        url("halt_result", case),
+        {"result": HaltResult.NEGATIVE, "version": case.version, "ververs_formulier": "1"},
+    )
+    assert response.status_code == 200
+    assert '<input type="hidden" name="category"' in response.text
+    assert 'for="id_category"' not in response.text
+    assert not StageChange.objects.exists()
+
+
+def test_halt_referral_of_an_eligible_child_has_no_override_field(client, professional, case):
+    client.force_login(professional.user)
+    response = client.get(url("refer_to_halt", case))
+    assert 'for="id_override_reason"' not in response.text
+    assert "optioneel" not in response.text
+
+
+def test_halt_referral_of_an_ineligible_child_requires_the_override(client, professional):
+    case = make_case(professional, age=11)
+    client.force_login(professional.user)
+    response = client.get(url("refer_to_halt", case))
+    assert "(verplicht voor deze leerling)" in label_of(response, "override_reason")
+    assert "optioneel" not in label_of(response, "override_reason")
+    assert 'aria-required="true"' in response.text
+
+
+@pytest.mark.parametrize("name", ["close", "refer_to_rvdk"])
+def test_required_stage_fields_are_not_marked_optional(client, professional, case, name):
+    client.force_login(professional.user)
+    assert "optioneel" not in client.get(url(name, case)).text
