@@ -27,10 +27,10 @@ def test_coordinator_logs_in_and_opens_a_case_from_the_list(
 
     page.get_by_role("textbox", name="Zoeken").fill("Bakker")
     page.get_by_role("button", name="Zoeken").click()
-    expect(page.get_by_role("link", name=case.number)).to_be_visible()
+    expect(page.get_by_role("link", name=case.number, exact=True)).to_be_visible()
     expect(page.locator("#results tbody tr")).to_have_count(1)
 
-    page.get_by_role("link", name=case.number).click()
+    page.get_by_role("link", name=case.number, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Zaak {case.number}")
     expect(page.get_by_text("Noor Bakker")).to_be_visible()
     assert_accessible(page)

@@ -31,7 +31,7 @@ def test_bip_carries_a_case_through_the_chain(
     login("bip1")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn zaken")
     assert_accessible(page)
-    page.get_by_role("link", name=case.number).click()
+    page.get_by_role("link", name=case.number, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Zaak {case.number}")
     assert_accessible(page)
 
