@@ -3,7 +3,13 @@ or derived.
 
 Within a page (`DisclosureTable`):
 
-- primary suppression: every count cell with n < MIN_CELL_SIZE (0 included);
+- primary suppression: every count cell with n < MIN_CELL_SIZE (0 included), except a
+  structural zero: a cell that is 0 by the study's design, not by what happened to a child
+  (`add(key, 0, structural=True)`, e.g. "not yet measured" once every referral of the period
+  has passed its measurement date). Everybody knows it is 0, so hiding it protects nobody,
+  and treating it as a small count would hide the main result through secondary suppression
+  (allocated = pending + measured + censored). A structural zero is never chosen as a
+  secondary partner either: hiding a known value hides nothing;
 - the page's additive relations are registered as sums (`add_sum(total, parts)`), e.g.
   referred = not allocated + BIP + control, allocated = pending + measured + censored,
   measured = suitable + not suitable, invited = responded + not responded. A part that the
@@ -47,12 +53,19 @@ class DisclosureTable:
         self.min_cell_size = min_cell_size
         self.values: dict[str, int] = {}
         self.relations: list[tuple[str, tuple[str, ...]]] = []
+        self.structural: set[str] = set()
         self._suppressed: set[str] | None = None
 
-    def add(self, key: str, value: int) -> None:
+    def add(self, key: str, value: int, *, structural: bool = False) -> None:
+        """A count cell. `structural`: the cell is 0 by design whenever it is 0 (see the module
+        text); a non-zero value is an ordinary count and protected as one."""
         if value < 0:
             raise ValueError(f"A count cannot be negative: {key}={value}")
         self.values[key] = int(value)
+        if structural and value == 0:
+            self.structural.add(key)
+        else:
+            self.structural.discard(key)
         self._suppressed = None
 
     def add_sum(self, total: str, parts: Iterable[str], *, remainder: str | None = None) -> None:
@@ -85,7 +98,11 @@ class DisclosureTable:
         return numerator not in suppressed and denominator not in suppressed
 
     def _protect(self) -> set[str]:
-        suppressed = {key for key, value in self.values.items() if value < self.min_cell_size}
+        suppressed = {
+            key
+            for key, value in self.values.items()
+            if value < self.min_cell_size and key not in self.structural
+        }
         for _round in range(len(self.values) + 1):
             changed = self._secondary_pass(suppressed)
             if not changed:
@@ -113,10 +130,10 @@ class DisclosureTable:
         return sum(self.values[key] for key in hidden) < self.min_cell_size
 
     def _partner(self, total: str, parts: tuple[str, ...], suppressed: set[str]) -> str | None:
-        candidates = [key for key in parts if key not in suppressed]
+        candidates = [key for key in parts if key not in suppressed and key not in self.structural]
         if candidates:
             return min(candidates, key=lambda key: (self.values[key], key))
-        return None if total in suppressed else total
+        return None if total in suppressed or total in self.structural else total
 
     def _secondary_pass(self, suppressed: set[str]) -> bool:
         changed = False

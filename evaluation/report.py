@@ -74,9 +74,10 @@ from django.db.models import (
 )
 from django.db.models import Case as Conditional
 from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Outcome
+from cases.models import Case, Outcome, three_month_deadline
 
 from . import baseline as baseline_module
 from . import estimates as estimates_module
@@ -94,6 +95,7 @@ from .models import (
     SurveyResponse,
 )
 from .selectors import MIN_CELL_SIZE
+from .study import study_period
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -596,6 +598,23 @@ class EffectSection:
     forest: list[ForestRow]
 
 
+def follow_up_closed(period: ReportPeriod, freeze: DataFreeze | None) -> bool:
+    """Whether, by design, no allocated referral of `period` can still be waiting for its
+    measurement at the data's as-of moment (the freeze's, or today for the daily snapshot):
+    the period's last measurement date has passed, or the study ended (censoring everyone
+    still in follow-up) after the period and before the as-of date. "Not yet measured" is then
+    a structural zero (see `disclosure`)."""
+    if period.date_to is None:
+        return False
+    if freeze is None:
+        as_of, study_end = timezone.localdate(), study_period().end
+    else:
+        as_of, study_end = timezone.localdate(freeze.as_of), freeze.study_end
+    if three_month_deadline(period.date_to) < as_of:
+        return True
+    return study_end is not None and period.date_to <= study_end < as_of
+
+
 def _page_table(
     flow: Mapping[str, Any],
     totals: Mapping[str, Any],
@@ -604,8 +623,11 @@ def _page_table(
     late: Mapping[str, Mapping[str, Any]],
     baseline: Mapping[tuple[str, str, str], int] | None,
     effects: estimates_module.EffectEstimates | None,
+    *,
+    pending_structural: bool = False,
 ) -> DisclosureTable:
-    """Every count the page prints or lets derive, with the sums between them."""
+    """Every count the page prints or lets derive, with the sums between them.
+    `pending_structural`: "not yet measured" is 0 by design (`follow_up_closed`)."""
     table = DisclosureTable(MIN_CELL_SIZE)
     table.add("referred", flow["referred"])
     table.add("unallocated", flow["unallocated"])
@@ -613,7 +635,7 @@ def _page_table(
         table.add(f"allocated_{arm}", flow[f"allocated_{arm}"])
     table.add_sum("referred", ["unallocated", *(f"allocated_{arm}" for arm in ARMS)])
     for arm in ARMS:
-        table.add(f"pending_{arm}", flow[f"pending_{arm}"])
+        table.add(f"pending_{arm}", flow[f"pending_{arm}"], structural=pending_structural)
         table.add(f"deviation_{arm}", flow[f"deviation_{arm}"])
         table.add(f"measured_{arm}", totals[f"measured_{arm}"])
         table.add(f"censored_{arm}", totals[f"censored_{arm}"])
@@ -702,7 +724,16 @@ def evaluation_report(
     invitations = _invitations(period)
     effects = estimates_module.effect_estimates(period, freeze) if with_effects else None
     baseline = baseline_module.baseline_counts(period) if with_effects else None
-    table = _page_table(flow, totals, surveyed, invitations, late, baseline, effects)
+    table = _page_table(
+        flow,
+        totals,
+        surveyed,
+        invitations,
+        late,
+        baseline,
+        effects,
+        pending_structural=follow_up_closed(period, freeze),
+    )
 
     arms = []
     for arm in ARMS:

@@ -192,3 +192,45 @@ def test_no_data_no_blocks():
     blocks = period_blocks({})
     period = MonthPeriod.parse("2026-01", "2026-02")
     assert blocks.widen(period) == period
+
+
+def arm_flow_table(pending, measured, censored, *, pending_structural):
+    table = DisclosureTable()
+    table.add("allocated", pending + measured + censored)
+    table.add("pending", pending, structural=pending_structural)
+    table.add("measured", measured)
+    table.add("censored", censored)
+    table.add_sum("allocated", ("pending", "measured", "censored"))
+    return table
+
+
+def test_a_structural_zero_is_shown_and_keeps_the_main_result_visible():
+    """At the end of follow-up "not yet measured" is 0 by design. Hidden as a small count it
+    would be the only hidden member of allocated = pending + measured + censored, and the
+    partner chosen for it would be the smallest visible part: the censored 7 or, with fewer
+    censored, the measured count itself."""
+    table = arm_flow_table(0, 40, 7, pending_structural=True)
+    assert table.protect() == set()
+    assert table.value("pending") == 0 and table.value("measured") == 40
+
+    ordinary = arm_flow_table(0, 40, 7, pending_structural=False)
+    assert {"pending", "censored"} <= ordinary.protect()
+
+
+def test_a_structural_cell_that_is_not_zero_is_an_ordinary_count():
+    """Two cases still waiting after the measurement date (a snapshot that did not run) are
+    real children: hidden, with a partner."""
+    table = arm_flow_table(2, 40, 7, pending_structural=True)
+    hidden = table.protect()
+    assert "pending" in hidden and "censored" in hidden
+    assert not table.derivable(hidden)
+
+
+def test_a_structural_zero_is_never_the_partner_that_hides_a_small_cell():
+    """Censored 3 needs a partner; hiding the known 0 beside it would protect nothing, so the
+    partner is a real count."""
+    table = arm_flow_table(0, 40, 3, pending_structural=True)
+    hidden = table.protect()
+    assert "pending" not in hidden
+    assert "censored" in hidden and hidden & {"measured", "allocated"}
+    assert not table.derivable(hidden)

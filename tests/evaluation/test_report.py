@@ -341,3 +341,32 @@ def test_the_cache_key_separates_periods():
     assert evaluation_report_cached(PERIOD).arms[0].measured.value == 6
     may = ReportPeriod(date_from=D(2024, 5, 1), date_to=D(2024, 5, 31))
     assert evaluation_report_cached(may).arms[0].measured.value == 5
+
+
+def test_not_yet_measured_is_a_structural_zero_once_follow_up_has_closed():
+    """Every referral of the first half of 2024 passed its measurement date long ago: 0 not yet
+    measured is known by design and is shown. With the period left open (no last measurement
+    date), the same 0 is an ordinary small count and is hidden."""
+    for arm in (Arm.BIP, Arm.CONTROL):
+        for index in range(10):
+            measurement(arm, km_days=30, km_event=index % 2 == 0, first_contact=index + 1)
+        for _ in range(12):
+            measurement(arm, status=MeasurementStatus.CENSORED, km_days=40)
+    for arm in evaluation_report(PERIOD).arms:
+        assert arm.not_yet_measured.value == 0
+
+    for arm in evaluation_report(ReportPeriod(D(2024, 1, 1), None)).arms:
+        assert arm.not_yet_measured.suppressed
+
+
+def test_not_yet_measured_is_an_ordinary_count_while_follow_up_runs():
+    """Referrals of this month cannot all be measured yet: their 0 is a count like any other."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    this_month = ReportPeriod(today.replace(day=1), today)
+    for arm in (Arm.BIP, Arm.CONTROL):
+        for _ in range(6):
+            measurement(arm, received=today.replace(day=1), km_days=30)
+    bip, _control = evaluation_report(this_month).arms
+    assert bip.not_yet_measured.suppressed
