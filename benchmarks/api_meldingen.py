@@ -14,6 +14,7 @@ allocation and initial stage, as in production. The load generator is httpx with
 import argparse
 import asyncio
 import datetime
+import logging
 import os
 import secrets
 import socket
@@ -140,6 +141,8 @@ def main() -> None:
     server_env = {key: value for key, value in os.environ.items() if key != "ENV_FILE"}
     os.environ.setdefault("ENV_FILE", ".env.demo")
     token = setup()
+    # The load generator shares the two cores with the server: no log line per request.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     port = free_port()
     # Production settings (no .env.demo), as behind the TLS-terminating proxy.
     env = server_env

@@ -1,11 +1,12 @@
 import datetime
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from cases.constants import AssignmentReason, CaseStatus
@@ -581,6 +582,39 @@ def test_case_numbers_reserve_a_consecutive_block():
         "2026-000004",
     ]
     assert case_numbers_reserve(year=2026) == ["2026-000005"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_numbers_drawn_at_once_never_collide():
+    """Eight threads, each on its own connection and in its own transaction, reserve numbers
+    of the same year at once (the year's first included): every number once, no gaps."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip(
+            "The in-memory SQLite test database uses a shared cache with table locks: a second "
+            "connection fails at once instead of waiting, so the race runs on PostgreSQL."
+        )
+    barrier = threading.Barrier(8)
+    drawn: dict[int, list[str]] = {}
+
+    def draw(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                drawn[index] = case_numbers_reserve(year=2031, count=index + 1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    numbers = sorted(number for block in drawn.values() for number in block)
+    assert len(drawn) == 8
+    assert numbers == [f"2031-{n:06d}" for n in range(1, 37)]  # 1 + 2 + ... + 8 = 36
+    for index, block in drawn.items():  # each block consecutive
+        first = int(block[0][5:])
+        assert block == [f"2031-{n:06d}" for n in range(first, first + index + 1)]
 
 
 def test_case_numbers_reserve_refuses_a_count_below_one():
