@@ -61,3 +61,14 @@ def test_the_name_search_uses_the_trigram_index():
     assert "child_search_key_trgm_idx" in plan, plan
 
     assert [c.child.first_name for c in case_search(Case.objects.all(), "jan")] == ["Jan"]
+
+
+def test_the_search_key_has_a_finer_statistics_sample():
+    """Migration 0014: 1,000 histogram buckets for search_key, so a common name is not
+    estimated as a rare one (see the migration's text for the plan it avoids)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute "
+            "WHERE attrelid = 'cases_child'::regclass AND attname = 'search_key'"
+        )
+        assert cursor.fetchone()[0] == 1000
