@@ -1,18 +1,26 @@
 """Who may see the evaluation. Researchers see only aggregated, pseudonymised figures."""
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from cases import access as case_access
 from cases.models import Case, CaseQuerySet
 from professionals.groups import AnyUser, is_professional, is_researcher
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def require_researcher(user) -> None:
+    from .models import ResearchExport
+
+
+def require_researcher(user: AnyUser) -> None:
     if not is_researcher(user):
         raise PermissionDenied
 
 
-def exports_visible_to(user):
+def exports_visible_to(user: "User") -> "QuerySet[ResearchExport]":
     """Research exports `user` may see: a researcher only the ones they asked for."""
     from .models import ResearchExport
 
@@ -21,7 +29,7 @@ def exports_visible_to(user):
     return ResearchExport.objects.filter(requested_by=user)
 
 
-def get_export_for_user(user, pk: int):
+def get_export_for_user(user: "User", pk: int) -> "ResearchExport":
     """The research export `pk` if `user` asked for it.
 
     PermissionDenied for anyone but a researcher; Http404 for another researcher's export

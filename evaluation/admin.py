@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from bip.lib.admin import ReadOnlyAdmin
 
@@ -37,10 +38,10 @@ class AllocationDrawAdmin(ReadOnlyAdmin):
     list_select_related = ["allocation__case"]
     show_full_result_count = False
 
-    def has_module_permission(self, request) -> bool:
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser
 
-    def has_view_permission(self, request, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: AllocationDraw | None = None) -> bool:
         return request.user.is_active and request.user.is_superuser
 
 
@@ -49,10 +50,12 @@ class ExportEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ResearchExport | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: ResearchExport | None = None
+    ) -> bool:
         return False
 
 

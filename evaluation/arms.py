@@ -9,7 +9,7 @@ A case without an allocation row (data from before the allocation log) falls bac
 case ("" when querying cases, "case" when querying contacts).
 """
 
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .constants import INITIAL_ALLOCATION_METHODS, AllocationMethod
@@ -24,7 +24,7 @@ def _prefix(case: str) -> str:
     return f"{case}__" if case else ""
 
 
-def _initial(case: str):
+def _initial(case: str) -> QuerySet[Allocation]:
     return Allocation.objects.filter(
         case=_case_ref(case), method__in=INITIAL_ALLOCATION_METHODS
     ).order_by()

@@ -1,6 +1,7 @@
 """Forms of the evaluation: the client and staff survey, a case's manual arm allocation."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,8 @@ from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from .models import DataFreeze
 
 # The 5-point scale in words. The child's version in plain language.
 SCALE = [
@@ -67,7 +70,7 @@ class SurveyForm(forms.Form):
     The statements' field names are the SurveyItem values; `scores()` gives them as a dict.
     """
 
-    def __init__(self, respondent_type: str, *args, **kwargs):
+    def __init__(self, respondent_type: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.respondent_type = respondent_type
         self.items = items_for(respondent_type)
@@ -100,7 +103,7 @@ class SurveyForm(forms.Form):
             },
         )
 
-    def statement_fields(self):
+    def statement_fields(self) -> list[forms.BoundField]:
         return [self[item.value] for item in self.items]
 
     def scores(self) -> dict[str, int]:
@@ -137,7 +140,7 @@ class FreezeChoiceForm(forms.Form):
         error_messages={"invalid_choice": _("Kies een van de datafreezes.")},
     )
 
-    def __init__(self, *args, freezes, **kwargs):
+    def __init__(self, *args: Any, freezes: "Iterable[DataFreeze]", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.freezes = {str(freeze.pk): freeze for freeze in freezes}
         field = self.fields["freeze"]
@@ -151,7 +154,7 @@ class FreezeChoiceForm(forms.Form):
         ]
         field.initial = next(iter(self.freezes), DAILY_SNAPSHOT)
 
-    def chosen(self):
+    def chosen(self) -> "DataFreeze | None":
         """The chosen DataFreeze, or None for the daily snapshot; call after is_valid()."""
         key = self.cleaned_data.get("freeze") or next(iter(self.freezes), DAILY_SNAPSHOT)
         return self.freezes.get(key)

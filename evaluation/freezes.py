@@ -23,8 +23,10 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +35,9 @@ from cases.exceptions import RuleViolation
 from .constants import Arm
 from .definitions import DEFINITIONS_VERSION, CaseMeasure, measurable, measure_live
 from .models import DataFreeze, FrozenMeasurement
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CHUNK_SIZE = 2000
 LABEL_MAX_LENGTH = 40
@@ -59,7 +64,7 @@ CANONICAL_FIELDS = (
 COMPARED_FIELDS = CANONICAL_FIELDS[1:]
 
 
-def _canonical_value(value) -> str:
+def _canonical_value(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -102,7 +107,7 @@ def _label_taken(label: str) -> str:
 def freeze_create(
     *,
     label: str,
-    actor,
+    actor: User | None,
     study_end: datetime.date | None,
     as_of: datetime.datetime | None = None,
     chunk_size: int = CHUNK_SIZE,
@@ -268,7 +273,7 @@ def freeze_label(freeze: DataFreeze | None) -> str:
     }
 
 
-def freezes_newest_first():
+def freezes_newest_first() -> QuerySet[DataFreeze]:
     """Every data freeze, newest as-of first (what a researcher may list and pick from)."""
     return DataFreeze.objects.select_related("created_by").order_by("-as_of", "-id")
 

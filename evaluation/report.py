@@ -98,6 +98,9 @@ from .selectors import MIN_CELL_SIZE
 from .study import study_period
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from django.db.models.expressions import Combinable, CombinedExpression
     from django_stubs_ext import StrOrPromise
 
     from .periods import MonthPeriod
@@ -338,12 +341,12 @@ class EvaluationReport:
 # ---------------------------------------------------------------------------- queries
 
 
-def _squared(field_name: str):
+def _squared(field_name: str) -> CombinedExpression:
     as_big = Cast(field_name, BigIntegerField())
     return as_big * as_big
 
 
-def _int(value) -> int:
+def _int(value: int | Decimal | None) -> int:
     # PostgreSQL hands back SUM(bigint) as a Decimal.
     return int(value or 0)
 
@@ -359,7 +362,7 @@ def _measurements(freeze: DataFreeze | None) -> QuerySet:
     return FrozenMeasurement.objects.filter(freeze=freeze)
 
 
-def _not_measured(freeze: DataFreeze | None):
+def _not_measured(freeze: DataFreeze | None) -> Q | Combinable:
     if freeze is None:
         return Q(measurement__isnull=True)
     return ~Exists(FrozenMeasurement.objects.filter(freeze=freeze, case=OuterRef("pk")))
@@ -453,7 +456,7 @@ def _survey_scope(period: ReportPeriod, prefix: str = "") -> Q:
     return client | staff
 
 
-def response_arm(prefix: str = ""):
+def response_arm(prefix: str = "") -> Conditional:
     """The arm a survey response counts in: for a child or parent the case's allocated
     (intention-to-treat) arm; for staff the arm stored with the response (BIP professional or
     not). `prefix` is the path from the queried model to the response."""
@@ -892,7 +895,7 @@ def data_stamp() -> str:
 
     from .models import Allocation, MeasurementRestatement
 
-    def table(model) -> str:
+    def table(model: type[models.Model]) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
     growing = [

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,7 +207,7 @@ def _draw_row(allocation: Allocation, draw: Draw) -> AllocationDraw:
     )
 
 
-def _case_arm_write(*, case: Case, arm: str, actor) -> None:
+def _case_arm_write(*, case: Case, arm: str, actor: User) -> None:
     """Set the case's as-treated arm: the only write of `Case.arm` on an existing case.
 
     `case` must be locked (lock_case) in the caller's transaction. Bumps the case's version,
@@ -229,7 +230,7 @@ def _case_arm_write(*, case: Case, arm: str, actor) -> None:
     )
 
 
-def allocate_block_random(*, case: Case, actor) -> Allocation:
+def allocate_block_random(*, case: Case, actor: User) -> Allocation:
     """Draw the next position of the case's stratum and allocate the case to its arm.
 
     Refuses a case that already has an allocation: a change is a correction.
@@ -247,7 +248,7 @@ def allocate_block_random(*, case: Case, actor) -> Allocation:
         return allocation
 
 
-def allocations_record_bulk(*, drawn: Sequence[tuple[Case, Draw]], actor) -> None:
+def allocations_record_bulk(*, drawn: Sequence[tuple[Case, Draw]], actor: User) -> None:
     """Store the allocations of a bulk import: the cases exist, created with the draw's arm
     (their creation is in the change history), so this writes the allocation log only."""
     allocations = Allocation.objects.bulk_create(
@@ -266,7 +267,7 @@ def allocations_record_bulk(*, drawn: Sequence[tuple[Case, Draw]], actor) -> Non
     )
 
 
-def allocate_manual(*, case: Case, actor, arm: str, reason: str) -> Allocation:
+def allocate_manual(*, case: Case, actor: User, arm: str, reason: str) -> Allocation:
     """Allocate a case by hand, or correct its arm. Only with a written reason.
 
     Without an earlier allocation this is the case's first (manual) allocation, which it keeps

@@ -71,7 +71,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import Case, Guardian
+from cases.models import Case, CaseQuerySet, Guardian
 from professionals.models import Professional
 
 from .constants import (
@@ -304,7 +304,11 @@ def _client_mail(links: dict[str, str], last_day: datetime.date) -> tuple[str, s
 
 
 def _staff_mail(
-    professional: Professional, link: str, last_day: datetime.date, start, end
+    professional: Professional,
+    link: str,
+    last_day: datetime.date,
+    start: datetime.date,
+    end: datetime.date,
 ) -> tuple[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Ketenkameleon: korte vragenlijst over je werk")
@@ -631,7 +635,9 @@ def paper_invitation_create(*, case: Case, actor: User) -> PaperInvitation:
     return PaperInvitation(links=links, last_day=last_day, language=language, replaced=replaced)
 
 
-def cases_due_for_survey(*, today: datetime.date, lookback_days: int = DUE_LOOKBACK_DAYS):
+def cases_due_for_survey(
+    *, today: datetime.date, lookback_days: int = DUE_LOOKBACK_DAYS
+) -> CaseQuerySet:
     """Cases in the study that were closed or reached their three-month date in the last
     `lookback_days` days (up to and including `today`) and have no client invitation."""
     since = today - datetime.timedelta(days=lookback_days)

@@ -2,11 +2,13 @@
 
 from functools import partial
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.tasks import task
 
 from .exports import services
-from .models import ResearchExport
+from .models import DataFreeze, ResearchExport
+from .periods import MonthPeriod
 
 # The queue lives here, not in exports.services: the services never import the tasks, so the
 # dependency runs one way (tasks -> exports.services).
@@ -25,7 +27,12 @@ def run_export(export_id: int) -> int | None:
 
 
 def export_request(
-    *, user, dataset: str, file_format: str, freeze=services.LATEST_FREEZE, period=None
+    *,
+    user: User,
+    dataset: str,
+    file_format: str,
+    freeze: DataFreeze | None = services.LATEST_FREEZE,
+    period: MonthPeriod | None = None,
 ) -> ResearchExport:
     """Create the export (exports.services.export_create, which checks the request) and queue
     `run_export` once the transaction commits. `period`: whole months, or None for all."""

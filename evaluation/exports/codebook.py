@@ -17,6 +17,7 @@ import csv
 import io
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +34,9 @@ from .datasets import (
 )
 from .kanonymity import GeneralisationPlan
 from .pseudonyms import PSEUDONYM_HEX_CHARS
+
+if TYPE_CHECKING:
+    from ..models import DataFreeze
 
 
 def type_label(variable: Variable) -> str:
@@ -105,7 +109,7 @@ def _wrapped(text: str, indent: str = "    ") -> str:
     return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent)
 
 
-def _source_lines(freeze, canonical_fields) -> list[str]:
+def _source_lines(freeze: DataFreeze | None, canonical_fields: Sequence[str]) -> list[str]:
     if freeze is None:
         return [
             _("Bron van de metingen: de dagelijkse driemaandsmeting (geen datafreeze)."),
@@ -141,7 +145,7 @@ def codebook_text(
     data_file_name: str,
     row_count: int,
     export_number: int,
-    freeze=None,
+    freeze: DataFreeze | None = None,
     period_label: str = "",
     files: Sequence[dict] = (),
     plan: GeneralisationPlan | None = None,

@@ -28,8 +28,9 @@ import calendar
 import datetime
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
@@ -59,6 +60,10 @@ from ..report import response_arm
 from . import kanonymity, pseudonyms
 from .kanonymity import AGE_BANDS, GeneralisationPlan, Identifiers, age_band
 from .pseudonyms import Pseudonymiser
+
+if TYPE_CHECKING:
+    from ..models import DataFreeze
+    from ..periods import MonthPeriod
 
 DEFAULT_CHUNK_SIZE = 5000
 
@@ -175,7 +180,7 @@ class Dataset:
     # plan(period=None): the k-anonymity plan of the rows, for a dataset with quasi-identifiers.
     plan: Callable[..., GeneralisationPlan] | None = None
 
-    def expected_rows(self, period=None) -> int:
+    def expected_rows(self, period: MonthPeriod | None = None) -> int:
         """The number of rows the export will have (counted before streaming)."""
         return self.queryset(period).count()
 
@@ -184,7 +189,15 @@ class Dataset:
         return [variable.name for variable in self.variables]
 
 
-def _category(name, label, choices, definition="", *, missing=(), measure="") -> Variable:
+def _category(
+    name: str,
+    label: Promise | str,
+    choices: Iterable[tuple[str | int, Promise | str]],
+    definition: Promise | str = "",
+    *,
+    missing: tuple[int, ...] = (),
+    measure: str = "",
+) -> Variable:
     return Variable(
         name,
         label,
@@ -196,17 +209,31 @@ def _category(name, label, choices, definition="", *, missing=(), measure="") ->
     )
 
 
-def _integer(name, label, values, definition="", *, missing=(), measure="") -> Variable:
+def _integer(
+    name: str,
+    label: Promise | str,
+    values: Promise | str,
+    definition: Promise | str = "",
+    *,
+    missing: tuple[int, ...] = (),
+    measure: str = "",
+) -> Variable:
     return Variable(
         name, label, INTEGER, values=values, definition=definition, missing=missing, measure=measure
     )
 
 
-def _boolean(name, label, definition="", *, missing=()) -> Variable:
+def _boolean(
+    name: str,
+    label: Promise | str,
+    definition: Promise | str = "",
+    *,
+    missing: tuple[int, ...] = (),
+) -> Variable:
     return Variable(name, label, BOOLEAN, definition=definition, missing=missing)
 
 
-def _pseudonym(name, label, definition) -> Variable:
+def _pseudonym(name: str, label: Promise | str, definition: Promise | str) -> Variable:
     return Variable(name, label, TEXT, values=_("16 hexadecimale tekens"), definition=definition,
                     width=pseudonyms.PSEUDONYM_HEX_CHARS)  # fmt: skip
 
@@ -215,12 +242,12 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localdate(moment)
 
 
-def _batched(rows, size: int) -> Iterator[list]:
+def _batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     for batch in itertools.batched(rows, size):
         yield list(batch)
 
 
-def _in_period(queryset: QuerySet, received_field: str, period) -> QuerySet:
+def _in_period(queryset: QuerySet, received_field: str, period: MonthPeriod | None) -> QuerySet:
     if period is None:
         return queryset
     return queryset.filter(
@@ -337,7 +364,9 @@ def band(value: int, bands: tuple[tuple[str, int, int | None], ...]) -> str:
     return bands[0][0]
 
 
-def _band_choices(bands, unit) -> list[tuple[str, str]]:
+def _band_choices(
+    bands: tuple[tuple[str, int, int | None], ...], unit: Promise | str
+) -> list[tuple[str, str]]:
     return [(code, f"{code} {unit}") for code, _low, _high in bands]
 
 
@@ -636,11 +665,11 @@ CASE_IDENTIFIER_FIELDS = (
 )
 
 
-def cases_queryset(period=None) -> QuerySet:
+def cases_queryset(period: MonthPeriod | None = None) -> QuerySet:
     return _in_period(Case.objects.exclude(arm=""), "date_received", period)
 
 
-def cases_identifier_counts(period=None) -> Counter[Identifiers]:
+def cases_identifier_counts(period: MonthPeriod | None = None) -> Counter[Identifiers]:
     """How many cases in `period` have each combination of quasi-identifiers, counted by the
     database (GROUP BY): the age at the referral is computed in SQL the way `age_on` does it
     (a year younger before the birthday's month and day), so no row travels to Python."""
@@ -661,7 +690,7 @@ IDENTIFIER_GROUP = (
 )
 
 
-def _identifier_groups(period) -> QuerySet:
+def _identifier_groups(period: MonthPeriod | None) -> QuerySet:
     """The cases in `period` grouped by their quasi-identifiers, with the rows in each."""
     before_birthday = SqlCase(
         When(
@@ -689,7 +718,7 @@ def _identifier_groups(period) -> QuerySet:
     )
 
 
-def cases_plan(period=None, *, k: int = kanonymity.K) -> GeneralisationPlan:
+def cases_plan(period: MonthPeriod | None = None, *, k: int = kanonymity.K) -> GeneralisationPlan:
     """The k-anonymity plan of the cases in `period`, from their combinations' counts."""
     return kanonymity.plan_generalisation(cases_identifier_counts(period), k)
 
@@ -729,7 +758,7 @@ def released_period_end(identifiers: Identifiers, level: int) -> datetime.date |
     return datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
-def _frozen_measures(freeze, case_ids: list[int]) -> dict[int, tuple]:
+def _frozen_measures(freeze: DataFreeze, case_ids: list[int]) -> dict[int, tuple]:
     """The freeze's rows for these cases, as (status, *MEASURE_FIELDS) like the join gives."""
     from ..models import FrozenMeasurement
 
@@ -781,10 +810,10 @@ def case_chunks(
     pseudonymise: Pseudonymiser,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
-    freeze=None,
-    period=None,
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
     plan: GeneralisationPlan | None = None,
-):
+) -> Iterator[Chunk]:
     """The cases in `period`, with their measurement from `freeze` (one query per chunk), or
     from the daily snapshot (joined) when `freeze` is None. A case the source has not measured
     is `niet_gemeten`. The quasi-identifiers are released as `plan` says (computed here when
@@ -934,7 +963,7 @@ CONTACT_VARIABLES = (
 )
 
 
-def contacts_queryset(period=None) -> QuerySet:
+def contacts_queryset(period: MonthPeriod | None = None) -> QuerySet:
     return _in_period(Contact.objects.exclude(case__arm=""), "case__date_received", period)
 
 
@@ -942,10 +971,10 @@ def contact_chunks(
     pseudonymise: Pseudonymiser,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
-    freeze=None,
-    period=None,
-    plan=None,
-):
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
+    plan: GeneralisationPlan | None = None,
+) -> Iterator[Chunk]:
     rows = (
         contacts_queryset(period)
         .annotate(itt_arm=allocated_arm("case"))
@@ -1072,7 +1101,7 @@ SURVEY_VARIABLES = (
 )
 
 
-def survey_queryset(period=None) -> QuerySet:
+def survey_queryset(period: MonthPeriod | None = None) -> QuerySet:
     """Responses of children and parents whose case was referred in `period`, and staff
     responses submitted in it."""
     responses = SurveyResponse.objects.all()
@@ -1093,10 +1122,10 @@ def survey_chunks(
     pseudonymise: Pseudonymiser,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
-    freeze=None,
-    period=None,
-    plan=None,
-):
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
+    plan: GeneralisationPlan | None = None,
+) -> Iterator[Chunk]:
     """Survey responses; a child's or parent's response counts in the case's allocated
     (intention-to-treat) arm, as in the report, not in the arm at submission."""
     rows = (

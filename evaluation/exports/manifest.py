@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from .kanonymity import GeneralisationPlan
+
+if TYPE_CHECKING:
+    from ..models import DataFreeze
 
 
 def file_sha256(path: Path) -> str:
@@ -30,7 +33,7 @@ def bytes_sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def freeze_details(freeze) -> dict[str, Any] | None:
+def freeze_details(freeze: DataFreeze | None) -> dict[str, Any] | None:
     if freeze is None:
         return None
     return {

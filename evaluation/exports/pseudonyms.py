@@ -44,7 +44,7 @@ DERIVED_KEY_KINDS = (SCHOOL, HOUSEHOLD)
 class PseudonymKeyMissing(Exception):
     """No pseudonym key is configured: an export must not run without one."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             _(
                 "Er is geen sleutel voor pseudoniemen ingesteld (RESEARCH_PSEUDONYM_KEY). "

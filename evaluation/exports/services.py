@@ -25,10 +25,11 @@ import os
 import secrets
 import shutil
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -52,6 +53,9 @@ from . import codebook, datapackage, manifest, syntax, writers
 from .datasets import DEFAULT_CHUNK_SIZE, Chunk, Dataset, get_dataset
 from .kanonymity import GeneralisationPlan
 from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -158,16 +162,17 @@ def is_expired(export: ResearchExport, now: datetime.datetime | None = None) -> 
 
 
 # `freeze` argument of export_create: take the latest data freeze (the daily snapshot when
-# there is none). Pass None for the daily snapshot explicitly.
-LATEST_FREEZE = object()
+# there is none). Pass None for the daily snapshot explicitly. Typed Any so that it can be the
+# default of a `DataFreeze | None` parameter: export_create replaces it before any use.
+LATEST_FREEZE: Any = object()
 
 
 def export_create(
     *,
-    user,
+    user: User,
     dataset: str,
     file_format: str,
-    freeze=LATEST_FREEZE,
+    freeze: DataFreeze | None = LATEST_FREEZE,
     period: MonthPeriod | None = None,
 ) -> ResearchExport:
     """Create the export and its `requested` event, without starting it.
@@ -301,9 +306,9 @@ def write_export_zip(
     export_number: int,
     pseudonymise: Pseudonymiser,
     expected_rows: int,
-    progress=None,
+    progress: Callable[[Iterator[Chunk]], Iterator[Chunk]] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    freeze=None,
+    freeze: DataFreeze | None = None,
     period: MonthPeriod | None = None,
 ) -> WrittenExport:
     """Write the data file(s), the codebook, the data package, the syntax files and the
@@ -456,7 +461,7 @@ class FreezeMissing(Exception):
     """The data freeze the export was asked for no longer exists."""
 
 
-def _export_freeze(export: ResearchExport):
+def _export_freeze(export: ResearchExport) -> DataFreeze | None:
     freeze_id = export.parameters.get("freeze_id")
     if freeze_id is None:
         return None
@@ -550,7 +555,7 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
 # --------------------------------------------------------------------------------------------
 
 
-def export_download(*, export: ResearchExport, user) -> Path:
+def export_download(*, export: ResearchExport, user: User) -> Path:
     """The path of the export's ZIP for `user`, after logging the download.
 
     The caller has fetched `export` through `access.get_export_for_user`. Raises
@@ -614,7 +619,7 @@ def export_fail_orphaned(
     *,
     now: datetime.datetime | None = None,
     export_ids: Iterable[int] | None = None,
-    requested_by=None,
+    requested_by: User | None = None,
 ) -> list[int]:
     """Mark failed the running exports that lost their worker; returns their ids.
 

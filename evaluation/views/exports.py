@@ -9,6 +9,8 @@ whose worker died (`services.export_fail_orphaned`), so the researcher is told w
 The download is served only to the researcher who asked for it, while it has not expired.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
@@ -28,6 +30,7 @@ from ..constants import ExportDataset, ExportFormat
 from ..exports import services
 from ..forms import FreezeChoiceForm
 from ..freezes import freezes_newest_first
+from ..models import ResearchExport
 from ..periods import MonthPeriod, MonthPeriodFormMixin
 
 DETAIL_TEMPLATE = "evaluation/export_detail.html"
@@ -56,7 +59,7 @@ class ExportRequestForm(MonthPeriodFormMixin, forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Unlike the report, an export without months covers every referral.
         for name in ("van", "tot"):
@@ -72,7 +75,7 @@ class ExportRequestForm(MonthPeriodFormMixin, forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def export_list(request: AuthenticatedHttpRequest):
+def export_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The researcher's exports, newest first, and the form to ask for a new one. The form
     picks the data freeze the measurements come from (default: the latest)."""
     access.require_researcher(request.user)
@@ -111,7 +114,7 @@ def export_list(request: AuthenticatedHttpRequest):
     return render(request, "evaluation/export_list.html", context, status=status)
 
 
-def _detail_context(export) -> dict:
+def _detail_context(export: ResearchExport) -> dict[str, Any]:
     stalled = services.is_stalled(export)
     return {
         "poll_seconds": services.poll_interval(export),
@@ -129,7 +132,7 @@ def _detail_context(export) -> dict:
 
 
 @require_GET
-def export_detail(request: AuthenticatedHttpRequest, pk: int):
+def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One export: its facts, its log and its progress. htmx polls the progress partial."""
     export = access.get_export_for_user(request.user, pk)
     if services.is_orphaned(export):
@@ -152,7 +155,7 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int):
 
 
 @require_GET
-def export_download(request: AuthenticatedHttpRequest, pk: int):
+def export_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The export's ZIP as an attachment; logged as a download."""
     export = access.get_export_for_user(request.user, pk)
     try:

@@ -2,6 +2,7 @@
 difference from the one before (see evaluation.freezes)."""
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,7 +24,7 @@ from ..study import study_end
 
 
 @require_http_methods(["GET", "POST"])
-def freeze_list(request: AuthenticatedHttpRequest):
+def freeze_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every data freeze, newest first, and the form to make one. Researchers only.
 
     A blank or existing label answers 422 with the form and a Dutch message; nothing is
@@ -61,7 +62,7 @@ def freeze_list(request: AuthenticatedHttpRequest):
 
 
 @require_GET
-def freeze_detail(request: AuthenticatedHttpRequest, pk: int):
+def freeze_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One freeze: its facts, and how many cases changed since the freeze before it."""
     access.require_researcher(request.user)
     freeze = get_freeze_or_404(pk)

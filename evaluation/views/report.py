@@ -16,6 +16,7 @@ from .. import access
 from ..definitions import DEFINITIONS
 from ..forms import DAILY_SNAPSHOT, FreezeChoiceForm, ReportPeriodForm
 from ..freezes import freezes_newest_first
+from ..models import DataFreeze
 from ..report import (
     LATE_ENTRY_DAYS,
     ForestRow,
@@ -85,7 +86,7 @@ def km_chart(curves: list[KaplanMeierCurve]) -> dict:
     }
 
 
-def source_form_default(source_form: FreezeChoiceForm):
+def source_form_default(source_form: FreezeChoiceForm) -> DataFreeze | None:
     """The latest freeze, or None (the daily snapshot) when there is none."""
     return next(iter(source_form.freezes.values()), None)
 

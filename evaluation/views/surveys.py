@@ -17,10 +17,12 @@ The pages show nothing about the case or the child: anyone holding the link sees
 import datetime
 import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -48,7 +50,7 @@ STATUS_FOR_PROBLEM = {
 }
 
 
-def _language_redirect(request, language: str) -> HttpResponseRedirect:
+def _language_redirect(request: HttpRequest, language: str) -> HttpResponseRedirect:
     """Switch the language like set_language does (the same cookie) and show the page again."""
     query = request.GET.copy()
     del query["taal"]
@@ -68,12 +70,14 @@ def _language_redirect(request, language: str) -> HttpResponseRedirect:
     return response
 
 
-def survey_page(*methods: str):
+def survey_page(
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """A public survey page: see the module docstring."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 # Not require_http_methods: it logs the path.
                 response: HttpResponseBase = HttpResponseNotAllowed(methods)
@@ -95,7 +99,7 @@ def survey_page(*methods: str):
     return decorate
 
 
-def _unavailable(request, problem: surveys.LinkProblem):
+def _unavailable(request: HttpRequest, problem: surveys.LinkProblem) -> HttpResponse:
     logger.info("Survey link refused: %s", problem.value)
     return render(
         request,
@@ -106,7 +110,7 @@ def _unavailable(request, problem: surveys.LinkProblem):
 
 
 @survey_page("GET", "POST")
-def survey(request, token: str):
+def survey(request: HttpRequest, token: str) -> HttpResponse:
     """The survey of a one-time link. GET shows it; POST stores it and uses the link up."""
     try:
         invitation = surveys.invitation_for_token(token)
@@ -147,7 +151,7 @@ def survey(request, token: str):
 
 
 @survey_page("GET")
-def survey_thanks(request):
+def survey_thanks(request: HttpRequest) -> HttpResponse:
     """The thank-you page after a survey; the respondent type only chooses the wording."""
     respondent_type = request.GET.get("voor", "")
     if respondent_type not in RespondentType.values:

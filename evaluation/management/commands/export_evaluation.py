@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -52,7 +53,16 @@ class Command(BaseCommand):
             help="Rijen per keer uit de database (standaard %(default)s).",
         )
 
-    def handle(self, *args, dataset, file_format, output, user, chunk_size, **options):
+    def handle(
+        self,
+        *args: Any,
+        dataset: str,
+        file_format: str,
+        output: Path,
+        user: str,
+        chunk_size: int,
+        **options: Any,
+    ) -> None:
         account = get_user_model().objects.filter(username=user, is_active=True).first()
         if account is None or not is_researcher(account):
             raise CommandError(f"--user: {user!r} is geen actieve onderzoeker.")

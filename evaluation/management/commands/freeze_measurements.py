@@ -1,5 +1,7 @@
 """`manage.py freeze_measurements --label T1`: store a data freeze (see evaluation.freezes)."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cases.exceptions import RuleViolation
@@ -20,7 +22,7 @@ class Command(BaseCommand):
             "--label", required=True, help="Uniek label van de freeze, bijvoorbeeld T1."
         )
 
-    def handle(self, *args, label: str, **options) -> None:
+    def handle(self, *args: Any, label: str, **options: Any) -> None:
         try:
             freeze = freeze_create(label=label, actor=None, study_end=study_end())
         except RuleViolation as error:

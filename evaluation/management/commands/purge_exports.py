@@ -6,6 +6,8 @@ no heartbeat for two minutes). The export's page, its list and the next export t
 too as soon as someone looks; this run is the backstop for exports nobody looks at.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from evaluation.exports.services import export_fail_orphaned, export_purge
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         "achtergrondtaak niet meer leeft op 'mislukt'. Draai dit dagelijks."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         purged = export_purge()
         self.stdout.write(f"{len(purged)} export(s) verwijderd.")
         orphaned = export_fail_orphaned()

@@ -6,6 +6,7 @@ address. Idempotent per period.
 
 import argparse
 import datetime
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -35,7 +36,11 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, period_start: datetime.date, period_end: datetime.date, **options
+        self,
+        *args: Any,
+        period_start: datetime.date,
+        period_end: datetime.date,
+        **options: Any,
     ) -> None:
         if period_end < period_start:
             raise CommandError("--period-end ligt vóór --period-start.")

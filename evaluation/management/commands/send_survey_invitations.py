@@ -5,6 +5,8 @@ has passed, whichever comes first; closing a case already invites it, so this mo
 cases still open at three months. Idempotent: a case with an invitation gets no second one.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evaluation.surveys import CHUNK_SIZE, DUE_LOOKBACK_DAYS, invite_due_cases
@@ -36,7 +38,7 @@ class Command(BaseCommand):
             help="Zaken per transactie (standaard %(default)s).",
         )
 
-    def handle(self, *args, lookback_days: int, chunk_size: int, **options) -> None:
+    def handle(self, *args: Any, lookback_days: int, chunk_size: int, **options: Any) -> None:
         if lookback_days < 1:
             raise CommandError("--lookback-days moet minstens 1 zijn.")
         if chunk_size < 1:

@@ -7,6 +7,7 @@ Refused while the stored measurements were made with another STUDY_END. `--resta
 """
 
 import datetime
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -58,11 +59,11 @@ class Command(BaseCommand):
 
     def handle(
         self,
-        *args,
+        *args: Any,
         as_of: datetime.date | None,
         restate: bool = False,
         reason: str | None = None,
-        **options,
+        **options: Any,
     ) -> None:
         today = timezone.localdate()
         as_of = as_of or today
