@@ -167,7 +167,7 @@ def _note(request: HttpRequest, **values: Any) -> None:
 
 def _json(status: int, body: Any, **headers: str) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, default=str),
+        json.dumps(body, ensure_ascii=False, default=str, sort_keys=True),
         status=status,
         content_type="application/json",
     )

@@ -46,7 +46,9 @@ def test_a_retry_with_the_same_key_gets_the_same_answer_and_no_second_case(calle
     first = caller.post("/meldingen", body, **{"Idempotency-Key": "abc-1"})
     again = caller.post("/meldingen", body, **{"Idempotency-Key": "abc-1"})
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    # Byte for byte, not only as JSON: PostgreSQL's jsonb stores the answer with its keys
+    # reordered, so a client comparing bodies would see a different answer otherwise.
+    assert again.content == first.content
     assert again["Idempotent-Replayed"] == "true"
     assert Case.objects.count() == 1
 
