@@ -8,10 +8,11 @@ test_name_search_indexes.py).
 import datetime
 
 import pytest
+from django.db import connection
 
 from cases.models import Case, Child
 from cases.names import fold, search_words, split_tussenvoegsel
-from cases.selectors import case_search, children_matching
+from cases.selectors import case_search, children_matching, estimated_rows
 from tests.factories import CaseFactory, ChildFactory
 
 BORN = datetime.date(2012, 5, 4)
@@ -145,10 +146,34 @@ def test_a_common_name_beyond_the_child_limit_is_searched_in_the_join(names, mon
 
 
 def test_case_search_is_one_query_for_ids_and_lazy_cases(names, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    # PostgreSQL asks the planner's estimate first (EXPLAIN, not executed).
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
         cases = case_search(Case.objects.all(), "van beek")
     with django_assert_num_queries(1):
         assert [case.child.first_name for case in cases.select_related("child")] == ["Daan"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate (EXPLAIN)")
+def test_a_name_the_planner_expects_to_be_common_skips_the_probe(
+    names, monkeypatch, django_assert_num_queries
+):
+    """Estimated at or above NAME_SEARCH_ESTIMATE_COMMON children, the search goes straight
+    to the join: no query lists the children's ids. Below it, the probe runs."""
+    # A primary-key look-up: the planner knows it finds one row. (No ANALYZE here: its
+    # statistics would outlive the test's rollback and change other tests' plans.)
+    assert estimated_rows(Child.objects.filter(pk=Child.objects.first().pk)) == 1
+    monkeypatch.setattr("cases.selectors.NAME_SEARCH_ESTIMATE_COMMON", 0)
+    with django_assert_num_queries(1) as captured:  # the EXPLAIN only
+        cases = case_search(Case.objects.all(), "de vries")
+    assert captured.captured_queries[0]["sql"].startswith("EXPLAIN")
+    assert "search_key" in str(cases.query) and "cases_child" in str(cases.query)
+    assert found("de vries") == {"eva", "sem"}
+
+    monkeypatch.setattr("cases.selectors.NAME_SEARCH_ESTIMATE_COMMON", 10**9)
+    with django_assert_num_queries(2):  # the EXPLAIN and the probe
+        cases = case_search(Case.objects.all(), "de vries")
+    assert "search_key" not in str(cases.query)
+    assert found("de vries") == {"eva", "sem"}
 
 
 class TestDuplicateCheck:
