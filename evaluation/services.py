@@ -181,14 +181,20 @@ def draw_positions(strata: Sequence[str]) -> list[Draw]:
     (`allocate_block_random`, or `allocations_record_bulk` for a bulk import).
     """
     wanted = sorted(set(strata))
-    for stratum in wanted:
-        AllocationSequence.objects.get_or_create(stratum=stratum)
+    locked = AllocationSequence.objects.select_for_update().filter(stratum__in=wanted)
     cursors = {
         sequence.stratum: SequenceCursor.from_sequence(sequence)
-        for sequence in AllocationSequence.objects.select_for_update()
-        .filter(stratum__in=wanted)
-        .order_by("stratum")
+        for sequence in locked.order_by("stratum")
     }
+    if len(cursors) < len(wanted):  # a stratum's first draw: create its row, then lock all
+        AllocationSequence.objects.bulk_create(
+            [AllocationSequence(stratum=s) for s in wanted if s not in cursors],
+            ignore_conflicts=True,
+        )
+        cursors = {
+            sequence.stratum: SequenceCursor.from_sequence(sequence)
+            for sequence in locked.order_by("stratum")
+        }
     draws = [cursors[stratum].draw() for stratum in strata]
     AllocationSequence.objects.bulk_update(
         [cursor.as_sequence() for cursor in cursors.values()], SEQUENCE_STATE_FIELDS
