@@ -6,6 +6,7 @@ The token is never logged: django-ninja's own bearer class logs a malformed head
 so the header is read here.
 """
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -13,7 +14,7 @@ from ninja.security import HttpBearer
 from bip.security.ratelimit import rate_limit_hit, seconds_left_in_window
 
 from .access import client_for_token
-from .constants import MAX_BODY_BYTES, RATE_LIMIT_PER_MINUTE, RATE_WINDOW_SECONDS
+from .constants import MAX_BODY_BYTES, RATE_WINDOW_SECONDS
 from .models import ApiClient
 from .services import api_client_touch
 
@@ -61,7 +62,7 @@ class ClientToken(HttpBearer):
         if not rate_limit_hit(
             scope="api",
             value=client.key_id,
-            limit=RATE_LIMIT_PER_MINUTE,
+            limit=settings.API_RATE_LIMIT_PER_MINUTE,
             window=RATE_WINDOW_SECONDS,
         ):
             raise RateLimited(seconds_left_in_window(RATE_WINDOW_SECONDS))

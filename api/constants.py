@@ -23,8 +23,7 @@ class ReferralStatus(models.TextChoices):
 # One referral's JSON is well under 2 KB; a full batch of 1,000 under 2 MB.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000
-# Requests per client per minute, and the window (seconds).
-RATE_LIMIT_PER_MINUTE = 600
+# The rate limit's window (seconds); the limit itself is the setting API_RATE_LIMIT_PER_MINUTE.
 RATE_WINDOW_SECONDS = 60
 # An idempotency key is remembered this long (hours); a retry after that is a new request.
 IDEMPOTENCY_HOURS = 24

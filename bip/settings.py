@@ -202,6 +202,10 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# The REST API (api/): requests per client per minute before 429. 600 suits a school package;
+# a regional relay that sends for many schools through one client may need more.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
 # Django 6.1 mailers. The demo prints mail to the console; production sets the SMTP backend.
 MAILERS = {
     "default": {

@@ -61,8 +61,8 @@ def test_a_wrong_scope_is_403_and_saves_nothing(client, register, referral):
     assert writer.get("/meldingen").status_code == 403
 
 
-def test_the_rate_limit_answers_429_with_retry_after(caller, monkeypatch):
-    monkeypatch.setattr("api.auth.RATE_LIMIT_PER_MINUTE", 2)
+def test_the_rate_limit_answers_429_with_retry_after(caller, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
     statuses = [caller.get("/meldingen").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     response = caller.get("/meldingen")
