@@ -41,10 +41,15 @@ class CappedPaginator(Paginator):
 
 
 def paginate[Row](
-    request: HttpRequest, queryset: QuerySet[Any, Row], *, per_page: int | None = None
+    request: HttpRequest,
+    queryset: QuerySet[Any, Row],
+    *,
+    per_page: int | None = None,
+    count_limit: int | None = None,
 ) -> Page[Row]:
-    """The requested page of `queryset`; a bad or too high page number gives the last page."""
-    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE)
+    """The requested page of `queryset`; a bad or too high page number gives the last page.
+    `count_limit`: where counting stops (default LIST_COUNT_LIMIT)."""
+    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, count_limit=count_limit)
     number = request.GET.get("pagina") or 1
     try:
         return paginator.page(number)

@@ -1,5 +1,6 @@
 """The case lists: the coordinator's case list and the professional's Mijn zaken."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -29,11 +30,16 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     cases = access.cases_visible_to(request.user)
     ordering = selectors.DEFAULT_CASE_ORDERING
+    count_limit = None
     if form.is_bound:
         form.is_valid()  # filters apply for the fields that are valid; errors are shown
         cases = selectors.case_list_filter(cases, form.cleaned_data, today=timezone.localdate())
         ordering = form.ordering()
-    page = paginate(request, selectors.case_list_rows(cases, ordering=ordering))
+        if form.cleaned_data.get("q"):
+            count_limit = settings.SEARCH_COUNT_LIMIT
+    page = paginate(
+        request, selectors.case_list_rows(cases, ordering=ordering), count_limit=count_limit
+    )
     context = {
         "form": form,
         "page": page,

@@ -111,3 +111,20 @@ def test_filter_by_school_brin(logged_in):
     assert numbers(logged_in.get(URL, {"school": "05kd"})) == [match.number]
     response = logged_in.get(URL, {"school": "XYZ"})
     assert "school" in response.context["form"].errors
+
+
+def test_a_name_search_counts_up_to_its_own_lower_limit(logged_in, settings):
+    """A search stops counting at SEARCH_COUNT_LIMIT; the unfiltered list at LIST_COUNT_LIMIT."""
+    settings.SEARCH_COUNT_LIMIT = 2
+    settings.LIST_COUNT_LIMIT = 5
+    settings.PAGE_SIZE = 2
+    for _ in range(4):
+        CaseFactory(child=ChildFactory(first_name="Jan"))
+    searched = logged_in.get(reverse("cases:case_list"), {"q": "jan"})
+    assert searched.context["page"].paginator.count_limit == 2
+    assert "meer dan 2 resultaten" in searched.content.decode()
+    assert len(numbers(searched)) == 2
+
+    listed = logged_in.get(reverse("cases:case_list"))
+    assert listed.context["page"].paginator.count_limit == 5
+    assert "meer dan" not in listed.content.decode()
