@@ -82,3 +82,20 @@ def test_paginate_empty_list_with_a_high_page(rf):
     result = paginate(rf.get("/", {"pagina": "9999"}), School.objects.all(), per_page=2)
     assert result.number == 1
     assert list(result) == []
+
+
+def test_a_deep_page_walks_the_ids_then_reads_only_its_rows(schools, django_assert_num_queries):
+    """Past the first page: one query for the page's ids (with the OFFSET, selecting the
+    primary key only), one for its rows (no OFFSET); the order is the list's."""
+    ordered = schools.select_related().order_by("-name", "pk")
+    expected = list(ordered.all())
+    paginator = CappedPaginator(ordered, 3, count_limit=100)
+    paginator.count  # noqa: B018 - counted beforehand, as the page template does
+    with django_assert_num_queries(2) as captured:
+        rows = list(paginator.page(2))
+    ids_sql, rows_sql = (query["sql"].upper() for query in captured.captured_queries)
+    assert "OFFSET 3" in ids_sql and '"CASES_SCHOOL"."NAME"' not in ids_sql.split("FROM")[0]
+    assert "OFFSET" not in rows_sql and "IN (" in rows_sql
+    assert rows == expected[3:6]
+    with django_assert_num_queries(1):  # the first page reads its rows at once
+        assert list(paginator.page(1)) == expected[:3]
