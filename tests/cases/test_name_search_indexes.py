@@ -1,9 +1,9 @@
 """PostgreSQL: the name search is served by the trigram index of migration 0011.
 
-The planner is told not to scan the table nor walk another index, so the plan shows whether the index fits the exact
-SQL Django writes for the search (search_key LIKE '% jan%'); a mismatch in the index's column
-or operator class would leave only the sequential scan. The prefix indexes of migration 0006
-remain for other lookups on the raw names.
+The planner is told not to scan the table nor walk another index, so the plan shows whether
+the index fits the exact SQL Django writes for the search (search_key LIKE '% jan%'); a
+mismatch in the index's column or operator class would leave only the sequential scan. The
+prefix indexes of migration 0006 remain for other lookups on the raw names.
 """
 
 import pytest
