@@ -76,7 +76,10 @@ def test_htmx_request_renders_only_the_results(logged_in):
     CaseFactory()
     response = logged_in.get(URL, headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert 'id="results"' in response.text
+    # The form swaps this into #results (innerHTML, so the live region stays): the fragment
+    # must not bring a second #results of its own, nested inside the first.
+    assert 'id="results"' not in response.text
+    assert "<table" in response.text
     assert "<html" not in response.text
 
 

@@ -73,3 +73,14 @@ def test_query_count_does_not_grow_with_the_data(
     build(20)
     with django_assert_max_num_queries(len(small.captured_queries)):
         logged_in.get(URL)
+
+
+@pytest.mark.parametrize("url_name", ["cases:my_cases", "cases:my_closed_cases"])
+def test_htmx_fragment_fills_the_results_region_without_nesting_it(logged_in, url_name):
+    """The filter form swaps the fragment into #results (innerHTML): one #results on the
+    page after the swap, so the fragment has none of its own."""
+    full = logged_in.get(reverse(url_name))
+    fragment = logged_in.get(reverse(url_name), headers={"HX-Request": "true"})
+    assert full.text.count('id="results"') == 1
+    assert fragment.status_code == 200
+    assert 'id="results"' not in fragment.text and "<html" not in fragment.text
