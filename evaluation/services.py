@@ -181,20 +181,18 @@ def draw_positions(strata: Sequence[str]) -> list[Draw]:
     (`allocate_block_random`, or `allocations_record_bulk` for a bulk import).
     """
     wanted = sorted(set(strata))
-    locked = AllocationSequence.objects.select_for_update().filter(stratum__in=wanted)
-    cursors = {
-        sequence.stratum: SequenceCursor.from_sequence(sequence)
-        for sequence in locked.order_by("stratum")
-    }
+
+    def lock() -> dict[str, SequenceCursor]:
+        locked = AllocationSequence.objects.select_for_update().filter(stratum__in=wanted)
+        return {s.stratum: SequenceCursor.from_sequence(s) for s in locked.order_by("stratum")}
+
+    cursors = lock()
     if len(cursors) < len(wanted):  # a stratum's first draw: create its row, then lock all
         AllocationSequence.objects.bulk_create(
             [AllocationSequence(stratum=s) for s in wanted if s not in cursors],
             ignore_conflicts=True,
         )
-        cursors = {
-            sequence.stratum: SequenceCursor.from_sequence(sequence)
-            for sequence in locked.order_by("stratum")
-        }
+        cursors = lock()
     draws = [cursors[stratum].draw() for stratum in strata]
     AllocationSequence.objects.bulk_update(
         [cursor.as_sequence() for cursor in cursors.values()], SEQUENCE_STATE_FIELDS
