@@ -13,7 +13,7 @@ import datetime
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
@@ -285,6 +285,17 @@ CASE_WORLD_MODELS = tuple(model for model, _ in reversed(ROW_TYPES)) + (
 
 class SeedError(Exception):
     """The demo world cannot be written; the message says why."""
+
+
+class Sink(Protocol):
+    """Where the world builder (demo/scaled.py) puts its rows: `RowSink` writes them in bulk,
+    `demo.replay.ServiceReplay` replays them through the product's services."""
+
+    def rows(self, row_type: type[tuple]) -> list[Any]: ...
+
+    def new_id(self, row_type: type[tuple]) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class RowSink:

@@ -13,10 +13,12 @@ them:
 - case numbers: `case_numbers_reserve`; deadlines: `three_month_deadline`; ages: `age_on`;
   the registration reason: `cases.services.referrals.REGISTERED_REASON`.
 
-Referrals are generated in date order, so case numbers and randomisation positions run with
-the calendar, and written in chunks with primary keys assigned here (demo/rows.py): COPY on
-PostgreSQL, executemany elsewhere. `demo/checks.py` replays a sample of the written cases
-through the same rule functions; the tests run it on every generated world.
+A small world (up to SERVICE_MAX_CASES) is not written but replayed through the services
+(demo/replay.py). Referrals are generated in date order, so case numbers and randomisation
+positions run with the calendar, and a larger world is written in chunks with primary keys
+assigned here (demo/rows.py): COPY on PostgreSQL, executemany elsewhere. `demo/checks.py`
+replays a sample of the written cases through the same rule functions; the tests run it on
+every generated world.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import gc
 import hashlib
 import random
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -93,6 +96,7 @@ from .reference import (
     ensure_scaled_reference_data,
     staff_pools,
 )
+from .replay import ServiceReplay, mail_in_memory
 from .rows import (
     AllocationDrawRow,
     AllocationRow,
@@ -109,6 +113,7 @@ from .rows import (
     PlanGoalRow,
     RowSink,
     SeedError,
+    Sink,
     StageChangeRow,
     SurveyAnswerRow,
     SurveyInvitationRow,
@@ -117,6 +122,9 @@ from .rows import (
 )
 
 DEFAULT_CASES = 300
+# Up to this many cases the world is built through the services (demo/replay.py): the real
+# history, audit and allocation rows, at about 25 cases a second; a larger one is bulk-written.
+SERVICE_MAX_CASES = 1_000
 DEFAULT_SEED = 2018
 CHUNK_CASES = 50_000
 # From this size on PostgreSQL, indexes and foreign keys are rebuilt after loading.
@@ -267,6 +275,9 @@ CHANNELS = {
     ContactKind.KETENOVERLEG: (Channel.VIDEO, Channel.IN_PERSON),
 }
 DEFAULT_CHANNELS = (Channel.IN_PERSON,) * 5 + (Channel.VIDEO,)
+# Mobile numbers 06-10000000 up to here are valid Dutch numbers (06-7x and up are not issued,
+# and guardian_add refuses them).
+MOBILE_END = 60_000_000
 
 PLAN_GOALS = (
     "Alle kinderen gaan weer elke dag naar school.",
@@ -345,6 +356,13 @@ class _NumberSource:
             if number[0] == "0" or number in self.taken:
                 continue
             return number
+
+
+def _mail_name(name: str) -> str:
+    """The first name as the local part of an address: 'Ayşe Yılmaz' -> 'ayse' (an address
+    with 'ş' is refused by guardian_add's e-mail check)."""
+    first = unicodedata.normalize("NFKD", name.split(" ")[0].lower())
+    return first.encode("ascii", "ignore").decode()
 
 
 def _postcode(randint: Callable[[int, int], int], low: int, high: int) -> str:
@@ -479,8 +497,9 @@ class _WorldBuilder:
         rng: random.Random,
         case_count: int,
         pools: StaffPools,
-        sink: RowSink,
+        sink: Sink,
         progress: Callable[[str], None],
+        reserve_case_numbers: bool = True,
     ) -> None:
         self.rng = rng
         uniform = rng.random
@@ -510,6 +529,9 @@ class _WorldBuilder:
         self.households_seen = 0
         # Study-arm allocation continues the app's own randomisation sequences.
         self.sequences: dict[str, SequenceCursor] = sequence_cursors_load()
+        # Case numbers are reserved here for the bulk path; through the services the
+        # registration draws each one itself (CaseRow.number stays empty).
+        self.reserve_case_numbers = reserve_case_numbers
         self.case_numbers: dict[int, Iterator[str]] = {}
         self.cases_written = 0
         self.cases_generated = 0
@@ -600,14 +622,20 @@ class _WorldBuilder:
     def run(self) -> None:
         started = time.monotonic()
         schedule = self._referral_days()
-        self._reserve_case_numbers(schedule)
+        if self.reserve_case_numbers:
+            self._reserve_case_numbers(schedule)
         # The newest referrals wait in the coordinator's queue, whatever the season.
         self.queue_from = self.case_count - max(3, self.case_count // 100)
         self.allocated_until = self.case_count - max(1, self.case_count // 1000)
         pending = 0
+        latest = self.now - datetime.timedelta(minutes=5)
         for day, count in schedule:
-            for _ in range(count):
-                self._referral(day)
+            # A day's referrals are registered in the order they are generated, so the
+            # case numbers and the study-arm draws run with the clock (demo/replay.py
+            # registers them through the services in time order and must draw the same arms).
+            moments = sorted(min(self._at(day, 360, 600), latest) for _ in range(count))
+            for registered_at in moments:
+                self._referral(day, registered_at)
             pending += count
             if pending >= CHUNK_CASES:
                 self._flush(started)
@@ -627,7 +655,7 @@ class _WorldBuilder:
 
     # -- who is referred -----------------------------------------------------------------------
 
-    def _referral(self, day: datetime.date) -> None:
+    def _referral(self, day: datetime.date, registered_at: datetime.datetime) -> None:
         rng = self.rng
         household = child = None
         melding = None
@@ -651,7 +679,7 @@ class _WorldBuilder:
             household = self._new_household(day)
         if child is None:
             child = self._new_child(household, day, melding)
-        self._case(household, child, day, melding)
+        self._case(household, child, day, melding, registered_at)
 
     def _repeat_child(self, household: _Household, day: datetime.date) -> _Child | None:
         for child in household.children:
@@ -673,7 +701,7 @@ class _WorldBuilder:
             last_name=last_name,
             mother=f"{self.choice(MOTHER_NAMES)} {self.choice(LAST_NAMES)}",
             father=f"{self.choice(FATHER_NAMES)} {last_name}" if rng.random() < 0.75 else None,
-            phone=f"06-{rng.randrange(10_000_000, 99_999_999)}",
+            phone=f"06-{rng.randrange(10_000_000, MOBILE_END)}",
             children=[],
         )
         self.households.append(
@@ -765,7 +793,7 @@ class _WorldBuilder:
                 )
             )
             return
-        email = f"{household.mother.split(' ')[0].lower()}.{household.id}@mail.example"
+        email = f"{_mail_name(household.mother)}.{household.id}@mail.example"
         self.guardians.append(
             GuardianRow(
                 id=new_id(GuardianRow),
@@ -787,7 +815,7 @@ class _WorldBuilder:
                     relation=GuardianRelation.FATHER,
                     has_custody=rng.random() < 0.9,
                     name=household.father,
-                    phone=f"06-{rng.randrange(10_000_000, 99_999_999)}",
+                    phone=f"06-{rng.randrange(10_000_000, MOBILE_END)}",
                     email="",
                 )
             )
@@ -836,12 +864,18 @@ class _WorldBuilder:
             hours, late, span = 0, 0, self.randint(7, 60)
         return hours, late, period_end - days(days=span), period_end
 
-    def _case(self, household: _Household, child: _Child, day: datetime.date, melding: str) -> None:
+    def _case(
+        self,
+        household: _Household,
+        child: _Child,
+        day: datetime.date,
+        melding: str,
+        registered_at: datetime.datetime,
+    ) -> None:
         rng = self.rng
         sink = self.sink
         case_id = sink.new_id(CaseRow)
-        number = next(self.case_numbers[day.year])
-        registered_at = min(self._at(day, 360, 600), self.now - datetime.timedelta(minutes=5))
+        number = next(self.case_numbers[day.year]) if self.reserve_case_numbers else ""
         coordinator = self.pools.coordinator_user_id
         hours, late, period_start, period_end = self._absence(melding, day)
         child.last_received = day
@@ -1573,14 +1607,24 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     reset: bool = False,
     progress: Callable[[str], None] = lambda message: None,
+    through_services: bool | None = None,
 ) -> SeedReport:
     """Create the demo world; see the module docstring and `manage.py seed_demo --help`.
 
     Reference data is always brought up to date. Cases are generated only into a database
     without cases, or after `reset` empties the case world, in the same transaction: a run
     that fails leaves the previous world as it was.
+
+    Up to SERVICE_MAX_CASES cases (or with `through_services`) the world is built through the
+    product's services (demo/replay.py); a larger one is written in bulk.
     """
     ensure_reference_data()
+    if through_services is None:
+        through_services = case_count <= SERVICE_MAX_CASES
+    if through_services:
+        return _seed_through_services(
+            case_count=case_count, seed=seed, reset=reset, progress=progress
+        )
     with transaction.atomic():
         if reset:
             progress("Bestaande zaken en alles wat eraan hangt verwijderen ...")
@@ -1619,3 +1663,35 @@ def seed_demo(
             sink.restore_secondary_structures()
         sink.reset_sequences()
     return SeedReport(cases=case_count, counts=sink.counts())
+
+
+def _seed_through_services(
+    *, case_count: int, seed: int, reset: bool, progress: Callable[[str], None]
+) -> SeedReport:
+    """The small world: the generator's decisions replayed through the services.
+
+    The cases, their history and the survey invitations are one transaction, as in bulk. The
+    invitation mails go out when it commits; the answers the generator decided are then given
+    through the survey links, in a second transaction (a failure there leaves the world
+    without its answers, and says so).
+    """
+    with mail_in_memory() as mails, transaction.atomic():
+        if reset:
+            progress("Bestaande zaken en alles wat eraan hangt verwijderen ...")
+            reset_case_world()
+        elif Case.objects.exists():
+            return SeedReport(cases=0, counts={}, skipped=True)
+        ensure_scaled_reference_data(case_count)
+        pools = staff_pools(case_count)
+        replay = ServiceReplay(coordinator_user_id=pools.coordinator_user_id)
+        builder = _WorldBuilder(
+            rng=random.Random(seed),  # noqa: S311 - demo data, not security
+            case_count=case_count,
+            pools=pools,
+            sink=replay,
+            progress=progress,
+            reserve_case_numbers=False,
+        )
+        builder.run()
+    replay.answer_mailed_surveys(mails, now=builder.now)
+    return SeedReport(cases=case_count, counts=replay.counts())

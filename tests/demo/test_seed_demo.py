@@ -58,7 +58,9 @@ def seed(*args: str) -> str:
 
 @pytest.fixture
 def world():
-    seed()
+    # The generator's 300-case world, written in bulk (fast); tests/demo/test_replay.py builds
+    # a small one through the services.
+    seed("--bulk")
 
 
 def world_counts() -> dict[str, int]:
@@ -137,9 +139,9 @@ def test_reset_rebuilds_the_same_world_from_the_same_seed(world):
         )  # fmt: skip
 
     first = snapshot()
-    seed("--reset")
+    seed("--reset", "--bulk")
     assert snapshot() == first
-    seed("--reset", "--seed", "7")
+    seed("--reset", "--bulk", "--seed", "7")
     assert snapshot() != first
 
 
@@ -434,7 +436,7 @@ def test_bulk_load_rebuilds_every_index_and_constraint_it_dropped(monkeypatch):
     before = schema()
     seed("--cases", "20")  # rows to reset, written the ordinary way
     monkeypatch.setattr(scaled, "BULK_LOAD_MIN_CASES", 1)
-    output = seed("--reset", "--cases", "200")
+    output = seed("--reset", "--cases", "200", "--bulk")
     assert "Indexen en sleutels opnieuw opbouwen" in output
     assert schema() == before
     assert Case.objects.count() == 200

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from demo import checks, reference, scaled
+from demo.rows import SeedError
 from evaluation.snapshots import StudyEndChanged, measurements_snapshot
 from evaluation.study import study_end
 
@@ -61,6 +62,16 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--bulk",
+            action="store_true",
+            help=(
+                f"Schrijf ook een kleine wereld (tot {scaled.SERVICE_MAX_CASES} zaken) in bulk, "
+                "zoals een grote. Zonder deze optie gaat een kleine wereld door de services "
+                "van de app: elke melding, toewijzing, stap, contact en enquête zoals een "
+                "gebruiker die vastlegt."
+            ),
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Ook uitvoeren als DEBUG uit staat (productie-instelling).",
@@ -85,6 +96,7 @@ class Command(BaseCommand):
         cases: int,
         seed: int,
         reset: bool,
+        bulk: bool,
         force: bool,
         check: int,
         **options: Any,
@@ -98,9 +110,17 @@ class Command(BaseCommand):
         if cases < 1:
             raise CommandError("--cases moet minstens 1 zijn.")
         started = time.monotonic()
-        report = scaled.seed_demo(
-            case_count=cases, seed=seed, reset=reset, progress=self.stdout.write
-        )
+        try:
+            report = scaled.seed_demo(
+                case_count=cases,
+                seed=seed,
+                reset=reset,
+                progress=self.stdout.write,
+                through_services=False if bulk else None,
+            )
+        except SeedError as error:
+            # A rule the generator broke (a service refused an event): the message says which.
+            raise CommandError(str(error)) from error
         if report.skipped:
             self.stdout.write(
                 "Accounts, organisaties en scholen zijn bijgewerkt. Er staan al zaken in de "
