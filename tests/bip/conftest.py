@@ -11,8 +11,12 @@ A module that uses `world` cannot also hold a `transaction=True` test: that test
 would run inside the module's open transaction.
 """
 
+import copy
+
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
+from django.test import Client
 from django.test.utils import override_settings
 
 from cases.models import ImportBatch
@@ -41,6 +45,17 @@ def _fresh(obj):
     return type(obj)._default_manager.get(pk=obj.pk)
 
 
+def _session_for(user) -> str:
+    """The session key of a `force_login` for `user`, done once per module.
+
+    A test that logs out or cycles the session does so in its own savepoint, so the session row
+    is back for the next test.
+    """
+    client = Client()
+    client.force_login(user)
+    return client.session.session_key
+
+
 @pytest.fixture(scope="module")
 def world_rows(django_db_setup, django_db_blocker):
     """The world's rows, written once per module and rolled back at its end."""
@@ -52,18 +67,23 @@ def world_rows(django_db_setup, django_db_blocker):
         owner = ProfessionalFactory(bip=True, user__username="eigenaar")
         other = ProfessionalFactory(user__username="ander")
         coordinator = UserFactory(username="coord", coordinator=True)
+        users = {
+            "coordinator": coordinator,
+            "professional": owner.user,
+            "professional_other": other.user,
+            "researcher": UserFactory(username="onderzoeker", researcher=True),
+            "researcher_other": UserFactory(username="andere-onderzoeker", researcher=True),
+            "administrator": UserFactory(username="beheer", administrator=True),
+        }
+        # Loaded back once, so the per-test copies hold what the database holds.
         yield {
-            "a": _household_records(owner, "710001"),
-            "b": _household_records(other, "820002"),
-            "batch": ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv"),
-            "users": {
-                "coordinator": coordinator,
-                "professional": owner.user,
-                "professional_other": other.user,
-                "researcher": UserFactory(username="onderzoeker", researcher=True),
-                "researcher_other": UserFactory(username="andere-onderzoeker", researcher=True),
-                "administrator": UserFactory(username="beheer", administrator=True),
-            },
+            "a": {key: _fresh(row) for key, row in _household_records(owner, "710001").items()},
+            "b": {key: _fresh(row) for key, row in _household_records(other, "820002").items()},
+            "batch": _fresh(
+                ImportBatch.objects.create(uploaded_by=coordinator, file_name="leeg.csv")
+            ),
+            "users": {key: _fresh(user) for key, user in users.items()},
+            "sessions": {key: _session_for(user) for key, user in users.items()},
         }
         transaction.set_rollback(True)
 
@@ -74,9 +94,21 @@ def world(world_rows, db, settings, tmp_path):
     settings.RESEARCH_PSEUDONYM_KEY = "test-pseudonym-key-with-more-than-32-characters"
     settings.STUDY_ID = "bip-test"
     settings.EXPORT_ROOT = tmp_path / "exports"
-    return {
-        "a": {key: _fresh(row) for key, row in world_rows["a"].items()},
-        "b": {key: _fresh(row) for key, row in world_rows["b"].items()},
-        "batch": _fresh(world_rows["batch"]),
-        "users": {key: _fresh(user) for key, user in world_rows["users"].items()},
-    }
+    # Copies of the rows as loaded (every test's writes are rolled back, so the database still
+    # holds them): a test that changes an object in memory cannot leak into the next.
+    return copy.deepcopy(world_rows)
+
+
+@pytest.fixture
+def log_in(client, world):
+    """Log the client in as one of the world's users, with their module-wide session.
+
+    The matrix logs in hundreds of times; a `force_login` per test wrote a session and an axes
+    login row each time.
+    """
+
+    def log_in_as(key: str):
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = world["sessions"][key]
+        return client
+
+    return log_in_as
