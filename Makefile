@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # gets its own environment (.env.example lists it) and never reads .env.demo.
 DEMO_ENV := ENV_FILE=.env.demo
 
-.PHONY: install install-dev run test lint migrate seed clean bench
+.PHONY: install install-dev run test test-fast lint migrate seed clean bench
 
 # Production dependencies (requirements.lock) for `make run`; the test tools come on top
 # (requirements-dev.lock) for `make test`. Both are pinned with hashes.
@@ -47,8 +47,16 @@ run: seed
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
+# pytest caches its rewritten test modules as bytecode; with PYTHONDONTWRITEBYTECODE set (some
+# shells and containers set it) every worker rewrites all ~400 of them again (~5 s each run).
 test: install-dev
-	$(DEMO_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(DEMO_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile
+
+# The fast suite: everything except the browser journeys, the fuzzers and the tests marked
+# `slow` (whole demo worlds, subprocesses, R); `make test` and CI run all of them.
+test-fast: install-dev
+	env -u PYTHONDONTWRITEBYTECODE $(DEMO_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile \
+	  -m "not browser and not slow and not fuzz"
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

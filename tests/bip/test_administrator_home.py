@@ -189,6 +189,7 @@ def admin_pages(model) -> list[tuple[str, str]]:
     return pages
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["superuser", "administrator"])
 def test_every_admin_page_title_is_dutch(client, request, who):
     user = request.getfixturevalue(who)

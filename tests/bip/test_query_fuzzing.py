@@ -43,6 +43,8 @@ from tests.bip.hostile_input import HOSTILE
 from tests.bip.test_access_matrix import RULES
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.slow
+
 # The classes swept one parameter at a time (the rest only run all at once).
 SHARP = (
     "huge_digits",

@@ -20,7 +20,7 @@ from evaluation.constants import Arm
 from evaluation.models import Allocation
 from roles.constants import ContactKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CASES = 400
 

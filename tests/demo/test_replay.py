@@ -19,7 +19,7 @@ from cases.models import Case, Contact, Guardian
 from demo import checks, scaled
 from evaluation.models import SurveyInvitation, SurveyResponse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CASES = 50
 

@@ -38,7 +38,7 @@ from professionals.models import Organisation, Professional, Qualification
 from roles.acts import act_violations
 from roles.constants import ChainRole, ContactKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 BIPS = [f"bip{i}" for i in range(1, 7)]
 REGULARS = [f"regular{i}" for i in range(1, 7)]

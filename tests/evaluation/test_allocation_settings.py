@@ -4,6 +4,8 @@ import pytest
 
 from tests.bip.test_settings import PRODUCTION, SETUP, last_line, run
 
+pytestmark = pytest.mark.slow
+
 SHOW_SIZES = (
     "import django; django.setup(); from django.conf import settings; "
     "print(settings.ALLOCATION_BLOCK_SIZES)"

@@ -277,6 +277,7 @@ def test_changing_study_end_is_refused_by_the_command_until_a_reasoned_restate(s
 # ------------------------------------------------------------------ performance
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [3000])
 def test_freeze_of_a_few_thousand_cases_in_chunks(n, capsys):
     """Bounded memory: the freeze holds one chunk at a time. Prints the timing (see the

@@ -147,6 +147,7 @@ def test_study_period_refuses_bad_values(settings, start, end, message):
         study_period()
 
 
+@pytest.mark.slow
 def test_seed_demo_stores_the_measurements(settings):
     settings.DEBUG = True
     out = StringIO()

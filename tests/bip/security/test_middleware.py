@@ -74,6 +74,7 @@ def test_every_url_is_listed():
     assert {"login", "set_language", "admin:login"} <= public
 
 
+@pytest.mark.slow
 def test_every_url_demands_the_second_factor(client, superuser_with_app):
     """A user who passed only the password is sent to the MFA step from every page, admin
     included; only public pages and the MFA steps themselves (and logout) are exempt."""

@@ -61,6 +61,7 @@ def pilot_world(db):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_every_released_combination_occurs_at_least_five_times_in_the_pilot_world(
     researcher, pilot_world, tmp_path, file_format
@@ -76,6 +77,7 @@ def test_every_released_combination_occurs_at_least_five_times_in_the_pilot_worl
     assert f"{generalised} van de 300 rijen zijn gegeneraliseerd" in codebook
 
 
+@pytest.mark.slow
 def test_k_anonymity_plan_in_a_larger_world():
     """50,000 synthetic rows: every released class holds at least k, most rows stay exact."""
     rng = random.Random(5)

@@ -18,7 +18,7 @@ from tests.factories import CaseFactory
 from .conftest import measure
 from .readers import unpack
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 RSCRIPT = shutil.which("Rscript")
 
