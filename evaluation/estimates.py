@@ -38,17 +38,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+# scipy and statsmodels are imported inside the functions that use them: together they take
+# about 1.5 s to import, which every process (a web worker, a test worker) paid at start-up
+# through the URL configuration, although only the report's estimates need them.
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
-from scipy import stats as scipy_stats  # type: ignore[import-untyped]
-from statsmodels.duration.survfunc import (  # type: ignore[import-untyped]
-    SurvfuncRight,
-    survdiff,
-)
-from statsmodels.stats.proportion import (  # type: ignore[import-untyped]
-    confint_proportions_2indep,
-)
 
 from .constants import Arm
 from .definitions import MeasurementStatus
@@ -117,6 +113,8 @@ def _finite(*values: float) -> bool:
 
 def risk_difference(events_bip: int, n_bip: int, events_control: int, n_control: int) -> Estimate:
     """p_BIP - p_control with the Newcombe hybrid score (method 10) 95 % CI."""
+    from statsmodels.stats.proportion import confint_proportions_2indep  # type: ignore[import-untyped]
+
     if min(n_bip, n_control) < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
     low, high = confint_proportions_2indep(
@@ -129,6 +127,8 @@ def risk_difference(events_bip: int, n_bip: int, events_control: int, n_control:
 
 def risk_ratio(events_bip: int, n_bip: int, events_control: int, n_control: int) -> Estimate:
     """p_BIP / p_control with the Katz log 95 % CI; needs an event in both arms."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     if min(n_bip, n_control) < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
     if events_bip == 0 or events_control == 0:
@@ -206,6 +206,8 @@ class SurvivalGroups:
 
 def km_median(groups: SurvivalGroups, arm: int) -> Estimate:
     """The Kaplan-Meier median time of one arm with its 95 % CI (cloglog)."""
+    from statsmodels.duration.survfunc import SurvfuncRight  # type: ignore[import-untyped]
+
     chosen = groups.arm == arm
     if groups.count[chosen].sum() < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
@@ -259,6 +261,8 @@ def _risk_sets(groups: SurvivalGroups) -> tuple[np.ndarray, ...]:
 def cox_hazard_ratio(groups: SurvivalGroups, *, max_iterations: int = 50) -> Estimate:
     """The hazard ratio BIP / control of a Cox model stratified by `groups.stratum`, Efron
     ties, with its Wald 95 % CI and p. See the module docstring for why it is aggregated."""
+    from scipy import stats as scipy_stats  # type: ignore[import-untyped]
+
     if min(groups.size(0), groups.size(1)) < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
     if groups.events(0) == 0 or groups.events(1) == 0:
@@ -303,6 +307,8 @@ def cox_hazard_ratio(groups: SurvivalGroups, *, max_iterations: int = 50) -> Est
 
 def logrank(groups: SurvivalGroups, *, stratified: bool = True) -> Estimate:
     """The (stratified) log-rank test of BIP against control: chi-square and p."""
+    from statsmodels.duration.survfunc import survdiff
+
     if min(groups.size(0), groups.size(1)) < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
     if not groups.event.any():
@@ -342,6 +348,8 @@ class Sums:
 
 def mean_difference(bip: Sums, control: Sums) -> Estimate:
     """mean_BIP - mean_control with the Welch 95 % CI (Welch-Satterthwaite df)."""
+    from scipy import stats as scipy_stats
+
     if min(bip.n, control.n) < MIN_ARM_SIZE:
         return not_computable(TOO_FEW)
     difference = bip.mean - control.mean

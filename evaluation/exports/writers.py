@@ -30,13 +30,18 @@ import struct
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyreadstat
 import xlsxwriter  # type: ignore[import-untyped]
 from django.utils.translation import gettext as _
 
 from .datasets import BOOLEAN, CATEGORY, INTEGER, MISSING_CODES, TEXT, Chunk, Variable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and pyreadstat are imported by the SAV writer only: they take about 0.4 s to import,
+# which the web processes (which load this module through the URL configuration) do not need.
 
 # Excel's limit is 1,048,576 rows per sheet, header included.
 MAX_XLSX_ROWS = 1_000_000
@@ -184,6 +189,8 @@ def spss_metadata(variables: Sequence[Variable]) -> dict:
 def spss_frame(variables: Sequence[Variable], chunk: Chunk) -> pd.DataFrame:
     """One chunk as pyreadstat writes it: numbers as float64 (NaN is system-missing),
     categories as their SPSS codes, texts padded to their fixed width."""
+    import pandas as pd
+
     columns: dict[str, pd.Series] = {}
     for index, variable in enumerate(variables):
         values = [row[index] for row in chunk]
@@ -270,6 +277,8 @@ def write_sav(
     expected_rows: int = 0,
     file_label: str = "",
 ) -> int:
+    import pyreadstat
+
     metadata = spss_metadata(variables)
     rows = 0
     part = Path(f"{path}.chunk")
