@@ -243,7 +243,9 @@ def spss_syntax(dataset: Dataset, *, data_file: str, sav: bool = False) -> str:
         lines[-1] += "."
     with_missing = [variable for variable in dataset.variables if variable.missing]
     for variable in with_missing:
-        lines.append(f"MISSING VALUES {variable.name} ({min(variable.missing)} THRU -1).")
+        low = min(variable.missing)
+        codes = f"{low} THRU -1" if low < -1 else str(low)
+        lines.append(f"MISSING VALUES {variable.name} ({codes}).")
     levels: dict[str, list[str]] = {}
     for variable in dataset.variables:
         levels.setdefault(variable.measure_level, []).append(variable.name)

@@ -152,3 +152,48 @@ def test_the_r_script_works_in_base_r_without_haven(researcher, cases, tmp_path)
     assert levels == "BIP-arm|Controlearm"
     assert int(missing) == 2
     assert reason.strip() == "niet gemeten"
+
+
+PSPP = shutil.which("pspp")
+
+
+def run_spss_syntax(directory, syntax_file: str) -> str:
+    """Run the export's SPSS syntax in GNU PSPP (batch) and save what it built as check.sav."""
+    script = directory / syntax_file
+    script.write_text(script.read_text() + '\nSAVE OUTFILE="check.sav".\n')
+    result = subprocess.run(  # noqa: S603 - our own syntax on our own files
+        [PSPP, "--batch", "--error-file=errors.txt", syntax_file],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    errors = (directory / "errors.txt").read_text() if (directory / "errors.txt").exists() else ""
+    assert result.returncode == 0 and not errors.strip(), result.stdout + errors
+    return result.stdout
+
+
+@pytest.mark.skipif(PSPP is None, reason="GNU PSPP is not installed (apt-get install pspp)")
+@pytest.mark.parametrize("file_format", ["csv", "sav"])
+def test_the_spss_syntax_loads_the_export_with_labels_and_missing_codes(
+    researcher, cases, tmp_path, file_format
+):
+    import pyreadstat
+
+    unpack(export_zip(researcher, file_format), tmp_path)
+    run_spss_syntax(tmp_path, "zaken.sps")
+
+    data, meta = pyreadstat.read_sav(tmp_path / "check.sav", user_missing=True)
+    variables = get_dataset(ExportDataset.CASES).variables
+    assert meta.number_rows == 6
+    assert meta.column_names == [variable.name for variable in variables]
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    assert labels["arm"] == "Onderzoeksarm"
+    # Categories are numbers with their value labels; the two unmeasured cases keep their
+    # user-missing code (-1), declared missing.
+    assert set(meta.variable_value_labels["arm"].values()) == {"BIP-arm", "Controlearm"}
+    assert sorted(data["passend"].tolist()) == [-1, -1, 0, 0, 1, 1]
+    assert meta.missing_ranges["passend"] == [{"lo": -2.0, "hi": -1.0}]
+    assert meta.variable_measure["arm"] == "nominal"
+    assert meta.variable_measure["leeftijdsgroep"] == "ordinal"
