@@ -210,18 +210,26 @@ def idempotency_remember(
     *, client: ApiClient, key: str, fingerprint: str, status_code: int, body: dict[str, Any]
 ) -> bool:
     """Store the answer for a key, in the caller's transaction; False when another request
-    with the same key stored one first (the caller rolls back and replays that one)."""
-    since = timezone.now() - datetime.timedelta(hours=IDEMPOTENCY_HOURS)
-    IdempotencyRecord.objects.filter(client=client, key=key, created_at__lt=since).delete()
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                client=client,
-                key=key,
-                request_hash=fingerprint,
-                status_code=status_code,
-                body=body,
-            )
-    except IntegrityError:
-        return False
-    return True
+    with the same key stored one first (the caller rolls back and replays that one).
+
+    A stored answer older than IDEMPOTENCY_HOURS no longer holds the key: it is deleted when
+    the key is taken, and the answer stored again. Deleting only then saves a statement on
+    every other call.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    client=client,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=status_code,
+                    body=body,
+                )
+            return True
+        except IntegrityError:
+            since = timezone.now() - datetime.timedelta(hours=IDEMPOTENCY_HOURS)
+            expired = IdempotencyRecord.objects.filter(client=client, key=key, created_at__lt=since)
+            if attempt or not expired.delete()[0]:
+                return False
+    return False

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db.models import F
 
 from api.models import ApiReferral, IdempotencyRecord
 from audit.models import AccessLogEntry
@@ -165,3 +166,23 @@ def test_idempotency_records_are_per_client(client, register, referral):
     response = b.post("/meldingen", referral(n=2), **{"Idempotency-Key": "same"})
     assert response.status_code == 201
     assert IdempotencyRecord.objects.count() == 2
+
+
+def test_a_key_is_free_again_once_its_stored_answer_has_expired(caller, referral):
+    import datetime
+
+    from api.services import IDEMPOTENCY_HOURS
+
+    first = caller.post("/meldingen", referral(), **{"Idempotency-Key": "oud"})
+    IdempotencyRecord.objects.update(
+        created_at=F("created_at") - datetime.timedelta(hours=IDEMPOTENCY_HOURS, seconds=1)
+    )
+    second = caller.post("/meldingen", referral(n=2), **{"Idempotency-Key": "oud"})
+    assert second.status_code == 201, second.content
+    assert second.json()["referentie"] != first.json()["referentie"]
+    assert Case.objects.count() == 2
+    stored = IdempotencyRecord.objects.get()  # the expired answer made way for the new one
+    assert stored.body == second.json()
+    # Within the hours, the same key with another body is still refused.
+    third = caller.post("/meldingen", referral(n=3), **{"Idempotency-Key": "oud"})
+    assert third.status_code == 422
