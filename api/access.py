@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from professionals.groups import group_names_of, remember_groups
+
 from .models import ApiClient, ApiReferral
 from .secrets import secret_matches, split_token
 
@@ -18,9 +20,16 @@ def client_for_token(token: str) -> ApiClient | None:
     if parts is None:
         return None
     key_id, secret = parts
-    client = ApiClient.objects.select_related("user").filter(key_id=key_id).first()
+    client = (
+        ApiClient.objects.select_related("user")
+        .annotate(user_group_names=group_names_of("user_id"))
+        .filter(key_id=key_id)
+        .first()
+    )
     if client is None or not secret_matches(secret, client.secret_hash):
         return None
+    # The service account's groups (its role in the access log) came with the row.
+    remember_groups(client.user, client.user_group_names)
     if client.revoked_at is not None or client.expires_at <= timezone.now():
         return None
     return client

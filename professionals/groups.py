@@ -3,12 +3,15 @@
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.db.models import OuterRef, StringAgg, Subquery, Value
 
 from .constants import StaffGroup
 
 # A request's user: logged in or not.
 type AnyUser = User | AnonymousUser
 _GROUPS_CACHE = "_kk_groups"
+# Between group names in `group_names_of` (a control character: never in a name).
+_NAMES_SEPARATOR = "\x1f"
 
 # The functional administrator manages reference data in the admin and reads history tables.
 # add_user/change_user open the user admin, which limits them to ordinary accounts and the
@@ -93,6 +96,23 @@ def user_groups(user: AnyUser) -> frozenset[str]:
         # Not a field of User: a plain instance attribute, so it lives as long as the request.
         setattr(user, _GROUPS_CACHE, cached)
     return cached
+
+
+def group_names_of(user_field: str) -> Subquery:
+    """An annotation with the group names of the user in `user_field` (of the annotated
+    query), for `remember_groups`: the groups come with the row, not in a query of their own."""
+    return Subquery(
+        Group.objects.filter(user=OuterRef(user_field))
+        .order_by()
+        .values("user")
+        .annotate(names=StringAgg("name", delimiter=Value(_NAMES_SEPARATOR)))
+        .values("names")[:1]
+    )
+
+
+def remember_groups(user: User, names: str | None) -> None:
+    """Give `user_groups` the names a `group_names_of` annotation read (None: no group)."""
+    setattr(user, _GROUPS_CACHE, frozenset(names.split(_NAMES_SEPARATOR) if names else ()))
 
 
 def is_coordinator(user: AnyUser) -> bool:

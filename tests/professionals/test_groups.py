@@ -94,3 +94,22 @@ def test_granting_again_takes_away_rights_an_earlier_version_gave():
     grant_group_permissions()
     assert not group.permissions.filter(pk=old.pk).exists()
     assert group.permissions.filter(codename="change_school").exists()
+
+
+@pytest.mark.parametrize("memberships", [(), ("Coördinator",), ("Onderzoeker", "Professional")])
+def test_group_names_come_with_the_row_and_need_no_query_of_their_own(
+    memberships, django_assert_num_queries
+):
+    from django.contrib.auth.models import User
+
+    from professionals.groups import group_names_of, is_researcher, remember_groups, user_groups
+
+    user = UserFactory()
+    user.groups.set(Group.objects.filter(name__in=memberships))
+    UserFactory(coordinator=True)  # someone else's groups stay out
+
+    with django_assert_num_queries(1):
+        loaded = User.objects.annotate(names=group_names_of("pk")).get(pk=user.pk)
+        remember_groups(loaded, loaded.names)
+        assert user_groups(loaded) == frozenset(memberships)
+        assert is_researcher(loaded) == ("Onderzoeker" in memberships)
