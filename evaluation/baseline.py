@@ -15,9 +15,10 @@ allocated count (a relation the disclosure control knows).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
@@ -140,7 +141,15 @@ def variables() -> tuple[Variable, ...]:
 
 
 def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
-    """(variable, category, arm) -> referrals received in `period`. One query."""
+    """(variable, category, arm) -> referrals received in `period`. One query.
+
+    The query groups the cases by arm and by each variable's category (a CASE per variable:
+    the first category whose condition holds; the categories of a variable do not overlap) and
+    adds the groups up per category here. Conditional counts per (category, arm) in one row
+    read the same, but PostgreSQL then evaluates the arm's and the earlier referrals'
+    subqueries once per count rather than once per case: 63 s instead of about 2 s at
+    1,000,000 cases.
+    """
     earlier = (
         Case.objects.filter(child=OuterRef("child"), date_received__lt=OuterRef("date_received"))
         .order_by()
@@ -148,15 +157,19 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    aggregates: dict[str, Any] = {}
-    keys: dict[str, tuple[str, str, str]] = {}
-    for variable in variables():
-        for index, category in enumerate(variable.categories):
-            for arm in ARMS:
-                name = f"{variable.key}_{index}_{arm}"
-                keys[name] = (variable.key, category.key, arm)
-                aggregates[name] = Count("pk", filter=Q(itt_arm=arm) & category.condition)
-    row = (
+    table = variables()
+    category_of = {
+        f"category_{variable.key}": CaseWhen(
+            *(
+                When(category.condition, then=Value(index))
+                for index, category in enumerate(variable.categories)
+            ),
+            default=Value(-1),
+            output_field=IntegerField(),
+        )
+        for variable in table
+    }
+    groups = (
         Case.objects.filter(period.q("date_received"))
         .order_by()
         .annotate(
@@ -165,6 +178,22 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
             earlier=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)),
             level=F("child__school__level"),
         )
-        .aggregate(**aggregates)
+        .annotate(**category_of)
+        .values("itt_arm", *category_of)
+        .annotate(n=Count("pk"))
     )
-    return {keys[name]: int(value or 0) for name, value in row.items()}
+    counts: dict[tuple[str, str, str], int] = {
+        (variable.key, category.key, arm): 0
+        for variable in table
+        for category in variable.categories
+        for arm in ARMS
+    }
+    for group in groups:
+        if group["itt_arm"] not in ARMS:
+            continue
+        for variable in table:
+            index = group[f"category_{variable.key}"]
+            if index >= 0:
+                key = (variable.key, variable.categories[index].key, group["itt_arm"])
+                counts[key] += group["n"]
+    return counts
