@@ -371,16 +371,15 @@ def _not_measured(freeze: DataFreeze | None) -> Q | Combinable:
 def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
     """Referred, allocated and not yet measured per arm, by the allocated (intention-to-treat)
     arm, as the measurements are; and per arm the cases whose arm was corrected after their
-    measurement date (protocol deviations)."""
-    aggregates = {
-        "referred": Count("pk"),
-        "unallocated": Count("pk", filter=Q(itt_arm="")),
-    }
+    measurement date (protocol deviations).
+
+    One GROUP BY over (arm, pending, deviation), added up here: conditional counts over the
+    same annotations made PostgreSQL run the arm's subquery once per count (4.6 s at
+    1,000,000 cases)."""
+    flow = {"referred": 0, "unallocated": 0}
     for arm in ARMS:
-        aggregates[f"allocated_{arm}"] = Count("pk", filter=Q(itt_arm=arm))
-        aggregates[f"pending_{arm}"] = Count("pk", filter=Q(itt_arm=arm) & Q(pending=True))
-        aggregates[f"deviation_{arm}"] = Count("pk", filter=Q(itt_arm=arm, deviation=True))
-    return (
+        flow |= {f"allocated_{arm}": 0, f"pending_{arm}": 0, f"deviation_{arm}": 0}
+    groups = (
         Case.objects.filter(period.q("date_received"))
         .annotate(
             itt_arm=allocated_arm(),
@@ -388,8 +387,18 @@ def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
             pending=ExpressionWrapper(_not_measured(freeze), output_field=models.BooleanField()),
         )
         .order_by()
-        .aggregate(**aggregates)
+        .values_list("itt_arm", "pending", "deviation")
+        .annotate(n=Count("pk"))
     )
+    for arm, pending, deviation, n in groups:
+        flow["referred"] += n
+        if arm == "":
+            flow["unallocated"] += n
+        elif arm in ARMS:
+            flow[f"allocated_{arm}"] += n
+            flow[f"pending_{arm}"] += n if pending else 0
+            flow[f"deviation_{arm}"] += n if deviation else 0
+    return flow
 
 
 def _measurement_totals(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
