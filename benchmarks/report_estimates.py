@@ -1,6 +1,6 @@
 """Time the effect estimates' computation (evaluation.estimates.compute_estimates) on the
 aggregated rows a database of N measured cases returns. Measures the Python/statsmodels side
-only; the three GROUP BY queries come on top (see /tmp/notes/report.md).
+only; the three GROUP BY queries come on top (benchmarks/report_1m.py times the whole report).
 
     ENV_FILE=.env.demo .venv/bin/python benchmarks/report_estimates.py 1000000
 """
