@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.utils.translation import gettext_lazy as _
 
 from cases.constants import MeldingType, SchoolLevel
@@ -48,6 +49,9 @@ class Variable:
     key: str
     label: StrOrPromise
     categories: tuple[Category, ...]
+    # The category's index as one expression, where a CASE over the conditions would evaluate
+    # an expensive annotation once per condition (PostgreSQL repeats a subquery per mention).
+    index: Combinable | None = None
 
 
 def _bands(field: str, bands: list[tuple[int, int | None, StrOrPromise]]) -> tuple[Category, ...]:
@@ -135,6 +139,8 @@ def variables() -> tuple[Variable, ...]:
             "earlier",
             _("Eerdere meldingen van het kind"),
             _bands("earlier", [(0, 0, _("geen")), (1, 1, "1"), (2, None, _("2 of meer"))]),
+            # 0, 1, 2 or more: the index is the count, capped (one subquery per case).
+            index=Least(F("earlier"), Value(2)),
         ),
         Variable("stratum", _("Randomisatiestratum"), tuple(strata)),
     )
@@ -159,7 +165,9 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
     )
     table = variables()
     category_of = {
-        f"category_{variable.key}": CaseWhen(
+        f"category_{variable.key}": variable.index
+        if variable.index is not None
+        else CaseWhen(
             *(
                 When(category.condition, then=Value(index))
                 for index, category in enumerate(variable.categories)
