@@ -244,8 +244,8 @@ def spss_syntax(dataset: Dataset, *, data_file: str, sav: bool = False) -> str:
     with_missing = [variable for variable in dataset.variables if variable.missing]
     for variable in with_missing:
         low = min(variable.missing)
-        codes = f"{low} THRU -1" if low < -1 else str(low)
-        lines.append(f"MISSING VALUES {variable.name} ({codes}).")
+        declared = f"{low} THRU -1" if low < -1 else str(low)
+        lines.append(f"MISSING VALUES {variable.name} ({declared}).")
     levels: dict[str, list[str]] = {}
     for variable in dataset.variables:
         levels.setdefault(variable.measure_level, []).append(variable.name)
