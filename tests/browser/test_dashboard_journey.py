@@ -8,6 +8,8 @@ from tests.factories import CaseFactory, ContactFactory, ProfessionalFactory, Us
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+NOON = datetime.time(12)
+
 
 def test_coordinator_opens_the_peak_dashboard(
     page, live_server, login, assert_accessible, csp_errors
@@ -28,8 +30,12 @@ def test_coordinator_opens_the_peak_dashboard(
             arm=arm,
             date_received=today - datetime.timedelta(weeks=weeks_ago),
         )
+        # Two days after the referral, at noon: "now minus n weeks" at 23:30 in winter is 00:30
+        # the next day in summer time, which made the wait 3 days late in the evening.
+        contact_day = today - datetime.timedelta(weeks=weeks_ago, days=-2)
         ContactFactory(
-            case=case, occurred_at=timezone.now() - datetime.timedelta(weeks=weeks_ago, days=-2)
+            case=case,
+            occurred_at=timezone.make_aware(datetime.datetime.combine(contact_day, NOON)),
         )
     CaseFactory(arm="")  # not yet allocated, no contact
 
