@@ -25,11 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 CASES = 400
 
 
-@pytest.fixture(autouse=True)
-def development_settings(settings):
-    settings.DEBUG = True
-
-
 @pytest.fixture
 def world():
     call_command("seed_demo", "--cases", str(CASES), "--bulk", stdout=StringIO())

@@ -5,13 +5,11 @@ services, with their history (auditlog), their own case numbers and draws, the s
 invitations of the closure reaction and answers given through the mailed links.
 """
 
-from io import StringIO
-
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 
 from cases.constants import CaseStatus
@@ -19,20 +17,11 @@ from cases.models import Case, Contact, Guardian
 from demo import checks, scaled
 from evaluation.models import SurveyInvitation, SurveyResponse
 
+from .conftest import seed
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CASES = 50
-
-
-@pytest.fixture(autouse=True)
-def development_settings(settings):
-    settings.DEBUG = True
-
-
-def seed(*args: str) -> str:
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 def world_snapshot() -> list[tuple]:

@@ -2,12 +2,11 @@
 
 import re
 from collections import Counter, defaultdict
-from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import connection
 from django.http import HttpRequest
 from django.test import override_settings
@@ -38,22 +37,12 @@ from professionals.models import Organisation, Professional, Qualification
 from roles.acts import act_violations
 from roles.constants import ChainRole, ContactKind
 
+from .conftest import seed
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 BIPS = [f"bip{i}" for i in range(1, 7)]
 REGULARS = [f"regular{i}" for i in range(1, 7)]
-
-
-@pytest.fixture(autouse=True)
-def development_settings(settings):
-    # pytest-django runs tests with DEBUG off; seed_demo is meant for DEBUG on.
-    settings.DEBUG = True
-
-
-def seed(*args: str) -> str:
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture
