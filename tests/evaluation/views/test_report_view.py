@@ -220,6 +220,16 @@ def test_small_cells_show_less_than_five_never_the_number(logged_in):
     assert "BIP-arm: niet getekend, minder dan 5 zaken" in page
 
 
+def test_the_legend_says_a_hidden_cell_may_hide_more_than_five(logged_in):
+    """The control arm's 7 shows '< 5' as a secondary partner: the legend must say that a cell
+    from which a small one could be derived is hidden too, not only cells under 5."""
+    measured(Arm.BIP, 4)
+    measured(Arm.CONTROL, 7, suitable=False)
+    assert "elke cel waaruit zo’n cel is af te leiden" in text(logged_in.get(URL))
+    logged_in.cookies["django_language"] = "en"
+    assert "every cell from which such a cell could be derived" in text(logged_in.get(URL))
+
+
 # ------------------------------------------------------------------------- queries
 
 
