@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.apps import AppConfig, apps
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db.models import OuterRef, StringAgg, Subquery, Value
 
@@ -72,9 +73,15 @@ REVOKED_ADMINISTRATOR_PERMISSIONS = {
 }
 
 
-def grant_group_permissions(**kwargs: Any) -> None:
+def grant_group_permissions(app_config: AppConfig | None = None, **kwargs: Any) -> None:
     """Create the four groups (if missing), give the administrator its admin rights and take
-    away the ones it must not have (REVOKED_ADMINISTRATOR_PERMISSIONS)."""
+    away the ones it must not have (REVOKED_ADMINISTRATOR_PERMISSIONS).
+
+    post_migrate fires once per app with models, in INSTALLED_APPS order, and each app's
+    permissions exist only after its own signal: so this runs once, after the last app's.
+    """
+    if app_config is not None and app_config.label != _last_app_with_models():
+        return
     for group_name in StaffGroup.values:
         Group.objects.get_or_create(name=group_name)
     admin_group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
@@ -84,6 +91,10 @@ def grant_group_permissions(**kwargs: Any) -> None:
     for app_label, codenames in REVOKED_ADMINISTRATOR_PERMISSIONS.items():
         perms = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         admin_group.permissions.remove(*perms)
+
+
+def _last_app_with_models() -> str:
+    return [config for config in apps.get_app_configs() if config.models_module][-1].label
 
 
 def user_groups(user: AnyUser) -> frozenset[str]:

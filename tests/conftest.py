@@ -1,9 +1,12 @@
+import itertools
 import os
 
 import pytest
+from django.test import override_settings
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ProfessionalFactory, UserFactory
+from tests.migrated_schema import MigratedSchemaCache
 
 # Hypothesis explores new examples on every local run. In CI (CI=true) it runs a fixed,
 # derandomised set instead, so a merge is not decided by which examples came up; set
@@ -13,6 +16,28 @@ hypothesis_settings.register_profile("explore")
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore")
 )
+
+
+@pytest.fixture(scope="session")
+def migrated_schema_cache(request):
+    """The migrated in-memory SQLite database from an earlier run (tests/migrated_schema.py)."""
+    if os.environ.get("TEST_SCHEMA_CACHE", "on") == "off":
+        yield None
+        return
+    cache = MigratedSchemaCache(request.config.rootpath / ".test-cache" / "migrated-schema")
+    cache.install()
+    try:
+        yield cache
+    finally:
+        cache.uninstall()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(migrated_schema_cache, django_db_setup):
+    """pytest-django's test databases, built with the cached migrate while it is installed."""
+    if migrated_schema_cache is not None:
+        migrated_schema_cache.uninstall()
+    yield
 
 
 @pytest.fixture
@@ -52,27 +77,34 @@ def client_for(client):
     return login
 
 
-@pytest.fixture(autouse=True)
-def mfa_only_where_marked(request, settings):
-    """Two-factor authentication is on only in tests marked `@pytest.mark.mfa`.
+@pytest.fixture(scope="session")
+def fresh_paths(tmp_path_factory):
+    """New, unused paths under one temporary directory: `next(fresh_paths)`, not yet created.
 
-    The rest of the suite logs in with `force_login` and tests pages, not the MFA step; the
-    MFA tests (tests/bip/security/, the MFA browser journey) switch it on and check that every
-    URL demands it. Production refuses to start with MFA_REQUIRED off (tests/bip/test_settings.py).
+    For directories the code makes itself on first use (MEDIA_ROOT, EXPORT_ROOT): a directory
+    per test made up front cost a mkdir and pytest's bookkeeping for each of ~3,000 tests.
     """
-    settings.MFA_REQUIRED = request.node.get_closest_marker("mfa") is not None
+    base = tmp_path_factory.mktemp("fresh")
+    return (base / str(number) for number in itertools.count())
 
 
 @pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path_factory):
-    """Uploaded documents and letters go to a temporary MEDIA_ROOT, never the checkout's."""
-    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+def test_settings(request, fresh_paths):
+    """Settings every test runs with, in one override (each override signals its receivers).
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """PBKDF2 at full strength costs ~0.3 s per user; tests do not need it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    - Two-factor authentication is on only in tests marked `@pytest.mark.mfa`. The rest of the
+      suite logs in with `force_login` and tests pages, not the MFA step; the MFA tests
+      (tests/bip/security/, the MFA browser journey) switch it on and check that every URL
+      demands it. Production refuses to start with MFA_REQUIRED off (tests/bip/test_settings.py).
+    - Uploaded documents and letters go to a temporary MEDIA_ROOT, never the checkout's.
+    - PBKDF2 at full strength costs ~0.3 s per user; tests do not need it.
+    """
+    with override_settings(
+        MFA_REQUIRED=request.node.get_closest_marker("mfa") is not None,
+        MEDIA_ROOT=next(fresh_paths),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

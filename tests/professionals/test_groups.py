@@ -96,6 +96,29 @@ def test_granting_again_takes_away_rights_an_earlier_version_gave():
     assert group.permissions.filter(codename="change_school").exists()
 
 
+def test_post_migrate_grants_once_after_the_last_app_not_once_per_app(django_assert_num_queries):
+    """post_migrate fires per app (also after every flush of a transactional test); the
+    grant needs every app's permissions, so it runs after the last app only."""
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+    from django.db.models.signals import post_migrate
+
+    from professionals.groups import grant_group_permissions
+
+    group = Group.objects.get(name=StaffGroup.ADMINISTRATOR)
+    old = Permission.objects.get(content_type__app_label="otp_totp", codename="delete_totpdevice")
+    group.permissions.add(old)
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+
+    with django_assert_num_queries(0):
+        for config in with_models[:-1]:
+            grant_group_permissions(app_config=config, apps=apps)
+    assert group.permissions.filter(pk=old.pk).exists()
+
+    post_migrate.send(sender=with_models[-1], app_config=with_models[-1], apps=apps)
+    assert not group.permissions.filter(pk=old.pk).exists()
+
+
 @pytest.mark.parametrize("memberships", [(), ("Coördinator",), ("Onderzoeker", "Professional")])
 def test_group_names_come_with_the_row_and_need_no_query_of_their_own(
     memberships, django_assert_num_queries
