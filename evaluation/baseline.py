@@ -67,82 +67,113 @@ def _bands(field: str, bands: list[tuple[int, int | None, StrOrPromise]]) -> tup
 NO_SCHOOL = _("Geen school bekend")
 
 
-def variables() -> tuple[Variable, ...]:
+def _school_level_q(level_key: str) -> Q:
+    """The condition of a school level; "geen" is the child without a known school."""
+    if level_key == "geen":
+        return Q(child__school__isnull=True)
+    return Q(child__school__level=level_key)
+
+
+def _strata() -> tuple[Category, ...]:
+    """The randomisation strata: melding type x school level (or no school known)."""
     strata = []
     for melding in MeldingType:
         for level_key, level_label in [*SchoolLevel.choices, ("geen", NO_SCHOOL)]:
-            level_q = (
-                Q(child__school__isnull=True)
-                if level_key == "geen"
-                else Q(child__school__level=level_key)
-            )
             strata.append(
                 Category(
                     key=f"{melding.value}/{level_key}",
                     label=f"{melding.label} / {level_label}",
-                    condition=Q(melding_type=melding.value) & level_q,
+                    condition=Q(melding_type=melding.value) & _school_level_q(level_key),
                 )
             )
-    return (
-        Variable(
+    return tuple(strata)
+
+
+def _age() -> Variable:
+    return Variable(
+        "age",
+        _("Leeftijd (jaar)"),
+        _bands(
             "age",
-            _("Leeftijd (jaar)"),
-            _bands(
-                "age",
-                [
-                    (0, 11, _("t/m 11")),
-                    (12, 13, "12-13"),
-                    (14, 15, "14-15"),
-                    (16, 17, "16-17"),
-                    (18, None, _("18 en ouder")),
-                ],
-            ),
+            [
+                (0, 11, _("t/m 11")),
+                (12, 13, "12-13"),
+                (14, 15, "14-15"),
+                (16, 17, "16-17"),
+                (18, None, _("18 en ouder")),
+            ],
         ),
-        Variable(
-            "school_level",
-            _("Onderwijssoort"),
-            (
-                *(
-                    Category(key=key, label=label, condition=Q(child__school__level=key))
-                    for key, label in SchoolLevel.choices
-                ),
-                Category(key="geen", label=NO_SCHOOL, condition=Q(child__school__isnull=True)),
+    )
+
+
+def _school_level() -> Variable:
+    return Variable(
+        "school_level",
+        _("Onderwijssoort"),
+        (
+            *(
+                Category(key=key, label=label, condition=Q(child__school__level=key))
+                for key, label in SchoolLevel.choices
             ),
+            Category(key="geen", label=NO_SCHOOL, condition=Q(child__school__isnull=True)),
         ),
-        Variable(
-            "melding_type",
-            _("Soort melding"),
-            tuple(
-                Category(key=m.value, label=m.label, condition=Q(melding_type=m.value))
-                for m in MeldingType
-            ),
+    )
+
+
+def _melding_type() -> Variable:
+    return Variable(
+        "melding_type",
+        _("Soort melding"),
+        tuple(
+            Category(key=m.value, label=m.label, condition=Q(melding_type=m.value))
+            for m in MeldingType
         ),
-        Variable(
+    )
+
+
+def _hours_absent() -> Variable:
+    return Variable(
+        "hours_absent",
+        _("Uren verzuim bij de melding"),
+        _bands(
             "hours_absent",
-            _("Uren verzuim bij de melding"),
-            _bands(
-                "hours_absent",
-                [
-                    (0, 15, "0-15"),
-                    (16, 31, "16-31"),
-                    (32, 63, "32-63"),
-                    (64, None, _("64 of meer")),
-                ],
-            ),
+            [
+                (0, 15, "0-15"),
+                (16, 31, "16-31"),
+                (32, 63, "32-63"),
+                (64, None, _("64 of meer")),
+            ],
         ),
-        Variable(
-            "times_late",
-            _("Keer te laat bij de melding"),
-            _bands("times_late", [(0, 0, "0"), (1, 9, "1-9"), (10, None, _("10 of meer"))]),
-        ),
-        Variable(
-            "earlier",
-            _("Eerdere meldingen van het kind"),
-            _bands("earlier", [(0, 0, _("geen")), (1, 1, "1"), (2, None, _("2 of meer"))]),
-            # 0, 1, 2 or more: the index is the count, capped (one subquery per case).
-            index=Least(F("earlier"), Value(2)),
-        ),
-        Variable("stratum", _("Randomisatiestratum"), tuple(strata)),
+    )
+
+
+def _times_late() -> Variable:
+    return Variable(
+        "times_late",
+        _("Keer te laat bij de melding"),
+        _bands("times_late", [(0, 0, "0"), (1, 9, "1-9"), (10, None, _("10 of meer"))]),
+    )
+
+
+def _earlier() -> Variable:
+    return Variable(
+        "earlier",
+        _("Eerdere meldingen van het kind"),
+        _bands("earlier", [(0, 0, _("geen")), (1, 1, "1"), (2, None, _("2 of meer"))]),
+        # 0, 1, 2 or more: the index is the count, capped (one subquery per case).
+        index=Least(F("earlier"), Value(2)),
+    )
+
+
+def variables() -> tuple[Variable, ...]:
+    return (
+        _age(),
+        _school_level(),
+        _melding_type(),
+        _hours_absent(),
+        _times_late(),
+        _earlier(),
+        Variable("stratum", _("Randomisatiestratum"), _strata()),
     )
 
 

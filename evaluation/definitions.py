@@ -200,21 +200,53 @@ def measure_many(
         return []
     ids = [c.pk for c in cases]
     window = {c.pk: _horizon(c, study_end) for c in cases}
+    first_contact, met, n_contacts = _contacts(ids, window, recorded_by)
+    handovers = _handovers(ids, window, recorded_by)
+    stages, reopened = _stage_history(cases, ids, window, recorded_by)
+    allocated = _itt_arms(ids, recorded_by)
+    outcomes = _outcomes(ids, recorded_by)
+
+    return [
+        _measure_one(
+            case,
+            window[case.pk],
+            first_contact.get(case.pk),
+            len(met[case.pk]),
+            n_contacts[case.pk],
+            handovers[case.pk],
+            stages[case.pk],
+            outcome_in_force(outcomes[case.pk], reopened[case.pk], window[case.pk]),
+            arm=allocated.get(case.pk, case.arm),
+        )
+        for case in cases
+    ]
+
+
+def _present(field: str, recorded_by: datetime.datetime | None) -> Q:
+    """Records present at `recorded_by` (by their `field`); every record without it."""
+    return Q() if recorded_by is None else Q(**{f"{field}__lte": recorded_by})
+
+
+def _contacts(
+    ids: list[int],
+    window: dict[int, datetime.date],
+    recorded_by: datetime.datetime | None,
+) -> tuple[dict[int, datetime.date], defaultdict[int, set[int]], defaultdict[int, int]]:
+    """Per case: the day of the first client contact, the professionals who met the child and
+    the number of contacts, all on or before the case's measurement date. One query."""
     latest = max(window.values())
-
-    def present(field: str) -> Q:
-        return Q() if recorded_by is None else Q(**{f"{field}__lte": recorded_by})
-
     contact_rows = (
         Contact.objects.filter(
-            present("created_at"), case_id__in=ids, occurred_at__lt=_end_of_day(latest)
+            _present("created_at", recorded_by),
+            case_id__in=ids,
+            occurred_at__lt=_end_of_day(latest),
         )
         .values_list("case_id", "professional_id", "with_whom", "occurred_at")
         .order_by()
     )
     first_contact: dict[int, datetime.date] = {}
-    met: dict[int, set[int]] = defaultdict(set)
-    n_contacts: dict[int, int] = defaultdict(int)
+    met: defaultdict[int, set[int]] = defaultdict(set)
+    n_contacts: defaultdict[int, int] = defaultdict(int)
     for case_id, professional_id, with_whom, occurred_at in contact_rows.iterator(chunk_size=5000):
         day = _local_date(occurred_at)
         if day > window[case_id]:
@@ -226,22 +258,42 @@ def measure_many(
             first_contact[case_id] = day
         if with_whom in CHILD_MET:
             met[case_id].add(professional_id)
+    return first_contact, met, n_contacts
 
-    handovers: dict[int, int] = defaultdict(int)
+
+def _handovers(
+    ids: list[int],
+    window: dict[int, datetime.date],
+    recorded_by: datetime.datetime | None,
+) -> defaultdict[int, int]:
+    """Per case: the handovers started on or before its measurement date. One query."""
+    handovers: defaultdict[int, int] = defaultdict(int)
     for case_id, started_at in (
-        Assignment.objects.filter(present("started_at"), case_id__in=ids, is_handover=True)
+        Assignment.objects.filter(
+            _present("started_at", recorded_by), case_id__in=ids, is_handover=True
+        )
         .values_list("case_id", "started_at")
         .order_by()
     ):
         if _local_date(started_at) <= window[case_id]:
             handovers[case_id] += 1
+    return handovers
 
-    stages: dict[int, set[str]] = defaultdict(set)
+
+def _stage_history(
+    cases: list[Case],
+    ids: list[int],
+    window: dict[int, datetime.date],
+    recorded_by: datetime.datetime | None,
+) -> tuple[defaultdict[int, set[str]], defaultdict[int, list[datetime.datetime]]]:
+    """Per case: the stages seen and the moments of reopening, by the measurement date. One
+    query."""
+    stages: defaultdict[int, set[str]] = defaultdict(set)
     # The stage the case was registered in: that of its first recorded change (the initial
     # row written at registration, or the from-stage of its first move). Never the current
     # stage of a case that moved since: that would date a later move back to registration.
     first_change: dict[int, tuple[datetime.datetime, int, str]] = {}
-    reopened: dict[int, list[datetime.datetime]] = defaultdict(list)
+    reopened: defaultdict[int, list[datetime.datetime]] = defaultdict(list)
     for pk, case_id, from_stage, to_stage, from_status, to_status, changed_at in (
         StageChange.objects.filter(case_id__in=ids)
         .values_list(
@@ -263,13 +315,17 @@ def measure_many(
     for case in cases:
         # Without any change the case is still in the stage it was registered in.
         stages[case.pk].add(first_change[case.pk][2] if case.pk in first_change else case.stage)
+    return stages, reopened
 
+
+def _itt_arms(ids: list[int], recorded_by: datetime.datetime | None) -> dict[int, str]:
+    """Per case: the arm of its first allocation. One query."""
     # Intention-to-treat: the arm of the case's first allocation, whatever corrections came
     # after (Case.arm is the arm it is treated in). A case without an allocation row (data
     # from before the log) keeps Case.arm.
-    allocated = dict(
+    return dict(
         Case.objects.filter(
-            present("allocations__created_at"),
+            _present("allocations__created_at", recorded_by),
             pk__in=ids,
             allocations__method__in=INITIAL_ALLOCATION_METHODS,
         )
@@ -277,28 +333,21 @@ def measure_many(
         .order_by()
     )
 
-    outcomes: dict[int, list[tuple[str, datetime.date, datetime.datetime]]] = defaultdict(list)
+
+def _outcomes(
+    ids: list[int], recorded_by: datetime.datetime | None
+) -> defaultdict[int, list[tuple[str, datetime.date, datetime.datetime]]]:
+    """Per case: its outcomes as (category, achieved_on, recorded_at). One query."""
+    outcomes: defaultdict[int, list[tuple[str, datetime.date, datetime.datetime]]] = defaultdict(
+        list
+    )
     for case_id, category, achieved_on, recorded_at in (
-        Outcome.objects.filter(present("recorded_at"), case_id__in=ids)
+        Outcome.objects.filter(_present("recorded_at", recorded_by), case_id__in=ids)
         .values_list("case_id", "category", "achieved_on", "recorded_at")
         .order_by()
     ):
         outcomes[case_id].append((category, achieved_on, recorded_at))
-
-    return [
-        _measure_one(
-            case,
-            window[case.pk],
-            first_contact.get(case.pk),
-            len(met[case.pk]),
-            n_contacts[case.pk],
-            handovers[case.pk],
-            stages[case.pk],
-            outcome_in_force(outcomes[case.pk], reopened[case.pk], window[case.pk]),
-            arm=allocated.get(case.pk, case.arm),
-        )
-        for case in cases
-    ]
+    return outcomes
 
 
 def _horizon(case: Case, study_end: datetime.date | None) -> datetime.date:

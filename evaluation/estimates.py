@@ -430,6 +430,10 @@ def _stratum_expression() -> Concat:
     )
 
 
+# The arm as the survival models' binary covariate.
+ARM_CODE = {Arm.BIP: 1, Arm.CONTROL: 0}
+
+
 def compute_estimates(
     *,
     survival_rows: list[tuple[Any, ...]],
@@ -442,39 +446,80 @@ def compute_estimates(
     contact_rows: (arm, days to first contact or None, km_days, n);
     sums: {"n_<arm>", "sum_<name>_<arm>", "sumsq_<name>_<arm>"}.
     """
-    arm_code = {Arm.BIP: 1, Arm.CONTROL: 0}
     strata = sorted({row[1] for row in survival_rows})
+    survival = _survival_groups(survival_rows, strata)
+    measured = _measured_cells(survival_rows)
+    n_bip, events_bip = _arm_totals(measured, Arm.BIP)
+    n_control, events_control = _arm_totals(measured, Arm.CONTROL)
+    first_contact = _first_contact_groups(contact_rows)
+    stratum_rows = _stratum_estimates(strata, measured)
+
+    return EffectEstimates(
+        n_bip=n_bip,
+        n_control=n_control,
+        events_bip=events_bip,
+        events_control=events_control,
+        risk_difference=risk_difference(events_bip, n_bip, events_control, n_control),
+        risk_ratio=risk_ratio(events_bip, n_bip, events_control, n_control),
+        km_median=[km_median(survival, ARM_CODE[arm]) for arm in ARMS],
+        hazard_ratio=cox_hazard_ratio(survival),
+        logrank=logrank(survival),
+        first_contact_median=[km_median(first_contact, ARM_CODE[arm]) for arm in ARMS],
+        mean_differences={
+            name: mean_difference(
+                _arm_sums(sums, name, Arm.BIP), _arm_sums(sums, name, Arm.CONTROL)
+            )
+            for name in MEANS
+        },
+        strata=stratum_rows,
+    )
+
+
+def _survival_groups(survival_rows: list[tuple[Any, ...]], strata: list[str]) -> SurvivalGroups:
+    """Time to a suitable outcome per arm and stratum (the strata coded by their order)."""
     stratum_code = {name: index for index, name in enumerate(strata)}
-    survival = SurvivalGroups.from_rows(
+    return SurvivalGroups.from_rows(
         [
-            (arm_code[arm], stratum_code[stratum], days, bool(event), n)
+            (ARM_CODE[arm], stratum_code[stratum], days, bool(event), n)
             for arm, stratum, _status, _suitable, days, event, n in survival_rows
-            if arm in arm_code
+            if arm in ARM_CODE
         ]
     )
+
+
+def _measured_cells(survival_rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], list[int]]:
+    """(arm, stratum) -> [measured cases, with a suitable outcome]."""
     measured: dict[tuple[str, str], list[int]] = {}
     for arm, stratum, status, suitable, _days, _event, n in survival_rows:
-        if status != MeasurementStatus.MEASURED or arm not in arm_code:
+        if status != MeasurementStatus.MEASURED or arm not in ARM_CODE:
             continue
         cell = measured.setdefault((arm, stratum), [0, 0])
         cell[0] += n
         cell[1] += n if suitable else 0
+    return measured
 
-    def arm_totals(arm: str) -> tuple[int, int]:
-        cells = [value for (a, _s), value in measured.items() if a == arm]
-        return sum(c[0] for c in cells), sum(c[1] for c in cells)
 
-    n_bip, events_bip = arm_totals(Arm.BIP)
-    n_control, events_control = arm_totals(Arm.CONTROL)
+def _arm_totals(measured: dict[tuple[str, str], list[int]], arm: str) -> tuple[int, int]:
+    """The arm's measured cases and those with a suitable outcome, over the strata."""
+    cells = [value for (a, _s), value in measured.items() if a == arm]
+    return sum(c[0] for c in cells), sum(c[1] for c in cells)
 
-    first_contact = SurvivalGroups.from_rows(
+
+def _first_contact_groups(contact_rows: list[tuple[Any, ...]]) -> SurvivalGroups:
+    """Days to first contact per arm; a case without contact is censored at its follow-up."""
+    return SurvivalGroups.from_rows(
         [
-            (arm_code[arm], 0, days if days is not None else follow_up, days is not None, n)
+            (ARM_CODE[arm], 0, days if days is not None else follow_up, days is not None, n)
             for arm, days, follow_up, n in contact_rows
-            if arm in arm_code
+            if arm in ARM_CODE
         ]
     )
 
+
+def _stratum_estimates(
+    strata: list[str], measured: dict[tuple[str, str], list[int]]
+) -> list[StratumEstimate]:
+    """The risk difference per stratum, for the forest plot."""
     stratum_rows = []
     for stratum in strata:
         bip = measured.get((Arm.BIP, stratum), [0, 0])
@@ -490,30 +535,15 @@ def compute_estimates(
                 risk_difference=risk_difference(bip[1], bip[0], control[1], control[0]),
             )
         )
+    return stratum_rows
 
-    def arm_sums(name: str, arm: str) -> Sums:
-        return Sums(
-            n=int(sums.get(f"n_{arm}") or 0),
-            total=float(sums.get(f"sum_{name}_{arm}") or 0),
-            total_of_squares=float(sums.get(f"sumsq_{name}_{arm}") or 0),
-        )
 
-    return EffectEstimates(
-        n_bip=n_bip,
-        n_control=n_control,
-        events_bip=events_bip,
-        events_control=events_control,
-        risk_difference=risk_difference(events_bip, n_bip, events_control, n_control),
-        risk_ratio=risk_ratio(events_bip, n_bip, events_control, n_control),
-        km_median=[km_median(survival, arm_code[arm]) for arm in ARMS],
-        hazard_ratio=cox_hazard_ratio(survival),
-        logrank=logrank(survival),
-        first_contact_median=[km_median(first_contact, arm_code[arm]) for arm in ARMS],
-        mean_differences={
-            name: mean_difference(arm_sums(name, Arm.BIP), arm_sums(name, Arm.CONTROL))
-            for name in MEANS
-        },
-        strata=stratum_rows,
+def _arm_sums(sums: dict[str, Any], name: str, arm: str) -> Sums:
+    """The arm's count, sum and sum of squares of `name` from the aggregated `sums`."""
+    return Sums(
+        n=int(sums.get(f"n_{arm}") or 0),
+        total=float(sums.get(f"sum_{name}_{arm}") or 0),
+        total_of_squares=float(sums.get(f"sumsq_{name}_{arm}") or 0),
     )
 
 

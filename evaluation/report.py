@@ -647,63 +647,104 @@ def _page_table(
         table.add(f"allocated_{arm}", flow[f"allocated_{arm}"])
     table.add_sum("referred", ["unallocated", *(f"allocated_{arm}" for arm in ARMS)])
     for arm in ARMS:
-        table.add(f"pending_{arm}", flow[f"pending_{arm}"], structural=pending_structural)
-        table.add(f"deviation_{arm}", flow[f"deviation_{arm}"])
-        table.add(f"measured_{arm}", totals[f"measured_{arm}"])
-        table.add(f"censored_{arm}", totals[f"censored_{arm}"])
-        parts = [f"pending_{arm}", f"measured_{arm}", f"censored_{arm}"]
-        if sum(table.values[key] for key in parts) == table.values[f"allocated_{arm}"]:
-            table.add_sum(f"allocated_{arm}", parts)
-        table.add(f"suitable_{arm}", totals[f"suitable_{arm}"])
-        table.add_sum(f"measured_{arm}", [f"suitable_{arm}"], remainder=f"not_suitable_{arm}")
-        table.add(f"no_contact_{arm}", totals[f"no_contact_{arm}"])
-        table.add_sum(f"measured_{arm}", [f"no_contact_{arm}"], remainder=f"contacted_{arm}")
+        _add_arm_flow(table, arm, flow, totals, pending_structural=pending_structural)
         table.add(f"surveyed_{arm}", surveyed.get(arm, 0))
-        row = late.get(arm, {})
-        table.add(f"outcomes_{arm}", row.get("outcomes", 0))
-        table.add(f"late_{arm}", row.get("late", 0))
-        table.add_sum(f"outcomes_{arm}", [f"late_{arm}"], remainder=f"on_time_{arm}")
-        for respondent_type in RespondentType:
-            invited = invitations.get((respondent_type, arm), {"invited": 0, "responded": 0})
-            key = f"{respondent_type}_{arm}"
-            table.add(f"invited_{key}", invited["invited"])
-            table.add(f"responded_{key}", invited["responded"])
-            table.add_sum(f"invited_{key}", [f"responded_{key}"], remainder=f"silent_{key}")
+        _add_arm_late_entry(table, arm, late)
+        _add_arm_invitations(table, arm, invitations)
     if baseline is not None:
-        for variable in baseline_module.variables():
-            for arm in ARMS:
-                parts = []
-                for category in variable.categories:
-                    key = f"t1_{variable.key}_{category.key}_{arm}"
-                    table.add(key, baseline.get((variable.key, category.key, arm), 0))
-                    parts.append(key)
-                table.add_sum(f"allocated_{arm}", parts)
+        _add_baseline(table, baseline)
     if effects is not None:
         for arm in ARMS:
-            measured_parts, suitable_parts = [], []
-            for index, stratum in enumerate(effects.strata):
-                n, events = (
-                    (stratum.n_bip, stratum.events_bip)
-                    if arm == Arm.BIP
-                    else (stratum.n_control, stratum.events_control)
-                )
-                table.add(f"s{index}_measured_{arm}", n)
-                table.add(f"s{index}_suitable_{arm}", events)
-                table.add_sum(
-                    f"s{index}_measured_{arm}",
-                    [f"s{index}_suitable_{arm}"],
-                    remainder=f"s{index}_not_suitable_{arm}",
-                )
-                measured_parts.append(f"s{index}_measured_{arm}")
-                suitable_parts.append(f"s{index}_suitable_{arm}")
-            if (
-                effects.strata
-                and sum(table.values[k] for k in measured_parts)
-                == (table.values[f"measured_{arm}"])
-            ):
-                table.add_sum(f"measured_{arm}", measured_parts)
-                table.add_sum(f"suitable_{arm}", suitable_parts)
+            _add_arm_strata(table, arm, effects)
     return table
+
+
+def _add_arm_flow(
+    table: DisclosureTable,
+    arm: Arm,
+    flow: Mapping[str, Any],
+    totals: Mapping[str, Any],
+    *,
+    pending_structural: bool,
+) -> None:
+    """The arm's allocated cases split into not yet measured, measured and censored, and its
+    measured cases by suitable outcome and by contact."""
+    table.add(f"pending_{arm}", flow[f"pending_{arm}"], structural=pending_structural)
+    table.add(f"deviation_{arm}", flow[f"deviation_{arm}"])
+    table.add(f"measured_{arm}", totals[f"measured_{arm}"])
+    table.add(f"censored_{arm}", totals[f"censored_{arm}"])
+    parts = [f"pending_{arm}", f"measured_{arm}", f"censored_{arm}"]
+    if sum(table.values[key] for key in parts) == table.values[f"allocated_{arm}"]:
+        table.add_sum(f"allocated_{arm}", parts)
+    table.add(f"suitable_{arm}", totals[f"suitable_{arm}"])
+    table.add_sum(f"measured_{arm}", [f"suitable_{arm}"], remainder=f"not_suitable_{arm}")
+    table.add(f"no_contact_{arm}", totals[f"no_contact_{arm}"])
+    table.add_sum(f"measured_{arm}", [f"no_contact_{arm}"], remainder=f"contacted_{arm}")
+
+
+def _add_arm_late_entry(
+    table: DisclosureTable, arm: Arm, late: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """The arm's outcomes, split into those entered late and on time."""
+    row = late.get(arm, {})
+    table.add(f"outcomes_{arm}", row.get("outcomes", 0))
+    table.add(f"late_{arm}", row.get("late", 0))
+    table.add_sum(f"outcomes_{arm}", [f"late_{arm}"], remainder=f"on_time_{arm}")
+
+
+def _add_arm_invitations(
+    table: DisclosureTable,
+    arm: Arm,
+    invitations: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> None:
+    """The arm's survey invitations per respondent type, split into responded and silent."""
+    for respondent_type in RespondentType:
+        invited = invitations.get((respondent_type, arm), {"invited": 0, "responded": 0})
+        key = f"{respondent_type}_{arm}"
+        table.add(f"invited_{key}", invited["invited"])
+        table.add(f"responded_{key}", invited["responded"])
+        table.add_sum(f"invited_{key}", [f"responded_{key}"], remainder=f"silent_{key}")
+
+
+def _add_baseline(table: DisclosureTable, baseline: Mapping[tuple[str, str, str], int]) -> None:
+    """Table 1: the categories of every variable add up to the arm's allocated cases."""
+    for variable in baseline_module.variables():
+        for arm in ARMS:
+            parts = []
+            for category in variable.categories:
+                key = f"t1_{variable.key}_{category.key}_{arm}"
+                table.add(key, baseline.get((variable.key, category.key, arm), 0))
+                parts.append(key)
+            table.add_sum(f"allocated_{arm}", parts)
+
+
+def _add_arm_strata(
+    table: DisclosureTable, arm: Arm, effects: estimates_module.EffectEstimates
+) -> None:
+    """The forest plot: the arm's measured and suitable cases per stratum, which add up to the
+    arm's totals when the strata cover every measured case."""
+    measured_parts, suitable_parts = [], []
+    for index, stratum in enumerate(effects.strata):
+        n, events = (
+            (stratum.n_bip, stratum.events_bip)
+            if arm == Arm.BIP
+            else (stratum.n_control, stratum.events_control)
+        )
+        table.add(f"s{index}_measured_{arm}", n)
+        table.add(f"s{index}_suitable_{arm}", events)
+        table.add_sum(
+            f"s{index}_measured_{arm}",
+            [f"s{index}_suitable_{arm}"],
+            remainder=f"s{index}_not_suitable_{arm}",
+        )
+        measured_parts.append(f"s{index}_measured_{arm}")
+        suitable_parts.append(f"s{index}_suitable_{arm}")
+    if (
+        effects.strata
+        and sum(table.values[k] for k in measured_parts) == (table.values[f"measured_{arm}"])
+    ):
+        table.add_sum(f"measured_{arm}", measured_parts)
+        table.add_sum(f"suitable_{arm}", suitable_parts)
 
 
 def _cell(table: DisclosureTable, key: str) -> CountCell:
@@ -747,124 +788,14 @@ def evaluation_report(
         pending_structural=follow_up_closed(period, freeze),
     )
 
-    arms = []
-    for arm in ARMS:
-        measured = totals[f"measured_{arm}"]
-        means_shown = table.shown(f"measured_{arm}")
-        arms.append(
-            ArmReport(
-                arm=arm,
-                allocated=_cell(table, f"allocated_{arm}"),
-                not_yet_measured=_cell(table, f"pending_{arm}"),
-                deviations=_cell(table, f"deviation_{arm}"),
-                measured=_cell(table, f"measured_{arm}"),
-                censored=_cell(table, f"censored_{arm}"),
-                surveyed=_cell(table, f"surveyed_{arm}"),
-                suitable=_rate(table, f"suitable_{arm}", f"measured_{arm}"),
-                first_contact_median=median_figure(first_contact.get(arm, [])),
-                no_contact=_cell(table, f"no_contact_{arm}"),
-                means={
-                    name: mean_figure(
-                        measured,
-                        _int(totals[f"sum_{name}_{arm}"]),
-                        _int(totals[f"sumsq_{name}_{arm}"]),
-                    )
-                    if means_shown
-                    else SUPPRESSED
-                    for name in MEANS
-                },
-                curve=_curve(arm, km.get(arm, [])),
-            )
-        )
-
-    satisfaction = []
-    for respondent_type in RespondentType:
-        items = STAFF_ITEMS if respondent_type == RespondentType.STAFF else CLIENT_ITEMS
-        empty = {"respondents": 0, "n": 0, "total": 0, "total_sq": 0}
-        per_arm = [grades.get((respondent_type, arm), empty) for arm in ARMS]
-        rows = [
-            SurveyRow(
-                key="grade",
-                label=GRADE_LABEL,
-                cells=[
-                    mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"]))
-                    for row in per_arm
-                ],
-            )
-        ]
-        for item in items:
-            cells = []
-            for arm in ARMS:
-                row = scores.get((respondent_type, arm, item), empty)
-                cells.append(mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"])))
-            rows.append(SurveyRow(key=item, label=SurveyItem(item).label, cells=cells))
-        satisfaction.append(
-            SurveyTable(
-                respondent_type=respondent_type,
-                respondents=[count_cell(row["respondents"]) for row in per_arm],
-                rows=rows,
-            )
-        )
-
-    response_rates = [
-        ResponseRate(
-            respondent_type=respondent_type,
-            arms=[
-                ResponseCells(
-                    invited=_cell(table, f"invited_{respondent_type}_{arm}"),
-                    responded=_cell(table, f"responded_{respondent_type}_{arm}"),
-                    rate=_rate(
-                        table,
-                        f"responded_{respondent_type}_{arm}",
-                        f"invited_{respondent_type}_{arm}",
-                    ),
-                )
-                for arm in ARMS
-            ],
-        )
-        for respondent_type in RespondentType
+    arms = [_arm_report(table, arm, totals, first_contact, km) for arm in ARMS]
+    satisfaction = [
+        _survey_table(respondent_type, grades, scores) for respondent_type in RespondentType
     ]
-
+    response_rates = [_response_rate(table, respondent_type) for respondent_type in RespondentType]
     effect_section = None
     if effects is not None and baseline is not None:
-        effect_section = EffectSection(
-            estimates=effects,
-            risk_shown=all(table.rate_shown(f"suitable_{arm}", f"measured_{arm}") for arm in ARMS),
-            table1=[
-                Table1Variable(
-                    key=variable.key,
-                    label=variable.label,
-                    rows=[
-                        Table1Row(
-                            label=category.label,
-                            cells=[
-                                _cell(table, f"t1_{variable.key}_{category.key}_{arm}")
-                                for arm in ARMS
-                            ],
-                        )
-                        for category in variable.categories
-                    ],
-                )
-                for variable in baseline_module.variables()
-            ],
-            forest=[
-                ForestRow(
-                    label=stratum.label,
-                    n=[_cell(table, f"s{index}_measured_{arm}") for arm in ARMS],
-                    suitable=[
-                        _rate(table, f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}")
-                        for arm in ARMS
-                    ],
-                    estimate=stratum.risk_difference,
-                    shown=all(
-                        table.rate_shown(f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}")
-                        for arm in ARMS
-                    )
-                    and stratum.risk_difference.computable,
-                )
-                for index, stratum in enumerate(effects.strata)
-            ],
-        )
+        effect_section = _effect_section(table, effects)
 
     return EvaluationReport(
         period=period,
@@ -875,16 +806,154 @@ def evaluation_report(
         response_rates=response_rates,
         has_data=flow["referred"] > 0,
         freeze=freeze,
-        late_entry=[
-            LateEntry(
-                arm=arm,
-                outcomes=_cell(table, f"outcomes_{arm}"),
-                late=_cell(table, f"late_{arm}"),
-                share=_rate(table, f"late_{arm}", f"outcomes_{arm}"),
+        late_entry=[_late_entry_row(table, arm) for arm in ARMS],
+        effects=effect_section,
+    )
+
+
+def _arm_report(
+    table: DisclosureTable,
+    arm: Arm,
+    totals: Mapping[str, Any],
+    first_contact: Mapping[str, list[tuple[int, int]]],
+    km: Mapping[str, list[tuple[int, bool, int]]],
+) -> ArmReport:
+    """The flow, outcome, contact and mean figures of one arm, and its Kaplan-Meier curve."""
+    measured = totals[f"measured_{arm}"]
+    means_shown = table.shown(f"measured_{arm}")
+    return ArmReport(
+        arm=arm,
+        allocated=_cell(table, f"allocated_{arm}"),
+        not_yet_measured=_cell(table, f"pending_{arm}"),
+        deviations=_cell(table, f"deviation_{arm}"),
+        measured=_cell(table, f"measured_{arm}"),
+        censored=_cell(table, f"censored_{arm}"),
+        surveyed=_cell(table, f"surveyed_{arm}"),
+        suitable=_rate(table, f"suitable_{arm}", f"measured_{arm}"),
+        first_contact_median=median_figure(first_contact.get(arm, [])),
+        no_contact=_cell(table, f"no_contact_{arm}"),
+        means={
+            name: mean_figure(
+                measured,
+                _int(totals[f"sum_{name}_{arm}"]),
+                _int(totals[f"sumsq_{name}_{arm}"]),
+            )
+            if means_shown
+            else SUPPRESSED
+            for name in MEANS
+        },
+        curve=_curve(arm, km.get(arm, [])),
+    )
+
+
+def _survey_table(
+    respondent_type: RespondentType,
+    grades: Mapping[tuple[str, str], Mapping[str, Any]],
+    scores: Mapping[tuple[str, str, str], Mapping[str, Any]],
+) -> SurveyTable:
+    """One respondent type's satisfaction: the mean grade and mean score per statement, per
+    arm."""
+    items = STAFF_ITEMS if respondent_type == RespondentType.STAFF else CLIENT_ITEMS
+    empty = {"respondents": 0, "n": 0, "total": 0, "total_sq": 0}
+    per_arm = [grades.get((respondent_type, arm), empty) for arm in ARMS]
+    rows = [
+        SurveyRow(
+            key="grade",
+            label=GRADE_LABEL,
+            cells=[
+                mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"])) for row in per_arm
+            ],
+        )
+    ]
+    for item in items:
+        cells = []
+        for arm in ARMS:
+            row = scores.get((respondent_type, arm, item), empty)
+            cells.append(mean_figure(row["n"], _int(row["total"]), _int(row["total_sq"])))
+        rows.append(SurveyRow(key=item, label=SurveyItem(item).label, cells=cells))
+    return SurveyTable(
+        respondent_type=respondent_type,
+        respondents=[count_cell(row["respondents"]) for row in per_arm],
+        rows=rows,
+    )
+
+
+def _response_rate(table: DisclosureTable, respondent_type: RespondentType) -> ResponseRate:
+    """One respondent type's invitations, responses and response rate, per arm."""
+    return ResponseRate(
+        respondent_type=respondent_type,
+        arms=[
+            ResponseCells(
+                invited=_cell(table, f"invited_{respondent_type}_{arm}"),
+                responded=_cell(table, f"responded_{respondent_type}_{arm}"),
+                rate=_rate(
+                    table,
+                    f"responded_{respondent_type}_{arm}",
+                    f"invited_{respondent_type}_{arm}",
+                ),
             )
             for arm in ARMS
         ],
-        effects=effect_section,
+    )
+
+
+def _effect_section(
+    table: DisclosureTable, effects: estimates_module.EffectEstimates
+) -> EffectSection:
+    """The between-arm estimates with Table 1 and the forest plot, as far as shown."""
+    return EffectSection(
+        estimates=effects,
+        risk_shown=all(table.rate_shown(f"suitable_{arm}", f"measured_{arm}") for arm in ARMS),
+        table1=_table1(table),
+        forest=_forest(table, effects),
+    )
+
+
+def _table1(table: DisclosureTable) -> list[Table1Variable]:
+    """Table 1: every variable's categories with their count per arm."""
+    return [
+        Table1Variable(
+            key=variable.key,
+            label=variable.label,
+            rows=[
+                Table1Row(
+                    label=category.label,
+                    cells=[_cell(table, f"t1_{variable.key}_{category.key}_{arm}") for arm in ARMS],
+                )
+                for category in variable.categories
+            ],
+        )
+        for variable in baseline_module.variables()
+    ]
+
+
+def _forest(table: DisclosureTable, effects: estimates_module.EffectEstimates) -> list[ForestRow]:
+    """The forest plot: one row per stratum, shown when both arms' rates are."""
+    return [
+        ForestRow(
+            label=stratum.label,
+            n=[_cell(table, f"s{index}_measured_{arm}") for arm in ARMS],
+            suitable=[
+                _rate(table, f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}") for arm in ARMS
+            ],
+            estimate=stratum.risk_difference,
+            shown=all(
+                table.rate_shown(f"s{index}_suitable_{arm}", f"s{index}_measured_{arm}")
+                for arm in ARMS
+            )
+            and stratum.risk_difference.computable,
+        )
+        for index, stratum in enumerate(effects.strata)
+    ]
+
+
+def _late_entry_row(table: DisclosureTable, arm: Arm) -> LateEntry:
+    """The arm's outcomes and the share of them entered late."""
+    return LateEntry(
+        arm=arm,
+        outcomes=_cell(table, f"outcomes_{arm}"),
+        late=_cell(table, f"late_{arm}"),
+        share=_rate(table, f"late_{arm}", f"outcomes_{arm}"),
     )
 
 
