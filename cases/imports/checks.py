@@ -212,28 +212,8 @@ def _check_against_database(
 ) -> None:
     """Match the child and household, and check duplicates, school, period and age."""
     errors = check.errors
-
-    identifiers = [
-        (kind, value)
-        for kind, value in (("bsn", check.bsn), ("onderwijsnummer", check.onderwijsnummer))
-        if value
-    ]
-    earlier = [seen_children[key] for key in identifiers if key in seen_children]
-    if earlier:
-        errors.append(
-            _("dubbel: dit kind staat al op regel %(line)s van dit bestand")
-            % {"line": min(earlier)}
-        )
-    for key in identifiers:
-        seen_children.setdefault(key, check.line_number)
-
-    if check.brin:
-        check.school_id = known.schools.get(check.brin) or known.schools.get(check.brin[:4])
-        if check.school_id is None:
-            errors.append(
-                _("brin: er is geen school met BRIN %(brin)s bekend; de beheerder voegt ze toe.")
-                % {"brin": check.brin}
-            )
+    _check_duplicate_in_file(check, seen_children)
+    _check_school(check, known)
 
     by_bsn = known.children_by_bsn.get(check.bsn) if check.bsn else None
     by_onderwijsnummer = (
@@ -261,6 +241,42 @@ def _check_against_database(
         date_of_birth = check.date_of_birth
         _check_new_address(check, known)
 
+    _check_referral(check, date_of_birth)
+    _share_new_household(check, new_households)
+
+
+def _check_duplicate_in_file(check: RowCheck, seen_children: dict[tuple[str, str], int]) -> None:
+    """A child (by BSN or onderwijsnummer) that an earlier line of the file holds is a duplicate;
+    remembers this line's child for the lines after it."""
+    identifiers = [
+        (kind, value)
+        for kind, value in (("bsn", check.bsn), ("onderwijsnummer", check.onderwijsnummer))
+        if value
+    ]
+    earlier = [seen_children[key] for key in identifiers if key in seen_children]
+    if earlier:
+        check.errors.append(
+            _("dubbel: dit kind staat al op regel %(line)s van dit bestand")
+            % {"line": min(earlier)}
+        )
+    for key in identifiers:
+        seen_children.setdefault(key, check.line_number)
+
+
+def _check_school(check: RowCheck, known: _Known) -> None:
+    """Match the school by its BRIN (or the BRIN's first four characters)."""
+    if check.brin:
+        check.school_id = known.schools.get(check.brin) or known.schools.get(check.brin[:4])
+        if check.school_id is None:
+            check.errors.append(
+                _("brin: er is geen school met BRIN %(brin)s bekend; de beheerder voegt ze toe.")
+                % {"brin": check.brin}
+            )
+
+
+def _check_referral(check: RowCheck, date_of_birth: datetime.date | None) -> None:
+    """The referral rules (services.referrals) for the period and the child's age, when the
+    row has the dates they need."""
     if date_of_birth and check.date_received and check.period_start and check.period_end:
         problems = referral_problems(
             child=Child(date_of_birth=date_of_birth),  # unsaved: no open-case query
@@ -270,8 +286,11 @@ def _check_against_database(
         )
         for problem_field, message in problems.items():
             column = _REFERRAL_COLUMNS.get(problem_field, problem_field)
-            errors.append(f"{column}: {message}")
+            check.errors.append(f"{column}: {message}")
 
+
+def _share_new_household(check: RowCheck, new_households: dict[tuple[str, str], int]) -> None:
+    """Point a later row at the first row of the file that creates the same new household."""
     # A new household is shared only between valid rows: an invalid row creates nothing.
     if check.is_valid and check.household_key is not None:
         first = new_households.setdefault(check.household_key, check.line_number)

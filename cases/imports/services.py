@@ -569,36 +569,8 @@ def _create_cases(
     positions of the block randomisation. Returns the cases by line number.
     """
     valid = [check for check in checks if check.is_valid]
-
-    households: dict[tuple[str, str], Household] = {}
-    for check in valid:
-        if check.household_key is not None and check.household_key not in households:
-            households[check.household_key] = Household(
-                street=check.cells["straat"].strip(),
-                postcode=check.postcode,
-                city=check.cells["plaats"].strip(),
-            )
-    Household.objects.bulk_create(households.values(), batch_size=CHUNK)
-    if state is not None:  # later chunks of the file join these households
-        state.households.update((key, household.pk) for key, household in households.items())
-    # bulk_create sends no signals: the change history is written explicitly.
-    log_bulk_create(list(households.values()), actor=actor)
-
-    children: dict[int, Child] = {}
-    for check in valid:
-        if check.child_id is None:
-            children[check.line_number] = Child(
-                first_name=check.cells["voornamen"].strip(),
-                tussenvoegsel=check.cells.get("tussenvoegsel", "").strip(),
-                last_name=check.cells["achternaam"].strip(),
-                date_of_birth=_present(check.date_of_birth),
-                bsn=check.bsn or None,
-                onderwijsnummer=check.onderwijsnummer or None,
-                school_id=check.school_id,
-                household_id=check.household_id or households[_present(check.household_key)].pk,
-            )
-    Child.objects.bulk_create(children.values(), batch_size=CHUNK)
-    log_bulk_create(list(children.values()), actor=actor)
+    households = _create_households(valid, actor=actor, state=state)
+    children = _create_children(valid, households, actor=actor)
 
     per_year = Counter(_present(check.date_received).year for check in valid)
     numbers = {
@@ -630,6 +602,51 @@ def _create_cases(
     log_bulk_create(created, actor=actor)
     initial_stage_changes_bulk(cases=created, actor=actor)
     return cases
+
+
+def _create_households(
+    valid: Sequence[RowCheck], *, actor: User, state: CheckState | None
+) -> dict[tuple[str, str], Household]:
+    """The new households of the valid rows, one per household key, in bulk with history."""
+    households: dict[tuple[str, str], Household] = {}
+    for check in valid:
+        if check.household_key is not None and check.household_key not in households:
+            households[check.household_key] = Household(
+                street=check.cells["straat"].strip(),
+                postcode=check.postcode,
+                city=check.cells["plaats"].strip(),
+            )
+    Household.objects.bulk_create(households.values(), batch_size=CHUNK)
+    if state is not None:  # later chunks of the file join these households
+        state.households.update((key, household.pk) for key, household in households.items())
+    # bulk_create sends no signals: the change history is written explicitly.
+    log_bulk_create(list(households.values()), actor=actor)
+    return households
+
+
+def _create_children(
+    valid: Sequence[RowCheck],
+    households: dict[tuple[str, str], Household],
+    *,
+    actor: User,
+) -> dict[int, Child]:
+    """The new children of the valid rows by line number, in bulk with history."""
+    children: dict[int, Child] = {}
+    for check in valid:
+        if check.child_id is None:
+            children[check.line_number] = Child(
+                first_name=check.cells["voornamen"].strip(),
+                tussenvoegsel=check.cells.get("tussenvoegsel", "").strip(),
+                last_name=check.cells["achternaam"].strip(),
+                date_of_birth=_present(check.date_of_birth),
+                bsn=check.bsn or None,
+                onderwijsnummer=check.onderwijsnummer or None,
+                school_id=check.school_id,
+                household_id=check.household_id or households[_present(check.household_key)].pk,
+            )
+    Child.objects.bulk_create(children.values(), batch_size=CHUNK)
+    log_bulk_create(list(children.values()), actor=actor)
+    return children
 
 
 def _present[T](value: T | None) -> T:

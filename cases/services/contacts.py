@@ -43,44 +43,23 @@ def contact_log(
     """
     with transaction.atomic():
         case = lock_case(case, expected_version=None)
-        errors: dict[str | None, str] = {}
         if not case.is_open:
             raise RuleViolation(_("Deze zaak is gesloten; er kunnen geen contacten bij."))
         if case.professional_id != professional.pk:
             raise RuleViolation(_("Alleen de professional die de zaak heeft, legt contacten vast."))
 
-        local_day = timezone.localdate(occurred_at)
-        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
-            errors["occurred_at"] = _("Het contact ligt in de toekomst.")
-        elif local_day < case.date_received:
-            errors["occurred_at"] = _(
-                "Het contact ligt vóór de datum van de melding (%(day)s)."
-            ) % {"day": case.date_received.strftime("%d-%m-%Y")}
-        if with_whom not in ContactWith.values:
-            errors["with_whom"] = _("Kies met wie het contact was.")
-        if channel not in Channel.values:
-            errors["channel"] = _("Kies het kanaal van het contact.")
-        if not 1 <= duration_minutes <= MAX_CONTACT_MINUTES:
-            errors["duration_minutes"] = _(
-                "Een contact duurt tussen 1 minuut en 8 uur (480 minuten)."
-            )
-        if follow_up_on is not None and follow_up_on < local_day:
-            errors["follow_up_on"] = _("De vervolgafspraak ligt vóór de datum van het contact.")
-
-        if role not in roles_available_to(professional, local_day):
-            errors["role"] = _("Je hebt op %(day)s geen geldige kwalificatie voor deze rol.") % {
-                "day": local_day.strftime("%d-%m-%Y")
-            }
-        else:
-            for field, message in act_violations(
-                role=role,
-                kind=kind,
-                sworn=is_sworn_on(professional, local_day),
-                caution_given=caution_given,
-                with_whom=with_whom,
-                pupil_age=case.child.age_on(local_day),
-            ).items():
-                errors.setdefault(field, message)
+        errors = _log_errors(
+            case=case,
+            professional=professional,
+            role=role,
+            kind=kind,
+            with_whom=with_whom,
+            channel=channel,
+            occurred_at=occurred_at,
+            duration_minutes=duration_minutes,
+            caution_given=caution_given,
+            follow_up_on=follow_up_on,
+        )
         if errors:
             raise RuleViolation(errors=errors)
 
@@ -98,6 +77,95 @@ def contact_log(
             follow_up_on=follow_up_on,
             created_by=professional.user,
         )
+
+
+def _log_errors(
+    *,
+    case: Case,
+    professional: Professional,
+    role: str,
+    kind: str,
+    with_whom: str,
+    channel: str,
+    occurred_at: datetime.datetime,
+    duration_minutes: int,
+    caution_given: bool,
+    follow_up_on: datetime.date | None,
+) -> dict[str | None, str]:
+    """The rule violations of a new contact on `case`, per field; empty when it may be logged."""
+    errors: dict[str | None, str] = {}
+    local_day = timezone.localdate(occurred_at)
+    if occurred_at_error := _occurred_at_error(occurred_at, timezone.now(), case):
+        errors["occurred_at"] = occurred_at_error
+    if with_whom not in ContactWith.values:
+        errors["with_whom"] = _("Kies met wie het contact was.")
+    if channel not in Channel.values:
+        errors["channel"] = _("Kies het kanaal van het contact.")
+    if duration_error := _duration_error(duration_minutes):
+        errors["duration_minutes"] = duration_error
+    if follow_up_on is not None and follow_up_on < local_day:
+        errors["follow_up_on"] = _("De vervolgafspraak ligt vóór de datum van het contact.")
+
+    if role not in roles_available_to(professional, local_day):
+        errors["role"] = _("Je hebt op %(day)s geen geldige kwalificatie voor deze rol.") % {
+            "day": local_day.strftime("%d-%m-%Y")
+        }
+    else:
+        _add_act_violations(
+            errors,
+            case=case,
+            professional=professional,
+            role=role,
+            kind=kind,
+            day=local_day,
+            caution_given=caution_given,
+            with_whom=with_whom,
+        )
+    return errors
+
+
+def _occurred_at_error(
+    occurred_at: datetime.datetime, now: datetime.datetime, case: Case
+) -> str | None:
+    """Why a contact on `case` cannot have taken place at `occurred_at`, or None."""
+    if occurred_at > now + FUTURE_TOLERANCE:
+        return _("Het contact ligt in de toekomst.")
+    if timezone.localdate(occurred_at) < case.date_received:
+        return _("Het contact ligt vóór de datum van de melding (%(day)s).") % {
+            "day": case.date_received.strftime("%d-%m-%Y")
+        }
+    return None
+
+
+def _duration_error(duration_minutes: int) -> str | None:
+    """Why a contact cannot have lasted `duration_minutes`, or None."""
+    if not 1 <= duration_minutes <= MAX_CONTACT_MINUTES:
+        return _("Een contact duurt tussen 1 minuut en 8 uur (480 minuten).")
+    return None
+
+
+def _add_act_violations(
+    errors: dict[str | None, str],
+    *,
+    case: Case,
+    professional: Professional,
+    role: str,
+    kind: str,
+    day: datetime.date,
+    caution_given: bool,
+    with_whom: str,
+) -> None:
+    """Add what roles/acts.py says against `kind` in `role` on `day`, for the fields that have
+    no error yet."""
+    for field, message in act_violations(
+        role=role,
+        kind=kind,
+        sworn=is_sworn_on(professional, day),
+        caution_given=caution_given,
+        with_whom=with_whom,
+        pupil_age=case.child.age_on(day),
+    ).items():
+        errors.setdefault(field, message)
 
 
 # Correcting a logged contact (issue 16). The original values stay in ContactCorrection.
@@ -183,35 +251,15 @@ def contact_correct(
         refusal = correction_refusal(locked, actor, now)
         if refusal:
             raise RuleViolation(refusal)
-        case = locked.case
-        errors: dict[str | None, str] = {}
-        local_day = timezone.localdate(occurred_at)
-        if occurred_at > now + FUTURE_TOLERANCE:
-            errors["occurred_at"] = _("Het contact ligt in de toekomst.")
-        elif local_day < case.date_received:
-            errors["occurred_at"] = _(
-                "Het contact ligt vóór de datum van de melding (%(day)s)."
-            ) % {"day": case.date_received.strftime("%d-%m-%Y")}
-        if with_whom not in ContactWith.values:
-            errors["with_whom"] = _("Kies met wie het contact was.")
-        if not 1 <= duration_minutes <= MAX_CONTACT_MINUTES:
-            errors["duration_minutes"] = _(
-                "Een contact duurt tussen 1 minuut en 8 uur (480 minuten)."
-            )
-        if kind in EVIDENCE_KINDS and locked.kind not in EVIDENCE_KINDS:
-            errors["kind"] = _(
-                "Een proces-verbaal of verhoor leg je vast als nieuw contact, niet als correctie."
-            )
-        if with_whom in ContactWith.values:
-            for field, message in act_violations(
-                role=locked.role,
-                kind=kind,
-                sworn=is_sworn_on(locked.professional, local_day),
-                caution_given=caution_given,
-                with_whom=with_whom,
-                pupil_age=case.child.age_on(local_day),
-            ).items():
-                errors.setdefault(field, message)
+        errors = _correction_errors(
+            locked,
+            now=now,
+            kind=kind,
+            with_whom=with_whom,
+            occurred_at=occurred_at,
+            duration_minutes=duration_minutes,
+            caution_given=caution_given,
+        )
         if errors:
             raise RuleViolation(errors=errors)
 
@@ -226,18 +274,64 @@ def contact_correct(
         changed = {name: value for name, value in after.items() if getattr(locked, name) != value}
         if not changed:
             raise RuleViolation(_("Er is niets gewijzigd; het contact is niet gecorrigeerd."))
-        ContactCorrection.objects.create(
-            contact=locked,
-            before={name: _as_json(getattr(locked, name)) for name in changed},
-            after={name: _as_json(value) for name, value in changed.items()},
-            corrected_by=actor,
-            corrected_at=now,
-        )
-        for name, value in changed.items():
-            setattr(locked, name, value)
-        locked.corrected_at = now
-        locked.save(update_fields=[*changed, "corrected_at"])
+        _save_correction(locked, changed, actor=actor, now=now)
         return locked
+
+
+def _correction_errors(
+    locked: Contact,
+    *,
+    now: datetime.datetime,
+    kind: str,
+    with_whom: str,
+    occurred_at: datetime.datetime,
+    duration_minutes: int,
+    caution_given: bool,
+) -> dict[str | None, str]:
+    """The rule violations of correcting `locked` to these values, per field; empty when
+    the correction may be saved."""
+    case = locked.case
+    errors: dict[str | None, str] = {}
+    local_day = timezone.localdate(occurred_at)
+    if occurred_at_error := _occurred_at_error(occurred_at, now, case):
+        errors["occurred_at"] = occurred_at_error
+    if with_whom not in ContactWith.values:
+        errors["with_whom"] = _("Kies met wie het contact was.")
+    if duration_error := _duration_error(duration_minutes):
+        errors["duration_minutes"] = duration_error
+    if kind in EVIDENCE_KINDS and locked.kind not in EVIDENCE_KINDS:
+        errors["kind"] = _(
+            "Een proces-verbaal of verhoor leg je vast als nieuw contact, niet als correctie."
+        )
+    if with_whom in ContactWith.values:
+        _add_act_violations(
+            errors,
+            case=case,
+            professional=locked.professional,
+            role=locked.role,
+            kind=kind,
+            day=local_day,
+            caution_given=caution_given,
+            with_whom=with_whom,
+        )
+    return errors
+
+
+def _save_correction(
+    locked: Contact, changed: dict[str, object], *, actor: User, now: datetime.datetime
+) -> None:
+    """Write the ContactCorrection row (the values before and after), then the new values."""
+    ContactCorrection.objects.create(
+        contact=locked,
+        before={name: _as_json(getattr(locked, name)) for name in changed},
+        after={name: _as_json(value) for name, value in changed.items()},
+        corrected_by=actor,
+        corrected_at=now,
+    )
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    locked.corrected_at = now
+    locked.save(update_fields=[*changed, "corrected_at"])
 
 
 def contact_withdraw(*, contact: Contact, actor: User, reason: str) -> Contact:
