@@ -142,6 +142,24 @@ def _register(
         return None
 
 
+def _open_case_of(user: AnyUser, child: Child | None) -> Case | None:
+    """The open case of the chosen child, if the user may see it."""
+    if child is None:
+        return None
+    return access.cases_visible_to(user).open().filter(child=child).first()
+
+
+def _registered_message(case: Case) -> str:
+    """The confirmation after a referral is registered, naming the arm it is allocated to."""
+    if case.arm:
+        return _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.") % {
+            "number": case.number,
+            "arm": case.get_arm_display(),
+        }
+    # no allocation (the study has ended): no arm to name
+    return _("Zaak %(number)s is aangemaakt.") % {"number": case.number}
+
+
 @require_http_methods(["GET", "POST"])
 def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Intake of one referral: find the child first, then record the melding.
@@ -155,9 +173,7 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     search = IntakeSearchForm(request.GET if "zoek" in request.GET else None)
     child = _chosen_child(request.user, params)
     new_child = params.get("nieuw") == "1"
-    open_case = None
-    if child is not None and not new_child:
-        open_case = access.cases_visible_to(request.user).open().filter(child=child).first()
+    open_case = None if new_child else _open_case_of(request.user, child)
     if open_case is not None:
         # The melding belongs to the open case: no referral form to fill in for nothing.
         referral_form, child_form = None, None
@@ -169,14 +185,7 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and referral_form is not None:
         case = _register(request, child=child, referral_form=referral_form, child_form=child_form)
         if case is not None:
-            if case.arm:
-                message = _("Zaak %(number)s is aangemaakt en ingedeeld in de %(arm)s.") % {
-                    "number": case.number,
-                    "arm": case.get_arm_display(),
-                }
-            else:  # no allocation (the study has ended): no arm to name
-                message = _("Zaak %(number)s is aangemaakt.") % {"number": case.number}
-            messages.success(request, message)
+            messages.success(request, _registered_message(case))
             return redirect("cases:assign", pk=case.pk)
         status = 422
     context = {

@@ -4,6 +4,7 @@ The plan belongs to the household; it is reached through a case the user may cha
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -27,6 +28,10 @@ from ..forms import (
 )
 from ..models import Case
 from .versioned_forms import versioned_form_page
+
+if TYPE_CHECKING:
+    # Type-checking only: django-stubs-ext is a development dependency.
+    from django_stubs_ext import StrOrPromise
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,6 +185,31 @@ def plan_action_edit(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
     )
 
 
+def _household_plan_swap(
+    request: AuthenticatedHttpRequest, case: Case, *, conflict: "StrOrPromise | None", done: bool
+) -> HttpResponse:
+    """The htmx answer to marking an action done or not: the plan, 409 on a conflict."""
+    # The whole visible state after the swap: the plan with its own confirmation, the
+    # timeline with the new plan change, and no stale banner from an earlier page.
+    if conflict:
+        confirmation = None
+    elif done:
+        confirmation = _("Actie afgerond.")
+    else:
+        confirmation = _("Actie heropend.")
+    context = {
+        "case": case,
+        **selectors.household_plan(case),
+        "can_change": True,
+        "plan_conflict": conflict,
+        "plan_confirmation": confirmation,
+        "oob_timeline": not conflict,
+        "timeline": selectors.case_timeline(case),
+        "timeline_limit": selectors.TIMELINE_LIMIT,
+    }
+    return render(request, "cases/_household_plan.html", context, status=409 if conflict else 200)
+
+
 @require_POST
 def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, pk, write=True)
@@ -201,26 +231,8 @@ def plan_action_done(request: AuthenticatedHttpRequest, pk: int, action_pk: int)
     except ConcurrentEdit as error:
         conflict = error.errors[None]
     if request.htmx:
-        # The whole visible state after the swap: the plan with its own confirmation, the
-        # timeline with the new plan change, and no stale banner from an earlier page.
-        if conflict:
-            confirmation = None
-        elif form.cleaned_data["done"]:
-            confirmation = _("Actie afgerond.")
-        else:
-            confirmation = _("Actie heropend.")
-        context = {
-            "case": case,
-            **selectors.household_plan(case),
-            "can_change": True,
-            "plan_conflict": conflict,
-            "plan_confirmation": confirmation,
-            "oob_timeline": not conflict,
-            "timeline": selectors.case_timeline(case),
-            "timeline_limit": selectors.TIMELINE_LIMIT,
-        }
-        return render(
-            request, "cases/_household_plan.html", context, status=409 if conflict else 200
+        return _household_plan_swap(
+            request, case, conflict=conflict, done=form.cleaned_data["done"]
         )
     if conflict:
         messages.error(request, conflict)

@@ -1,6 +1,5 @@
 """The researcher's home page: the evaluation report, BIP arm against control arm."""
 
-import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,175 +12,20 @@ from django.views.decorators.http import require_GET
 from bip.lib.http import AuthenticatedHttpRequest
 
 from .. import access
+from ..charts import forest_chart, km_chart
 from ..definitions import DEFINITIONS
 from ..forms import DAILY_SNAPSHOT, FreezeChoiceForm, ReportPeriodForm
 from ..freezes import freezes_newest_first
 from ..models import DataFreeze
-from ..report import (
-    LATE_ENTRY_DAYS,
-    ForestRow,
-    KaplanMeierCurve,
-    ReportPeriod,
-    evaluation_report_cached,
-    referral_blocks,
-)
+from ..report import LATE_ENTRY_DAYS, ReportPeriod, evaluation_report_cached, referral_blocks
 from ..selectors import MIN_CELL_SIZE
 from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_period
-
-# The Kaplan-Meier chart's drawing area, in SVG user units (the SVG scales to its container).
-KM_LEFT = 52  # room for the percentages
-KM_RIGHT = 16
-KM_TOP = 16
-KM_PLOT_WIDTH = 560
-KM_PLOT_HEIGHT = 260
-KM_BOTTOM = 44  # room for the day labels and the axis title
-KM_MAX_DAYS = 92  # the longest three months (e.g. 1 July -> 1 October)
-KM_DAY_TICKS = (0, 15, 30, 45, 60, 75, 90)
-KM_PERCENT_TICKS = (0, 25, 50, 75, 100)
-
-
-def _units(value: float) -> str:
-    # SVG coordinates are written with a decimal point, whatever the page's language.
-    return f"{value:.1f}"
-
-
-def km_chart(curves: list[KaplanMeierCurve]) -> dict:
-    """Coordinates for the server-drawn Kaplan-Meier chart: one step line per drawn arm
-    (the proportion that reached a suitable outcome, 1 - S(t)), the axes and gridlines."""
-    baseline = KM_TOP + KM_PLOT_HEIGHT
-
-    def x(day: float) -> float:
-        return KM_LEFT + min(day, KM_MAX_DAYS) * KM_PLOT_WIDTH / KM_MAX_DAYS
-
-    def y(proportion: float) -> float:
-        return baseline - proportion * KM_PLOT_HEIGHT
-
-    lines = []
-    for curve in curves:
-        if not curve.drawn or not curve.steps:
-            continue
-        path = [f"M{_units(x(0))},{_units(y(0))}"]
-        for step in curve.steps:
-            if step.events:
-                path.append(f"H{_units(x(step.time))}V{_units(y(step.cumulative_incidence))}")
-        path.append(f"H{_units(x(curve.steps[-1].time))}")
-        lines.append({"arm": curve.arm, "path": "".join(path)})
-    return {
-        "width": KM_LEFT + KM_PLOT_WIDTH + KM_RIGHT,
-        "height": baseline + KM_BOTTOM,
-        "plot_left": KM_LEFT,
-        "plot_right": KM_LEFT + KM_PLOT_WIDTH,
-        "plot_top": KM_TOP,
-        "baseline": baseline,
-        "day_label_y": baseline + 18,
-        "axis_title_x": _units(KM_LEFT + KM_PLOT_WIDTH / 2),
-        "axis_title_y": baseline + 38,
-        "percent_label_x": KM_LEFT - 6,
-        "day_ticks": [{"day": day, "x": _units(x(day))} for day in KM_DAY_TICKS],
-        "percent_ticks": [
-            {"percent": percent, "y": _units(y(percent / 100))} for percent in KM_PERCENT_TICKS
-        ],
-        "lines": lines,
-    }
 
 
 def source_form_default(source_form: FreezeChoiceForm) -> DataFreeze | None:
     """The latest freeze, or None (the daily snapshot) when there is none."""
     return next(iter(source_form.freezes.values()), None)
-
-
-# The forest plot's drawing area, in SVG user units (the SVG scales to its container).
-FOREST_LABEL_WIDTH = 270  # the strata's names, right-aligned at FOREST_LABEL_WIDTH - 10
-FOREST_PLOT_WIDTH = 340
-FOREST_RIGHT = 20
-FOREST_TOP = 12
-FOREST_ROW_HEIGHT = 30
-FOREST_BOTTOM = 44  # room for the tick labels and the axis title
-
-
-def _nice_step(span: float) -> int:
-    for step in (5, 10, 20, 25, 50):
-        if span / step <= 8:
-            return step
-    return 50
-
-
-def forest_chart(rows: list[ForestRow], overall: Any | None) -> dict[str, Any]:
-    """Coordinates for the server-drawn forest plot: per stratum the risk difference BIP -
-    control in percentage points with its 95 % CI (a square and a line), and the overall
-    estimate (a diamond) when `overall` (an `estimates.Estimate`) is given. A stratum whose
-    counts must stay hidden is listed without a mark."""
-    drawn = [row.estimate for row in rows if row.shown]
-    if overall is not None:
-        drawn.append(overall)
-    lows = [100 * e.low for e in drawn if e.low is not None]
-    highs = [100 * e.high for e in drawn if e.high is not None]
-    low = max(-100.0, min([0.0, *lows]))
-    high = min(100.0, max([0.0, *highs]))
-    step = _nice_step(max(high - low, 10.0))
-    low = max(-100, step * math.floor(low / step))
-    high = min(100, step * math.ceil(high / step))
-    if high - low < 2 * step:
-        low, high = (low - step, high) if low > -100 else (low, high + step)
-    plot_left = FOREST_LABEL_WIDTH
-    plot_right = plot_left + FOREST_PLOT_WIDTH
-
-    def x(points: float) -> str:
-        points = min(max(points, low), high)
-        return _units(plot_left + (points - low) * FOREST_PLOT_WIDTH / (high - low))
-
-    items: list[dict[str, Any]] = [
-        {"label": row.label, "estimate": row.estimate if row.shown else None, "overall": False}
-        for row in rows
-    ]
-    if overall is not None:
-        items.append({"label": _("Alle strata samen"), "estimate": overall, "overall": True})
-    chart_rows = []
-    for index, item in enumerate(items):
-        y = FOREST_TOP + index * FOREST_ROW_HEIGHT + FOREST_ROW_HEIGHT / 2
-        estimate = item["estimate"]
-        row: dict[str, Any] = {
-            "label": item["label"],
-            "overall": item["overall"],
-            "y": _units(y),
-            "label_x": FOREST_LABEL_WIDTH - 10,
-            "drawn": estimate is not None,
-        }
-        if estimate is not None:
-            centre = float(x(100 * estimate.value))
-            row |= {
-                "x": _units(centre),
-                "x_low": x(100 * estimate.low),
-                "x_high": x(100 * estimate.high),
-                "box": _units(centre - 5),
-                "box_y": _units(y - 5),
-                "diamond": " ".join(
-                    f"{_units(px)},{_units(py)}"
-                    for px, py in (
-                        (centre - 7, y),
-                        (centre, y - 7),
-                        (centre + 7, y),
-                        (centre, y + 7),
-                    )
-                ),
-            }
-        chart_rows.append(row)
-    baseline = FOREST_TOP + len(items) * FOREST_ROW_HEIGHT
-    return {
-        "width": plot_right + FOREST_RIGHT,
-        "height": baseline + FOREST_BOTTOM,
-        "plot_left": plot_left,
-        "plot_right": plot_right,
-        "plot_top": FOREST_TOP,
-        "baseline": baseline,
-        "zero_x": x(0),
-        "tick_label_y": baseline + 18,
-        "axis_title_x": _units(plot_left + FOREST_PLOT_WIDTH / 2),
-        "axis_title_y": baseline + 38,
-        "ticks": [{"points": points, "x": x(points)} for points in range(low, high + 1, step)],
-        "rows": chart_rows,
-    }
 
 
 def _month_value(month: Any) -> str:
