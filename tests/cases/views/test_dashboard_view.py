@@ -8,8 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.dashboard import InflowWeek
-from cases.views.dashboard import inflow_chart, nice_axis_max
 from evaluation.constants import Arm
 from tests.factories import CaseFactory, ContactFactory, ProfessionalFactory
 
@@ -154,32 +152,3 @@ def test_query_count_does_not_grow_with_the_data(logged_in):
     # caseload rows and caseload totals. On SQLite the waiting-time percentiles add two small
     # reads per arm.
     assert small == (8 if connection.vendor == "postgresql" else 14)
-
-
-# ------------------------------------------------------------------ chart geometry
-
-
-@pytest.mark.parametrize(
-    ("largest", "axis_max"),
-    [(0, 4), (3, 4), (5, 8), (9, 20), (38, 40), (41, 80), (95, 100), (950, 1000)],
-)
-def test_axis_maximum_is_a_round_number(largest, axis_max):
-    assert nice_axis_max(largest) == axis_max
-
-
-def test_chart_bands_follow_the_autumn_weeks():
-    start = datetime.date(2025, 8, 18)
-    weeks = [
-        InflowWeek(
-            start=start + datetime.timedelta(weeks=i),
-            bip=i,
-            control=1,
-            unallocated=0,
-            is_current=False,
-        )
-        for i in range(4)
-    ]  # 18 Aug, 25 Aug, 1 Sep (autumn), 8 Sep (autumn)
-    chart = inflow_chart(weeks)
-    assert chart["bands"] == [{"x": "68.0", "width": "24.0", "label_x": "80.0"}]
-    assert [len(bar.segments) for bar in chart["bars"]] == [1, 2, 2, 2]
-    assert [month["date"].month for month in chart["months"]] == [9]

@@ -11,9 +11,6 @@ from django.urls import reverse
 from evaluation.constants import Arm
 from evaluation.definitions import DEFINITIONS, MeasurementStatus
 from evaluation.models import Measurement
-from evaluation.report import KaplanMeierCurve
-from evaluation.statistics import kaplan_meier
-from evaluation.views.report import km_chart
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,23 +245,6 @@ def test_query_count_does_not_grow_with_the_data(logged_in):
     assert len(small.captured_queries) == len(large.captured_queries) <= 21
 
 
-# ------------------------------------------------------------------------- the chart
-
-
-def test_km_chart_paths():
-    curve = KaplanMeierCurve(
-        arm=Arm.BIP,
-        n=10,
-        steps=kaplan_meier([(23, True, 5), (46, False, 5)]),
-        table=[],
-    )
-    hidden = KaplanMeierCurve(arm=Arm.CONTROL, n=None, steps=[], table=[])
-    chart = km_chart([curve, hidden])
-    assert len(chart["lines"]) == 1
-    # Day 0 at x = 52; 23 days of 92 = a quarter of 560 units; half reached: y = 16 + 130.
-    assert chart["lines"][0]["path"] == "M52.0,276.0H192.0V146.0H332.0"
-
-
 # ------------------------------------------------------------------------- effect estimates
 
 
@@ -347,32 +327,3 @@ def test_the_report_names_the_freeze(logged_in, researcher):
     assert link == (
         f"{reverse('evaluation:recommendation')}?van=2024-01&amp;tot=2024-12&amp;freeze={freeze.pk}"
     )
-
-
-def test_forest_chart_coordinates():
-    from evaluation.estimates import Estimate
-    from evaluation.report import CountCell, ForestRow
-    from evaluation.views.report import forest_chart
-
-    shown = ForestRow(
-        label="Verzuim, vo",
-        n=[CountCell(10), CountCell(10)],
-        suitable=[],
-        estimate=Estimate(value=0.2, low=-0.1, high=0.45),
-        shown=True,
-    )
-    hidden = ForestRow(
-        label="Thuiszitter, po",
-        n=[CountCell(None), CountCell(None)],
-        suitable=[],
-        estimate=Estimate(value=0.9, low=0.5, high=1.0),
-        shown=False,
-    )
-    chart = forest_chart([shown, hidden], Estimate(value=0.1, low=0.0, high=0.2))
-    # The axis runs from -10 to 50 points in steps of 10 over 340 units from x = 270.
-    assert [tick["points"] for tick in chart["ticks"]] == [-10, 0, 10, 20, 30, 40, 50]
-    assert chart["zero_x"] == "326.7"
-    first, second, overall = chart["rows"]
-    assert (first["x"], first["x_low"], first["x_high"]) == ("440.0", "270.0", "581.7")
-    assert not second["drawn"]  # a hidden stratum gets no mark, and its CI stays off the axis
-    assert overall["overall"] and overall["x"] == "383.3"
