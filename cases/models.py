@@ -19,6 +19,7 @@ from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
 from .constants import (
     DEADLINE_MONTHS,
+    IMPORT_OPEN_STATUSES,
     MAX_SCHOOL_AGE,
     MIN_SCHOOL_AGE,
     AssignmentReason,
@@ -28,6 +29,8 @@ from .constants import (
     GuardianLanguage,
     GuardianRelation,
     HaltResult,
+    ImportRowStatus,
+    ImportStatus,
     LetterKind,
     MeldingType,
     OutcomeCategory,
@@ -961,33 +964,6 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
-
-
-class ImportStatus(models.TextChoices):
-    """An import batch: checking -> preview -> confirming -> imported, or cancelled; once.
-
-    Checking and confirming run as background tasks (cases.tasks). A check that crashes ends
-    in failed; a confirmation that fails goes back to preview (nothing was imported: it is one
-    transaction), so it can be confirmed again.
-    """
-
-    CHECKING = "checking", _("Wordt gecontroleerd")
-    PREVIEW = "preview", _("Voorvertoning")
-    CONFIRMING = "confirming", _("Wordt geïmporteerd")
-    IMPORTED = "imported", _("Geïmporteerd")
-    CANCELLED = "cancelled", _("Geannuleerd")
-    FAILED = "failed", _("Mislukt")
-
-
-# The states in which a batch is not finished: no finished_at yet.
-IMPORT_OPEN_STATUSES = (ImportStatus.CHECKING, ImportStatus.PREVIEW, ImportStatus.CONFIRMING)
-
-
-class ImportRowStatus(models.TextChoices):
-    VALID = "valid", _("Klaar voor import")
-    ERROR = "error", _("Fout")
-    IMPORTED = "imported", _("Geïmporteerd")
-    SKIPPED = "skipped", _("Overgeslagen")
 
 
 class ImportBatch(models.Model):

@@ -73,10 +73,9 @@ from django.db.models.functions import TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .constants import CaseStatus, Stage
+from .constants import IMPORT_OPEN_STATUSES, CaseStatus, Stage
 from .events import cases_anonymising
 from .models import (
-    IMPORT_OPEN_STATUSES,
     Assignment,
     Case,
     Child,

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .constants import Arm, RespondentType
-from .periods import MonthPeriodFormMixin
+from .constants import Arm, ExportDataset, ExportFormat, RespondentType
+from .periods import MonthPeriod, MonthPeriodFormMixin
 from .surveys import COMMENT_MAX_LENGTH, GRADES, item_text, items_for
 
 if TYPE_CHECKING:
@@ -178,3 +178,41 @@ class AllocationForm(forms.Form):
             )
         },
     )
+
+
+class ExportRequestForm(MonthPeriodFormMixin, forms.Form):
+    """Dataset, file format and the referral months (whole months, as in the report; both
+    empty: every month)."""
+
+    dataset = forms.ChoiceField(
+        label=_("Dataset"),
+        choices=ExportDataset.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Kies een dataset."),
+            "invalid_choice": _("Kies een van de datasets."),
+        },
+    )
+    file_format = forms.ChoiceField(
+        label=_("Bestandsformaat"),
+        choices=ExportFormat.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Kies een bestandsformaat."),
+            "invalid_choice": _("Kies een van de bestandsformaten."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Unlike the report, an export without months covers every referral.
+        for name in ("van", "tot"):
+            self.fields[name].initial = None
+        self.fields["van"].help_text = _("Leeg: vanaf de eerste melding.")
+        self.fields["tot"].help_text = _("Leeg: tot en met de laatste melding.")
+
+    def period(self) -> MonthPeriod | None:
+        """The chosen whole months, or None (every month) when both are empty."""
+        if not (self.cleaned_data.get("van") or self.cleaned_data.get("tot")):
+            return None
+        return self.month_period()

@@ -54,7 +54,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..constants import CaseSource
+from ..constants import CaseSource, ImportRowStatus, ImportStatus
 from ..events import referrals_imported
 from ..exceptions import RuleViolation
 from ..history import _request_context as request_context
@@ -66,8 +66,6 @@ from ..models import (
     ImportBatch,
     ImportFile,
     ImportRow,
-    ImportRowStatus,
-    ImportStatus,
     three_month_deadline,
 )
 from ..services.numbers import case_numbers_reserve

@@ -9,16 +9,10 @@ will create, or what is wrong. Confirming queues the import; the same page then 
 import report. Pages are addressed by batch id: no child data in URLs.
 """
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -26,34 +20,12 @@ from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 
 from .. import access, imports, selectors
+from ..constants import ImportRowStatus, ImportStatus
 from ..exceptions import CaseError
-from ..models import ImportRowStatus, ImportStatus
+from ..imports.forms import ImportUploadForm
 from .lists import query_string_without_page
 
 PREVIEW_TEMPLATE = "cases/import_preview.html"
-
-
-class ImportUploadForm(forms.Form):
-    csv_file = forms.FileField(
-        label=gettext_lazy("CSV-bestand met verzuimmeldingen"),
-        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["csv_file"].help_text = _(
-            "UTF-8, puntkomma als scheidingsteken, met de kopregel hieronder. Hoogstens "
-            "%(megabytes)s MB en %(lines)s meldingen."
-        ) % {
-            "megabytes": imports.reader.MAX_FILE_BYTES // (1024 * 1024),
-            "lines": number_format(imports.reader.MAX_DATA_LINES, force_grouping=True),
-        }
-
-    def clean_csv_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["csv_file"]
-        if (upload.size or 0) > imports.reader.MAX_FILE_BYTES:
-            raise forms.ValidationError(imports.too_large_message())
-        return upload
 
 
 @require_http_methods(["GET", "POST"])

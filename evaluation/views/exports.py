@@ -11,13 +11,11 @@ The download is served only to the researcher who asked for it, while it has not
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bip.lib.http import AuthenticatedHttpRequest
@@ -26,52 +24,12 @@ from bip.lib.polling import poll_headers_json
 from cases.exceptions import CaseError
 
 from .. import access, tasks
-from ..constants import ExportDataset, ExportFormat
 from ..exports import services
-from ..forms import FreezeChoiceForm
+from ..forms import ExportRequestForm, FreezeChoiceForm
 from ..freezes import freezes_newest_first
 from ..models import ResearchExport
-from ..periods import MonthPeriod, MonthPeriodFormMixin
 
 DETAIL_TEMPLATE = "evaluation/export_detail.html"
-
-
-class ExportRequestForm(MonthPeriodFormMixin, forms.Form):
-    """Dataset, file format and the referral months (whole months, as in the report; both
-    empty: every month)."""
-
-    dataset = forms.ChoiceField(
-        label=gettext_lazy("Dataset"),
-        choices=ExportDataset.choices,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": gettext_lazy("Kies een dataset."),
-            "invalid_choice": gettext_lazy("Kies een van de datasets."),
-        },
-    )
-    file_format = forms.ChoiceField(
-        label=gettext_lazy("Bestandsformaat"),
-        choices=ExportFormat.choices,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": gettext_lazy("Kies een bestandsformaat."),
-            "invalid_choice": gettext_lazy("Kies een van de bestandsformaten."),
-        },
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Unlike the report, an export without months covers every referral.
-        for name in ("van", "tot"):
-            self.fields[name].initial = None
-        self.fields["van"].help_text = gettext_lazy("Leeg: vanaf de eerste melding.")
-        self.fields["tot"].help_text = gettext_lazy("Leeg: tot en met de laatste melding.")
-
-    def period(self) -> MonthPeriod | None:
-        """The chosen whole months, or None (every month) when both are empty."""
-        if not (self.cleaned_data.get("van") or self.cleaned_data.get("tot")):
-            return None
-        return self.month_period()
 
 
 @require_http_methods(["GET", "POST"])

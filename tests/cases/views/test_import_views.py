@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import imports
+from cases.constants import ImportStatus
 from cases.imports import reader, services
-from cases.models import Case, Child, ImportBatch, ImportStatus
+from cases.models import Case, Child, ImportBatch
 from cases.tasks import check_import_batch
 from tests.cases.test_imports import csv_bytes, melding
 from tests.evaluation.exports.conftest import IMMEDIATE_TASKS
