@@ -156,6 +156,49 @@ def codebook_text(
     from ..freezes import CANONICAL_FIELDS
 
     lines = [
+        *_export_lines(
+            dataset,
+            study_id=study_id,
+            file_format_label=file_format_label,
+            data_file_name=data_file_name,
+            row_count=row_count,
+            export_number=export_number,
+            freeze=freeze,
+            period_label=period_label,
+        ),
+        *_source_lines(freeze, CANONICAL_FIELDS),
+        *(
+            _("SHA-256 van %(file)s: %(hash)s") % {"file": entry["name"], "hash": entry["sha256"]}
+            for entry in files
+        ),
+        *_k_anonymity_lines(plan),
+        "",
+        _("Afspraken"),
+        *_pseudonym_lines(),
+        *_missing_value_lines(),
+        *_file_and_arm_lines(dataset),
+        "",
+        _("Variabelen"),
+        "",
+        *_variable_lines(dataset.variables),
+    ]
+    return "\n".join(lines)
+
+
+def _export_lines(
+    dataset: Dataset,
+    *,
+    study_id: str,
+    file_format_label: str,
+    data_file_name: str,
+    row_count: int,
+    export_number: int,
+    freeze: DataFreeze | None,
+    period_label: str,
+) -> list[str]:
+    """The codebook's title and what this export is: study, number, file, rows, version and
+    period."""
+    return [
         _("Codeboek – %(dataset)s") % {"dataset": dataset.label},
         "",
         _wrapped(str(dataset.description), indent=""),
@@ -168,14 +211,12 @@ def codebook_text(
         % {"version": freeze.definitions_version if freeze else DEFINITIONS_VERSION},
         _("Periode (maanden van de melding): %(period)s")
         % {"period": period_label or _("alle maanden")},
-        *_source_lines(freeze, CANONICAL_FIELDS),
-        *(
-            _("SHA-256 van %(file)s: %(hash)s") % {"file": entry["name"], "hash": entry["sha256"]}
-            for entry in files
-        ),
-        *_k_anonymity_lines(plan),
-        "",
-        _("Afspraken"),
+    ]
+
+
+def _pseudonym_lines() -> list[str]:
+    """The conventions for pseudonyms, and what the export never holds."""
+    return [
         _wrapped(
             _(
                 "Pseudoniemen zijn de eerste %(chars)s tekens van HMAC-SHA256 met een geheime "
@@ -200,6 +241,12 @@ def codebook_text(
                 "combinatie van kolommen geeft de datum van de melding terug (zie km_weken)."
             )
         ),
+    ]
+
+
+def _missing_value_lines() -> list[str]:
+    """The conventions for missing values: the negative codes and their meaning, empty cells."""
+    return [
         _wrapped(
             _(
                 "Waarom een waarde ontbreekt staat als negatieve code in elk formaat (in SPSS "
@@ -218,6 +265,12 @@ def codebook_text(
                 "waardelabel."
             )
         ),
+    ]
+
+
+def _file_and_arm_lines(dataset: Dataset) -> list[str]:
+    """The files an export may hold, and which arm a case is counted in."""
+    return [
         _wrapped(
             _(
                 "Bestanden: %(data)s.csv (puntkomma's, UTF-8 met BOM, voor Excel), "
@@ -237,11 +290,14 @@ def codebook_text(
                 "randomisatiereeks is opgebouwd (stratum, blok, positie) staat niet in de export."
             )
         ),
-        "",
-        _("Variabelen"),
-        "",
     ]
-    for name, label, kind, values, definition, measure, missing in codebook_rows(dataset.variables):
+
+
+def _variable_lines(variables: Sequence[Variable]) -> list[str]:
+    """Per variable: its name and label, then type, level, missing codes, values and
+    definition (the last three when it has them), and a blank line."""
+    lines: list[str] = []
+    for name, label, kind, values, definition, measure, missing in codebook_rows(variables):
         lines.append(f"{name} – {label}")
         lines.append(_wrapped(_("Type: %(type)s") % {"type": kind}))
         lines.append(_wrapped(_("Meetniveau: %(measure)s") % {"measure": measure}))
@@ -252,7 +308,7 @@ def codebook_text(
         if definition:
             lines.append(_wrapped(_("Definitie: %(definition)s") % {"definition": definition}))
         lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def _k_anonymity_lines(plan: GeneralisationPlan | None) -> list[str]:

@@ -30,7 +30,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
@@ -806,26 +806,18 @@ def exported_measures(status: str | None, measures: tuple, received: datetime.da
     )
 
 
-def case_chunks(
-    pseudonymise: Pseudonymiser,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    *,
-    freeze: DataFreeze | None = None,
-    period: MonthPeriod | None = None,
-    plan: GeneralisationPlan | None = None,
-) -> Iterator[Chunk]:
-    """The cases in `period`, with their measurement from `freeze` (one query per chunk), or
-    from the daily snapshot (joined) when `freeze` is None. A case the source has not measured
-    is `niet_gemeten`. The quasi-identifiers are released as `plan` says (computed here when
-    not given)."""
-    if plan is None:
-        plan = cases_plan(period)
+def _case_rows(
+    period: MonthPeriod | None, chunk_size: int, freeze: DataFreeze | None
+) -> Iterator[Row]:
+    """The cases in `period` as they come from the database, in id order: ids, arms,
+    quasi-identifiers, counts, stage and status, and (when `freeze` is None) the daily
+    snapshot's measurement, joined. Read `chunk_size` rows at a time."""
     measurement_columns = (
         ()
         if freeze is not None
         else ("measurement__status", *(f"measurement__{field}" for field in MEASURE_FIELDS))
     )
-    rows = (
+    return (
         cases_queryset(period)
         .annotate(
             itt_arm=allocated_arm(),
@@ -854,75 +846,119 @@ def case_chunks(
         )
         .iterator(chunk_size=chunk_size)
     )
-    levels = plan.levels
+
+
+# The pseudonym kinds of a case row's five id columns, in column order.
+_CASE_PSEUDONYM_KINDS = (
+    pseudonyms.CASE,
+    pseudonyms.CHILD,
+    pseudonyms.HOUSEHOLD,
+    pseudonyms.SCHOOL,
+    pseudonyms.PROFESSIONAL,
+)
+
+
+class _CaseRowContext(NamedTuple):
+    """What every chunk of one cases export shares: how to pseudonymise, where the
+    measurements come from, the k-anonymity levels, and what is worked out only once."""
+
+    pseudonymise: Pseudonymiser
+    freeze: DataFreeze | None
+    levels: dict[Identifiers, int]
     # Per combination of quasi-identifiers: its released columns and period end. There are far
     # fewer combinations than rows, and so few hour and lateness counts: work them out once.
-    released: dict[Identifiers, tuple[tuple, datetime.date | None]] = {}
-    hours_bands: dict[int, str] = {}
-    late_bands: dict[int, str] = {}
-    case_kind, child_kind, household_kind, school_kind, professional_kind = (
-        pseudonyms.CASE, pseudonyms.CHILD, pseudonyms.HOUSEHOLD, pseudonyms.SCHOOL,
-        pseudonyms.PROFESSIONAL,
-    )  # fmt: skip
-    for batch in _batched(rows, chunk_size):
-        frozen = _frozen_measures(freeze, [row[0] for row in batch]) if freeze else {}
-        chunk: list[tuple] = []
-        append = chunk.append
-        for row in batch:
-            (case_id, child_id, household_id, school_id, professional_id,
-             itt_arm, itt_method, corrected, deviation, arm,
-             received, born, school_level, melding_type, source,
-             hours_absent, times_late, stage, status) = row[:19]  # fmt: skip
-            identifiers = (
-                age_on(born, received), school_level or "", received.year, received.month,
-                melding_type, source,
-            )  # fmt: skip
-            release = released.get(identifiers)
-            if release is None:
-                level = levels.get(identifiers, kanonymity.FULLY_SUPPRESSED)
-                release = released[identifiers] = (
-                    released_identifiers(identifiers, level),
-                    released_period_end(identifiers, level),
-                )
-            quasi, period_end = release
-            hours = hours_bands.get(hours_absent)
-            if hours is None:
-                hours = hours_bands[hours_absent] = band(hours_absent, HOURS_ABSENT_BANDS)
-            late = late_bands.get(times_late)
-            if late is None:
-                late = late_bands[times_late] = band(times_late, TIMES_LATE_BANDS)
-            measured = frozen.get(case_id, (None,)) if freeze else row[19:]
-            # QUASI_IDENTIFIERS order: age, age group, school, year, quarter, month, melding
-            # type, source; the row's order: year, quarter, month, age, age group, melding
-            # type, school, source.
-            append(
-                (
-                    pseudonymise(case_kind, case_id),
-                    pseudonymise(child_kind, child_id),
-                    pseudonymise(household_kind, household_id),
-                    pseudonymise(school_kind, school_id),
-                    pseudonymise(professional_kind, professional_id),
-                    itt_arm,
-                    itt_method,
-                    corrected,
-                    deviation,
-                    arm,
-                    quasi[3],
-                    quasi[4],
-                    quasi[5],
-                    quasi[0],
-                    quasi[1],
-                    quasi[6],
-                    quasi[2],
-                    quasi[7],
-                    hours,
-                    late,
-                    stage,
-                    status,
-                    *exported_measures(measured[0], measured[1:], received, period_end),
-                )
+    released: dict[Identifiers, tuple[tuple, datetime.date | None]]
+    hours_bands: dict[int, str]
+    late_bands: dict[int, str]
+
+
+def _release(
+    identifiers: Identifiers, levels: dict[Identifiers, int]
+) -> tuple[tuple, datetime.date | None]:
+    """The released columns and period end of a combination of quasi-identifiers."""
+    level = levels.get(identifiers, kanonymity.FULLY_SUPPRESSED)
+    return released_identifiers(identifiers, level), released_period_end(identifiers, level)
+
+
+def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
+    """A batch of `_case_rows` as exported rows, with the measurement from the freeze (one
+    query for the batch) or, without a freeze, from the row itself."""
+    pseudonymise, freeze, levels, released, hours_bands, late_bands = context
+    frozen = _frozen_measures(freeze, [row[0] for row in batch]) if freeze else {}
+    case_kind, child_kind, household_kind, school_kind, professional_kind = _CASE_PSEUDONYM_KINDS
+    chunk: list[tuple] = []
+    append = chunk.append
+    for row in batch:
+        (case_id, child_id, household_id, school_id, professional_id,
+         itt_arm, itt_method, corrected, deviation, arm,
+         received, born, school_level, melding_type, source,
+         hours_absent, times_late, stage, status) = row[:19]  # fmt: skip
+        identifiers = (
+            age_on(born, received), school_level or "", received.year, received.month,
+            melding_type, source,
+        )  # fmt: skip
+        release = released.get(identifiers)
+        if release is None:
+            release = released[identifiers] = _release(identifiers, levels)
+        quasi, period_end = release
+        hours = hours_bands.get(hours_absent)
+        if hours is None:
+            hours = hours_bands[hours_absent] = band(hours_absent, HOURS_ABSENT_BANDS)
+        late = late_bands.get(times_late)
+        if late is None:
+            late = late_bands[times_late] = band(times_late, TIMES_LATE_BANDS)
+        measured = frozen.get(case_id, (None,)) if freeze else row[19:]
+        # QUASI_IDENTIFIERS order: age, age group, school, year, quarter, month, melding
+        # type, source; the row's order: year, quarter, month, age, age group, melding
+        # type, school, source.
+        append(
+            (
+                pseudonymise(case_kind, case_id),
+                pseudonymise(child_kind, child_id),
+                pseudonymise(household_kind, household_id),
+                pseudonymise(school_kind, school_id),
+                pseudonymise(professional_kind, professional_id),
+                itt_arm,
+                itt_method,
+                corrected,
+                deviation,
+                arm,
+                quasi[3],
+                quasi[4],
+                quasi[5],
+                quasi[0],
+                quasi[1],
+                quasi[6],
+                quasi[2],
+                quasi[7],
+                hours,
+                late,
+                stage,
+                status,
+                *exported_measures(measured[0], measured[1:], received, period_end),
             )
-        yield chunk
+        )
+    return chunk
+
+
+def case_chunks(
+    pseudonymise: Pseudonymiser,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
+    plan: GeneralisationPlan | None = None,
+) -> Iterator[Chunk]:
+    """The cases in `period`, with their measurement from `freeze` (one query per chunk), or
+    from the daily snapshot (joined) when `freeze` is None. A case the source has not measured
+    is `niet_gemeten`. The quasi-identifiers are released as `plan` says (computed here when
+    not given)."""
+    if plan is None:
+        plan = cases_plan(period)
+    rows = _case_rows(period, chunk_size, freeze)
+    context = _CaseRowContext(pseudonymise, freeze, plan.levels, {}, {}, {})
+    for batch in _batched(rows, chunk_size):
+        yield _case_chunk(batch, context)
 
 
 # --------------------------------------------------------------------------------------------
@@ -967,15 +1003,10 @@ def contacts_queryset(period: MonthPeriod | None = None) -> QuerySet:
     return _in_period(Contact.objects.exclude(case__arm=""), "case__date_received", period)
 
 
-def contact_chunks(
-    pseudonymise: Pseudonymiser,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    *,
-    freeze: DataFreeze | None = None,
-    period: MonthPeriod | None = None,
-    plan: GeneralisationPlan | None = None,
-) -> Iterator[Chunk]:
-    rows = (
+def _contact_rows(period: MonthPeriod | None, chunk_size: int) -> Iterator[Row]:
+    """The contacts about cases referred in `period` as they come from the database, in id
+    order, with the case's allocated arm. Read `chunk_size` rows at a time."""
+    return (
         contacts_queryset(period)
         .annotate(itt_arm=allocated_arm("case"))
         .order_by("pk")
@@ -996,6 +1027,17 @@ def contact_chunks(
         )
         .iterator(chunk_size=chunk_size)
     )
+
+
+def contact_chunks(
+    pseudonymise: Pseudonymiser,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
+    plan: GeneralisationPlan | None = None,
+) -> Iterator[Chunk]:
+    rows = _contact_rows(period, chunk_size)
     for batch in _batched(rows, chunk_size):
         yield [
             (

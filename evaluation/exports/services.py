@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -298,6 +298,141 @@ class WrittenExport:
     manifest: dict
 
 
+@dataclass(frozen=True)
+class _ExportScope:
+    """What an export's ZIP describes besides its rows: the dataset and format, the export's
+    number and study, where the measurements come from, the period and the k-anonymity plan."""
+
+    dataset: Dataset
+    file_format: str
+    export_number: int
+    study_id: str
+    freeze: DataFreeze | None
+    period: MonthPeriod | None
+    plan: GeneralisationPlan | None
+
+
+def _data_file_entries(files: list[DataFile]) -> list[dict]:
+    """The manifest entries of the data files: name, kind, size and SHA-256."""
+    return [
+        {
+            "name": data_file.name,
+            "kind": data_file.kind,
+            "bytes": data_file.path.stat().st_size,
+            "sha256": manifest.file_sha256(data_file.path),
+        }
+        for data_file in files
+    ]
+
+
+def _manifest_details(scope: _ExportScope, rows: int) -> dict[str, Any]:
+    """The manifest without its list of files: the study, the export, the rows, the
+    definitions, the period, where the measurements come from and the k-anonymity summary."""
+    freeze, period = scope.freeze, scope.period
+    return {
+        "study_id": scope.study_id,
+        "export_number": scope.export_number,
+        "created_at": timezone.localtime().isoformat(timespec="seconds"),
+        "dataset": scope.dataset.key,
+        "format": scope.file_format,
+        "rows": rows,
+        "definitions_version": freeze.definitions_version if freeze else DEFINITIONS_VERSION,
+        "period": (
+            {"first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat()}
+            if period
+            else None
+        ),
+        "source": "freeze" if freeze else "daily_snapshot",
+        "freeze": manifest.freeze_details(freeze),
+        "as_of": (
+            timezone.localtime(freeze.as_of).isoformat(timespec="seconds")
+            if freeze
+            else timezone.localtime().isoformat(timespec="seconds")
+        ),
+        "k_anonymity": manifest.k_anonymity_summary(scope.plan),
+    }
+
+
+def _text_files(
+    scope: _ExportScope, files: list[DataFile], entries: list[dict], details: dict, rows: int
+) -> dict[str, str]:
+    """The text files of the ZIP, in their order there: the codebook (CSV and text), the data
+    package and, for a CSV or SAV export, the R and SPSS syntax."""
+    dataset = scope.dataset
+    texts: dict[str, str] = {
+        "codebook.csv": codebook.codebook_csv(dataset),
+        "codebook.txt": codebook.codebook_text(
+            dataset,
+            study_id=scope.study_id,
+            file_format_label=str(ExportFormat(scope.file_format).label),
+            data_file_name=", ".join(data_file.name for data_file in files),
+            row_count=rows,
+            export_number=scope.export_number,
+            freeze=scope.freeze,
+            period_label=scope.period.label() if scope.period else "",
+            files=entries,
+            plan=scope.plan,
+        ),
+        "datapackage.json": json.dumps(
+            datapackage.data_package(dataset, files=entries, manifest=details),
+            ensure_ascii=False,
+            indent=2,
+        ),
+    }
+    texts.update(_syntax_texts(dataset, scope.file_format, files))
+    return texts
+
+
+def _syntax_texts(dataset: Dataset, file_format: str, files: list[DataFile]) -> dict[str, str]:
+    """The R and SPSS syntax that load the data file: for a CSV or SAV export only."""
+    if file_format not in (ExportFormat.CSV, ExportFormat.SAV):
+        return {}
+    sav = file_format == ExportFormat.SAV
+    r_file = files[0].name if sav else files[1].name
+    return {
+        f"{dataset.key}.R": syntax.r_script(dataset, data_file=r_file, sav=sav),
+        f"{dataset.key}.sps": syntax.spss_syntax(dataset, data_file=files[0].name, sav=sav),
+    }
+
+
+def _text_file_entries(encoded: dict[str, bytes]) -> list[dict]:
+    """The manifest entries of the text files: name, size and SHA-256."""
+    return [
+        {
+            "name": name,
+            "kind": "text",
+            "bytes": len(content),
+            "sha256": manifest.bytes_sha256(content),
+        }
+        for name, content in encoded.items()
+    ]
+
+
+def _write_zip(path: Path, files: list[DataFile], encoded: dict[str, bytes]) -> None:
+    """Write the data files, then the (encoded) text files, into a new ZIP at `path`."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for data_file in files:
+            # XLSX is a ZIP itself: deflating it again gains nothing.
+            compression = zipfile.ZIP_STORED if data_file.kind == "xlsx" else None
+            archive.write(
+                data_file.path, data_file.name, compress_type=compression, compresslevel=1
+            )
+        for name, content in encoded.items():
+            archive.writestr(name, content)
+
+
+def _remove_temporary_files(
+    directory: Path, stem: Path, files: list[DataFile], part_path: Path
+) -> None:
+    """Remove what writing the ZIP left next to `stem`, finished or not: the data files, any
+    other temporary file and the unfinished ZIP."""
+    for data_file in files:
+        data_file.path.unlink(missing_ok=True)
+    for leftover in directory.glob(f"{stem.name}*.tmp"):
+        leftover.unlink(missing_ok=True)
+    part_path.unlink(missing_ok=True)
+
+
 def write_export_zip(
     *,
     dataset: Dataset,
@@ -334,92 +469,20 @@ def write_export_zip(
             chunks=chunks,
             expected_rows=expected_rows,
         )
-        entries = [
-            {
-                "name": data_file.name,
-                "kind": data_file.kind,
-                "bytes": data_file.path.stat().st_size,
-                "sha256": manifest.file_sha256(data_file.path),
-            }
-            for data_file in files
-        ]
-        details = {
-            "study_id": pseudonymise.study_id,
-            "export_number": export_number,
-            "created_at": timezone.localtime().isoformat(timespec="seconds"),
-            "dataset": dataset.key,
-            "format": file_format,
-            "rows": rows,
-            "definitions_version": freeze.definitions_version if freeze else DEFINITIONS_VERSION,
-            "period": (
-                {"first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat()}
-                if period
-                else None
-            ),
-            "source": "freeze" if freeze else "daily_snapshot",
-            "freeze": manifest.freeze_details(freeze),
-            "as_of": (
-                timezone.localtime(freeze.as_of).isoformat(timespec="seconds")
-                if freeze
-                else timezone.localtime().isoformat(timespec="seconds")
-            ),
-            "k_anonymity": manifest.k_anonymity_summary(plan),
-        }
-        texts: dict[str, str] = {
-            "codebook.csv": codebook.codebook_csv(dataset),
-            "codebook.txt": codebook.codebook_text(
-                dataset,
-                study_id=pseudonymise.study_id,
-                file_format_label=str(ExportFormat(file_format).label),
-                data_file_name=", ".join(data_file.name for data_file in files),
-                row_count=rows,
-                export_number=export_number,
-                freeze=freeze,
-                period_label=period.label() if period else "",
-                files=entries,
-                plan=plan,
-            ),
-            "datapackage.json": json.dumps(
-                datapackage.data_package(dataset, files=entries, manifest=details),
-                ensure_ascii=False,
-                indent=2,
-            ),
-        }
-        if file_format in (ExportFormat.CSV, ExportFormat.SAV):
-            sav = file_format == ExportFormat.SAV
-            r_file = files[0].name if sav else files[1].name
-            texts[f"{dataset.key}.R"] = syntax.r_script(dataset, data_file=r_file, sav=sav)
-            texts[f"{dataset.key}.sps"] = syntax.spss_syntax(
-                dataset, data_file=files[0].name, sav=sav
-            )
+        entries = _data_file_entries(files)
+        scope = _ExportScope(
+            dataset, file_format, export_number, pseudonymise.study_id, freeze, period, plan
+        )
+        details = _manifest_details(scope, rows)
+        texts = _text_files(scope, files, entries, details, rows)
         encoded = {name: text.encode("utf-8") for name, text in texts.items()}
-        details["files"] = entries + [
-            {
-                "name": name,
-                "kind": "text",
-                "bytes": len(content),
-                "sha256": manifest.bytes_sha256(content),
-            }
-            for name, content in encoded.items()
-        ]
+        details["files"] = entries + _text_file_entries(encoded)
         encoded["manifest.json"] = json.dumps(details, ensure_ascii=False, indent=2).encode()
-        with zipfile.ZipFile(part_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for data_file in files:
-                # XLSX is a ZIP itself: deflating it again gains nothing.
-                compression = zipfile.ZIP_STORED if data_file.kind == "xlsx" else None
-                archive.write(
-                    data_file.path, data_file.name, compress_type=compression, compresslevel=1
-                )
-            for name, content in encoded.items():
-                archive.writestr(name, content)
+        _write_zip(part_path, files, encoded)
         os.chmod(part_path, 0o600)
         os.replace(part_path, zip_path)
     finally:
-        for data_file in files:
-            data_file.path.unlink(missing_ok=True)
-        for leftover in directory.glob(f"{stem.name}*.tmp"):
-            leftover.unlink(missing_ok=True)
-        part_path.unlink(missing_ok=True)
+        _remove_temporary_files(directory, stem, files, part_path)
     return WrittenExport(path=zip_path, row_count=rows, manifest=details)
 
 
@@ -479,43 +542,11 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
     running = ResearchExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING)
     try:
         with translation.override("nl"):
-            pseudonymise = Pseudonymiser()
-            dataset = get_dataset(export.dataset)
-            freeze = _export_freeze(export)
-            period = export_period(export.parameters)
-            expected_rows = dataset.expected_rows(period)
-            running.update(
-                parameters={**export.parameters, "expected_rows": expected_rows},
-                progress_at=timezone.now(),
-            )
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            written = write_export_zip(
-                dataset=dataset,
-                file_format=export.file_format,
-                directory=directory,
-                export_number=export.pk,
-                pseudonymise=pseudonymise,
-                expected_rows=expected_rows,
-                progress=partial(
-                    _with_progress,
-                    export_id=export.pk,
-                    expected_rows=expected_rows,
-                    share=READING_SHARE[export.file_format],
-                ),
-                chunk_size=chunk_size,
-                freeze=freeze,
-                period=period,
-            )
+            written = _export_write_zip(export, running, directory, chunk_size=chunk_size)
     except Exception as error:
         logger.exception("Research export %s failed", export.pk)
         shutil.rmtree(directory, ignore_errors=True)
-        if isinstance(error, PseudonymKeyMissing | FreezeMissing):
-            message = str(error)
-        else:
-            message = _(
-                "De export is mislukt door een fout op de server. Probeer het later opnieuw; "
-                "blijft het misgaan, meld dan het exportnummer %(number)s aan de beheerder."
-            ) % {"number": export.pk}
+        message = _failure_message(export, error)
         running.update(status=ExportStatus.FAILED, error=message[:500], finished_at=timezone.now())
         export.refresh_from_db()
         return export
@@ -527,6 +558,65 @@ def _export_write(export: ResearchExport, *, chunk_size: int) -> ResearchExport:
             status=ExportStatus.FAILED, error=_abort_message(), finished_at=timezone.now()
         )
         raise
+    return _export_complete(export, running, directory, written)
+
+
+def _export_write_zip(
+    export: ResearchExport,
+    running: QuerySet[ResearchExport],
+    directory: Path,
+    *,
+    chunk_size: int,
+) -> WrittenExport:
+    """Write the export's ZIP into `directory`, after noting how many rows it will have."""
+    pseudonymise = Pseudonymiser()
+    dataset = get_dataset(export.dataset)
+    freeze = _export_freeze(export)
+    period = export_period(export.parameters)
+    expected_rows = dataset.expected_rows(period)
+    running.update(
+        parameters={**export.parameters, "expected_rows": expected_rows},
+        progress_at=timezone.now(),
+    )
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return write_export_zip(
+        dataset=dataset,
+        file_format=export.file_format,
+        directory=directory,
+        export_number=export.pk,
+        pseudonymise=pseudonymise,
+        expected_rows=expected_rows,
+        progress=partial(
+            _with_progress,
+            export_id=export.pk,
+            expected_rows=expected_rows,
+            share=READING_SHARE[export.file_format],
+        ),
+        chunk_size=chunk_size,
+        freeze=freeze,
+        period=period,
+    )
+
+
+def _failure_message(export: ResearchExport, error: Exception) -> str:
+    """What the researcher reads when the export failed: the error itself when it is one the
+    researcher can act on (no pseudonym key, the freeze is gone), otherwise a general one."""
+    if isinstance(error, PseudonymKeyMissing | FreezeMissing):
+        return str(error)
+    return _(
+        "De export is mislukt door een fout op de server. Probeer het later opnieuw; "
+        "blijft het misgaan, meld dan het exportnummer %(number)s aan de beheerder."
+    ) % {"number": export.pk}
+
+
+def _export_complete(
+    export: ResearchExport,
+    running: QuerySet[ResearchExport],
+    directory: Path,
+    written: WrittenExport,
+) -> ResearchExport:
+    """Mark the export done with its `completed` event, unless it was marked failed while it
+    was being written: then its files are removed and it stays failed."""
     now = timezone.now()
     with transaction.atomic():
         completed = running.update(
