@@ -40,7 +40,15 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from cases.constants import CaseSource, CaseStatus, MeldingType, OutcomeCategory, SchoolLevel
+from cases.constants import (
+    HALT_HOURS,
+    HALT_TIMES_LATE,
+    CaseSource,
+    CaseStatus,
+    MeldingType,
+    OutcomeCategory,
+    SchoolLevel,
+)
 from cases.models import Case, Contact, age_on
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
@@ -503,9 +511,14 @@ CASE_VARIABLES = (
         "uren_verzuim_klasse",
         _("Uren ongeoorloofd verzuim bij de melding (klasse)"),
         _band_choices(HOURS_ABSENT_BANDS, _("uur")),
-        _(
-            "Uren verzuim zoals gemeld, in klassen langs de grenzen van de keten (Halt: 9 tot en "
-            "met 60 uur; melding 16 uur in 4 weken)."
+        format_lazy(
+            _(
+                "Uren verzuim zoals gemeld, in klassen langs de grenzen van de keten (Halt: "
+                "{low} tot en met {high} uur; melding {sixteen_hours})."
+            ),
+            low=HALT_HOURS[0],
+            high=HALT_HOURS[1],
+            sixteen_hours=MeldingType.ZESTIEN_UUR.label,
         ),
         measure=ORDINAL,
     ),
@@ -513,7 +526,14 @@ CASE_VARIABLES = (
         "te_laat_klasse",
         _("Keer te laat bij de melding (klasse)"),
         _band_choices(TIMES_LATE_BANDS, _("keer")),
-        _("Keer te laat zoals gemeld, in klassen langs de grens van Halt (12 tot en met 60)."),
+        format_lazy(
+            _(
+                "Keer te laat zoals gemeld, in klassen langs de grens van Halt ({low} tot en met "
+                "{high})."
+            ),
+            low=HALT_TIMES_LATE[0],
+            high=HALT_TIMES_LATE[1],
+        ),
         measure=ORDINAL,
     ),
     _category(
