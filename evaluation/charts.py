@@ -71,7 +71,7 @@ FOREST_LABEL_WIDTH = 270  # the strata's names, right-aligned at FOREST_LABEL_WI
 FOREST_PLOT_WIDTH = 340
 FOREST_RIGHT = 20
 FOREST_TOP = 12
-FOREST_ROW_HEIGHT = 30
+FOREST_ROW_HEIGHT = 34  # two lines of label: the melding type, then the school level
 FOREST_BOTTOM = 44  # room for the tick labels and the axis title
 
 
@@ -131,9 +131,15 @@ def _forest_row(index: int, item: dict[str, Any], x: Callable[[float], str]) -> 
     estimate = item["estimate"]
     row: dict[str, Any] = {
         "label": item["label"],
+        # "melding type, school level" on two lines: on one, the longest strata ran past the
+        # chart's left edge.
+        "label_lines": str(item["label"]).split(", ", 1),
         "overall": item["overall"],
         "y": _units(y),
         "label_x": FOREST_LABEL_WIDTH - 10,
+        # "niet getoond" starts inside the plot: at the zero line it ran past the right edge
+        # whenever the axis ends at zero.
+        "hidden_x": FOREST_LABEL_WIDTH + 6,
         "drawn": estimate is not None,
     }
     if estimate is not None:

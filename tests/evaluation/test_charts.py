@@ -44,3 +44,23 @@ def test_forest_chart_coordinates():
     assert (first["x"], first["x_low"], first["x_high"]) == ("440.0", "270.0", "581.7")
     assert not second["drawn"]  # a hidden stratum gets no mark, and its CI stays off the axis
     assert overall["overall"] and overall["x"] == "383.3"
+
+
+def test_forest_labels_break_after_the_melding_type_and_hidden_rows_say_so_inside_the_plot():
+    """On one line the longest strata ran past the chart's left edge, and "niet getoond" at a
+    zero line on the axis' right end ran past its right edge."""
+    hidden = ForestRow(
+        label="Langdurig relatief verzuim (LRV), (Voortgezet) speciaal onderwijs (so)",
+        n=[CountCell(None), CountCell(None)],
+        suitable=[],
+        estimate=Estimate(value=-0.03, low=-0.05, high=0.0),
+        shown=False,
+    )
+    chart = forest_chart([hidden], Estimate(value=-0.03, low=-0.05, high=0.0))
+    row, overall = chart["rows"]
+    assert row["label_lines"] == [
+        "Langdurig relatief verzuim (LRV)",
+        "(Voortgezet) speciaal onderwijs (so)",
+    ]
+    assert chart["plot_left"] < row["hidden_x"] < float(chart["zero_x"])
+    assert overall["label_lines"] == [str(overall["label"])]
