@@ -163,7 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # AxesStandaloneBackend refuses a locked-out user/IP before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the user's groups with the user: one query per request.
+    "professionals.backends.UserWithGroupsBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

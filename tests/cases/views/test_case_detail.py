@@ -109,12 +109,12 @@ def build_case_file(professional, *, size: int):
 
 
 # The requests of the case page (the professional's, with the contact form), by what they read:
-# session, user, groups; the case (with child, school, household, professional); the timeline
+# session, user with groups; the case (with child, school, household, professional); the timeline
 # (contacts, stage changes, assignments, plan changes, meldingen, documents: six); the
 # professional's roles today (chain steps and contact form, once); guardians; siblings and
 # their cases (two); plan, goals, actions (three); the menu's follow-up count; the access-log
 # row. Nothing per contact, melding, document, guardian, sibling or action.
-CASE_PAGE_QUERIES = 19
+CASE_PAGE_QUERIES = 18
 
 
 def test_query_count_is_fixed(client, professional, django_assert_num_queries):

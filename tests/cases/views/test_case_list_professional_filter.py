@@ -150,14 +150,14 @@ def test_the_lookup_is_for_the_coordinator_only(client, professional):
 
 
 def test_the_page_costs_a_fixed_number_of_queries(logged_in, django_assert_num_queries):
-    """Session, user, groups, count, rows and the access-log INSERT; a typed name adds one
+    """Session, user with groups, count, rows and the access-log INSERT; a typed name adds one
     lookup of at most 11 professionals. Not one per professional, not one per row."""
     for n in range(30):
         CaseFactory(professional=named("Vera", f"Achternaam{n}"))
     logged_in.get(URL)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         logged_in.get(URL)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = logged_in.get(URL, {"professional_name": "vera"})
     assert len(response.context["form"].professional_matches) == 10
 

@@ -148,7 +148,7 @@ def test_query_count_does_not_grow_with_the_data(logged_in):
     small = queries()
     build(15)
     assert queries() == small
-    # Session, user and the user's groups; then inflow, open per stage, waiting times,
+    # Session, the user with the user's groups; then inflow, open per stage, waiting times,
     # caseload rows and caseload totals. On SQLite the waiting-time percentiles add two small
     # reads per arm.
-    assert small == (8 if connection.vendor == "postgresql" else 14)
+    assert small == (7 if connection.vendor == "postgresql" else 13)
