@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.constants import MeldingType, SchoolLevel
 from cases.models import Case
 
-from .arms import allocated_arm
+from .arms import allocated_arm, with_initial_allocation
 from .constants import Arm
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
         for variable in table
     }
     groups = (
-        Case.objects.filter(period.q("date_received"))
+        with_initial_allocation(Case.objects.filter(period.q("date_received")))
         .order_by()
         .annotate(
             itt_arm=allocated_arm(),

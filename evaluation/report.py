@@ -82,7 +82,7 @@ from cases.models import Case, Outcome, three_month_deadline
 from . import baseline as baseline_module
 from . import estimates as estimates_module
 from . import statistics
-from .arms import allocated_arm, has_deviation
+from .arms import allocated_arm, has_deviation, with_initial_allocation
 from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
 from .definitions import CENSORED_STATUSES, MeasurementStatus
 from .disclosure import DisclosureTable, PeriodBlocks, period_blocks
@@ -380,7 +380,7 @@ def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
     for arm in ARMS:
         flow |= {f"allocated_{arm}": 0, f"pending_{arm}": 0, f"deviation_{arm}": 0}
     groups = (
-        Case.objects.filter(period.q("date_received"))
+        with_initial_allocation(Case.objects.filter(period.q("date_received")))
         .annotate(
             itt_arm=allocated_arm(),
             deviation=has_deviation(),
@@ -468,7 +468,8 @@ def _survey_scope(period: ReportPeriod, prefix: str = "") -> Q:
 def response_arm(prefix: str = "") -> Conditional:
     """The arm a survey response counts in: for a child or parent the case's allocated
     (intention-to-treat) arm; for staff the arm stored with the response (BIP professional or
-    not). `prefix` is the path from the queried model to the response."""
+    not). `prefix` is the path from the queried model to the response, whose queryset needs
+    `with_initial_allocation(..., f"{prefix}invitation__case")`."""
     return Conditional(
         When(
             **{f"{prefix}respondent_type__in": CLIENT_TYPES},
@@ -480,8 +481,11 @@ def response_arm(prefix: str = "") -> Conditional:
 
 def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
     rows = (
-        SurveyResponse.objects.filter(
-            period.q("invitation__case__date_received"), respondent_type__in=CLIENT_TYPES
+        with_initial_allocation(
+            SurveyResponse.objects.filter(
+                period.q("invitation__case__date_received"), respondent_type__in=CLIENT_TYPES
+            ),
+            "invitation__case",
         )
         .order_by()
         .annotate(itt_arm=allocated_arm("invitation__case"))
@@ -493,7 +497,10 @@ def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
 
 def _grades(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
     rows = (
-        SurveyResponse.objects.filter(_survey_scope(period, "invitation__"))
+        with_initial_allocation(
+            SurveyResponse.objects.filter(_survey_scope(period, "invitation__")),
+            "invitation__case",
+        )
         .order_by()
         .annotate(study_arm=response_arm())
         .values("respondent_type", "study_arm")
@@ -509,7 +516,10 @@ def _grades(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
 
 def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], Mapping[str, Any]]:
     rows = (
-        SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__"))
+        with_initial_allocation(
+            SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__")),
+            "response__invitation__case",
+        )
         .order_by()
         .annotate(study_arm=response_arm("response__"))
         .values("response__respondent_type", "study_arm", "item")
@@ -525,8 +535,9 @@ def _late_entry(period: ReportPeriod) -> dict[str, Mapping[str, Any]]:
         F("achieved_on") + datetime.timedelta(days=LATE_ENTRY_DAYS), output_field=DateField()
     )
     rows = (
-        Outcome.objects.filter(period.q("case__date_received"))
-        .exclude(case__arm="")
+        with_initial_allocation(
+            Outcome.objects.filter(period.q("case__date_received")).exclude(case__arm=""), "case"
+        )
         .order_by()
         .annotate(itt_arm=allocated_arm("case"), recorded_on=TruncDate("recorded_at"))
         .values("itt_arm")
@@ -542,7 +553,7 @@ def _invitations(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any
         default=allocated_arm("case"),
     )
     rows = (
-        SurveyInvitation.objects.filter(_survey_scope(period))
+        with_initial_allocation(SurveyInvitation.objects.filter(_survey_scope(period)), "case")
         .order_by()
         .annotate(study_arm=arm)
         .values("respondent_type", "study_arm")
@@ -1021,7 +1032,7 @@ def monthly_referrals(since: datetime.date | None = None) -> dict[datetime.date,
     if since is not None:
         cases = cases.filter(date_received__gte=since)
     rows = (
-        cases.order_by()
+        with_initial_allocation(cases.order_by())
         .annotate(
             month=TruncMonth("date_received", output_field=DateField()), itt_arm=allocated_arm()
         )

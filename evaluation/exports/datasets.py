@@ -52,7 +52,13 @@ from cases.constants import (
 from cases.models import Case, Contact, age_on
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 
-from ..arms import allocated_arm, allocation_method, has_deviation, was_corrected
+from ..arms import (
+    allocated_arm,
+    allocation_method,
+    has_deviation,
+    was_corrected,
+    with_initial_allocation,
+)
 from ..constants import (
     CLIENT_ITEMS,
     CLIENT_RESPONDENTS,
@@ -838,7 +844,7 @@ def _case_rows(
         else ("measurement__status", *(f"measurement__{field}" for field in MEASURE_FIELDS))
     )
     return (
-        cases_queryset(period)
+        with_initial_allocation(cases_queryset(period))
         .annotate(
             itt_arm=allocated_arm(),
             itt_method=allocation_method(),
@@ -1027,7 +1033,7 @@ def _contact_rows(period: MonthPeriod | None, chunk_size: int) -> Iterator[Row]:
     """The contacts about cases referred in `period` as they come from the database, in id
     order, with the case's allocated arm. Read `chunk_size` rows at a time."""
     return (
-        contacts_queryset(period)
+        with_initial_allocation(contacts_queryset(period), "case")
         .annotate(itt_arm=allocated_arm("case"))
         .order_by("pk")
         .values_list(
@@ -1191,7 +1197,7 @@ def survey_chunks(
     """Survey responses; a child's or parent's response counts in the case's allocated
     (intention-to-treat) arm, as in the report, not in the arm at submission."""
     rows = (
-        survey_queryset(period)
+        with_initial_allocation(survey_queryset(period), "invitation__case")
         .annotate(study_arm=response_arm())
         .order_by("pk")
         .values_list(
