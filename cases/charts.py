@@ -5,6 +5,8 @@ import datetime
 import math
 from dataclasses import dataclass
 
+from bip.lib.svg import units
+
 from .dashboard import InflowWeek
 
 # The inflow chart's drawing area, in SVG user units (the SVG scales to its container).
@@ -25,11 +27,6 @@ class ChartBar:
     week: InflowWeek
     x: str
     segments: list[dict]  # {"kind", "y", "height"}
-
-
-def _units(value: float) -> str:
-    # SVG coordinates are written with a decimal point, whatever the page's language.
-    return f"{value:.1f}"
 
 
 def nice_axis_max(largest: int, ticks: int = CHART_TICKS) -> int:
@@ -63,11 +60,11 @@ def _bars(weeks: list[InflowWeek], *, baseline: int, scale: float) -> list[Chart
                 continue
             height = count * scale
             top -= height
-            segments.append({"kind": kind, "y": _units(top), "height": _units(height)})
+            segments.append({"kind": kind, "y": units(top), "height": units(height)})
         bars.append(
             ChartBar(
                 week=week,
-                x=_units(_slot_x(index) + (CHART_SLOT - CHART_BAR) / 2),
+                x=units(_slot_x(index) + (CHART_SLOT - CHART_BAR) / 2),
                 segments=segments,
             )
         )
@@ -82,7 +79,7 @@ def _month_labels(weeks: list[InflowWeek]) -> list[dict]:
     for index, week in enumerate(weeks):
         thursday = week.start + datetime.timedelta(days=3)
         if thursday.month != previous_month and (index > 0 or thursday.day <= 7):
-            months.append({"date": thursday, "x": _units(_slot_x(index))})
+            months.append({"date": thursday, "x": units(_slot_x(index))})
         previous_month = thursday.month
     return months
 
@@ -98,7 +95,7 @@ def _autumn_bands(weeks: list[InflowWeek]) -> list[dict]:
         elif not autumn and run_start is not None:
             x = _slot_x(run_start)
             width = (index - run_start) * CHART_SLOT
-            bands.append({"x": _units(x), "width": _units(width), "label_x": _units(x + width / 2)})
+            bands.append({"x": units(x), "width": units(width), "label_x": units(x + width / 2)})
             run_start = None
     return bands
 
@@ -111,7 +108,7 @@ def inflow_chart(weeks: list[InflowWeek]) -> dict:
     baseline = CHART_TOP + CHART_PLOT_HEIGHT
     scale = CHART_PLOT_HEIGHT / axis_max
     ticks = [
-        {"value": value, "y": _units(baseline - value * scale)}
+        {"value": value, "y": units(baseline - value * scale)}
         for value in (axis_max * step // CHART_TICKS for step in range(CHART_TICKS + 1))
     ]
     return {

@@ -7,6 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from bip.lib.svg import units
+
+from .estimates import STRATUM_LABEL_SEPARATOR
 from .report import ForestRow, KaplanMeierCurve
 
 # The Kaplan-Meier chart's drawing area, in SVG user units (the SVG scales to its container).
@@ -19,11 +22,6 @@ KM_BOTTOM = 44  # room for the day labels and the axis title
 KM_MAX_DAYS = 92  # the longest three months (e.g. 1 July -> 1 October)
 KM_DAY_TICKS = (0, 15, 30, 45, 60, 75, 90)
 KM_PERCENT_TICKS = (0, 25, 50, 75, 100)
-
-
-def _units(value: float) -> str:
-    # SVG coordinates are written with a decimal point, whatever the page's language.
-    return f"{value:.1f}"
 
 
 def km_chart(curves: list[KaplanMeierCurve]) -> dict:
@@ -41,11 +39,11 @@ def km_chart(curves: list[KaplanMeierCurve]) -> dict:
     for curve in curves:
         if not curve.drawn or not curve.steps:
             continue
-        path = [f"M{_units(x(0))},{_units(y(0))}"]
+        path = [f"M{units(x(0))},{units(y(0))}"]
         for step in curve.steps:
             if step.events:
-                path.append(f"H{_units(x(step.time))}V{_units(y(step.cumulative_incidence))}")
-        path.append(f"H{_units(x(curve.steps[-1].time))}")
+                path.append(f"H{units(x(step.time))}V{units(y(step.cumulative_incidence))}")
+        path.append(f"H{units(x(curve.steps[-1].time))}")
         lines.append({"arm": curve.arm, "path": "".join(path)})
     return {
         "width": KM_LEFT + KM_PLOT_WIDTH + KM_RIGHT,
@@ -55,12 +53,12 @@ def km_chart(curves: list[KaplanMeierCurve]) -> dict:
         "plot_top": KM_TOP,
         "baseline": baseline,
         "day_label_y": baseline + 18,
-        "axis_title_x": _units(KM_LEFT + KM_PLOT_WIDTH / 2),
+        "axis_title_x": units(KM_LEFT + KM_PLOT_WIDTH / 2),
         "axis_title_y": baseline + 38,
         "percent_label_x": KM_LEFT - 6,
-        "day_ticks": [{"day": day, "x": _units(x(day))} for day in KM_DAY_TICKS],
+        "day_ticks": [{"day": day, "x": units(x(day))} for day in KM_DAY_TICKS],
         "percent_ticks": [
-            {"percent": percent, "y": _units(y(percent / 100))} for percent in KM_PERCENT_TICKS
+            {"percent": percent, "y": units(y(percent / 100))} for percent in KM_PERCENT_TICKS
         ],
         "lines": lines,
     }
@@ -115,7 +113,7 @@ def _forest_items(rows: list[ForestRow], overall: Any | None) -> list[dict[str, 
 def _diamond(centre: float, y: float) -> str:
     """The overall estimate's diamond as SVG polygon points around (centre, y)."""
     return " ".join(
-        f"{_units(px)},{_units(py)}"
+        f"{units(px)},{units(py)}"
         for px, py in (
             (centre - 7, y),
             (centre, y - 7),
@@ -133,9 +131,9 @@ def _forest_row(index: int, item: dict[str, Any], x: Callable[[float], str]) -> 
         "label": item["label"],
         # "melding type, school level" on two lines: on one, the longest strata ran past the
         # chart's left edge.
-        "label_lines": str(item["label"]).split(", ", 1),
+        "label_lines": str(item["label"]).split(STRATUM_LABEL_SEPARATOR, 1),
         "overall": item["overall"],
-        "y": _units(y),
+        "y": units(y),
         "label_x": FOREST_LABEL_WIDTH - 10,
         # "niet getoond" starts inside the plot: at the zero line it ran past the right edge
         # whenever the axis ends at zero.
@@ -145,11 +143,11 @@ def _forest_row(index: int, item: dict[str, Any], x: Callable[[float], str]) -> 
     if estimate is not None:
         centre = float(x(100 * estimate.value))
         row |= {
-            "x": _units(centre),
+            "x": units(centre),
             "x_low": x(100 * estimate.low),
             "x_high": x(100 * estimate.high),
-            "box": _units(centre - 5),
-            "box_y": _units(y - 5),
+            "box": units(centre - 5),
+            "box_y": units(y - 5),
             "diamond": _diamond(centre, y),
         }
     return row
@@ -169,7 +167,7 @@ def forest_chart(rows: list[ForestRow], overall: Any | None) -> dict[str, Any]:
 
     def x(points: float) -> str:
         points = min(max(points, low), high)
-        return _units(plot_left + (points - low) * FOREST_PLOT_WIDTH / (high - low))
+        return units(plot_left + (points - low) * FOREST_PLOT_WIDTH / (high - low))
 
     items = _forest_items(rows, overall)
     baseline = FOREST_TOP + len(items) * FOREST_ROW_HEIGHT
@@ -182,7 +180,7 @@ def forest_chart(rows: list[ForestRow], overall: Any | None) -> dict[str, Any]:
         "baseline": baseline,
         "zero_x": x(0),
         "tick_label_y": baseline + 18,
-        "axis_title_x": _units(plot_left + FOREST_PLOT_WIDTH / 2),
+        "axis_title_x": units(plot_left + FOREST_PLOT_WIDTH / 2),
         "axis_title_y": baseline + 38,
         "ticks": [{"points": points, "x": x(points)} for points in range(low, high + 1, step)],
         "rows": [_forest_row(index, item, x) for index, item in enumerate(items)],

@@ -403,6 +403,11 @@ class EffectEstimates:
         ]
 
 
+# Between the melding type and the school level in a stratum's label (the forest plot breaks
+# the label there).
+STRATUM_LABEL_SEPARATOR = ", "
+
+
 def stratum_label(stratum: str) -> str:
     """ "verzuim/vo" -> "Verzuim, voortgezet onderwijs" in the active language."""
     from cases.constants import MeldingType, SchoolLevel
@@ -412,7 +417,7 @@ def stratum_label(stratum: str) -> str:
     level_label = (
         _("geen school") if level == "geen" else dict(SchoolLevel.choices).get(level, level)
     )
-    return f"{melding_label}, {level_label}"
+    return f"{melding_label}{STRATUM_LABEL_SEPARATOR}{level_label}"
 
 
 def _measurements(freeze: DataFreeze | None) -> QuerySet[Any]:
