@@ -108,6 +108,22 @@ def test_settings(request, fresh_paths):
 
 
 @pytest.fixture(autouse=True)
+def factory_history(request):
+    """Factory rows write their change history only in tests marked `factory_history`.
+
+    See tests/factories.py ModelFactory: elsewhere a factory row is scaffolding and gets no
+    django-auditlog entry; the services' own writes always get theirs.
+    """
+    from tests.factories import record_factory_history
+
+    token = record_factory_history.set(
+        request.node.get_closest_marker("factory_history") is not None
+    )
+    yield
+    record_factory_history.reset(token)
+
+
+@pytest.fixture(autouse=True)
 def dutch_by_default():
     """A request with the English cookie leaves English active in the thread; reset per test."""
     from django.conf import settings

@@ -6,8 +6,10 @@ Examples: CaseFactory(closed=True), ProfessionalFactory(bip=True), ContactFactor
 import datetime
 import hashlib
 import secrets
+from contextvars import ContextVar
 
 import factory
+from auditlog.context import disable_auditlog
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from stdnum.nl import bsn as stdnum_bsn
@@ -61,7 +63,34 @@ def valid_brin(n: int) -> str:
     return f"{n % 100:02d}{letters[(n // 100) % len(letters)]}{letters[n % len(letters)]}"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+# Whether factory rows write change-history entries (django-auditlog); see ModelFactory.
+record_factory_history: ContextVar[bool] = ContextVar("record_factory_history", default=False)
+
+
+class ModelFactory(factory.django.DjangoModelFactory):
+    """The base of every factory: a factory row is scaffolding, not somebody's change.
+
+    It writes no change-history entry (django-auditlog), so a test pays only for the history its
+    own actions write through the services: about a tenth of the suite's time went to entries
+    for rows no test looked at. A test module that reads the change history (the history
+    itself, inzage, retention, the admin) is marked `pytest.mark.factory_history`, which turns
+    the entries back on for its factory rows (tests/conftest.py); tests/test_factories.py fails
+    on a module that mentions the history without the marker, so no assertion that a history
+    entry is absent can pass only because the factory never wrote one.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        if record_factory_history.get():
+            return super()._generate(strategy, params)
+        with disable_auditlog():
+            return super()._generate(strategy, params)
+
+
+class UserFactory(ModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -86,7 +115,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         administrator = factory.Trait(group__name=StaffGroup.ADMINISTRATOR, is_staff=True)
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(ModelFactory):
     class Meta:
         model = Organisation
         django_get_or_create = ("name",)
@@ -95,7 +124,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"{ChainRole(o.kind).label} Haarlem")
 
 
-class ProfessionalFactory(factory.django.DjangoModelFactory):
+class ProfessionalFactory(ModelFactory):
     """A control-arm professional, qualified for their organisation's role.
 
     `bip=True` gives a BIP qualified for all three roles.
@@ -132,7 +161,7 @@ class ProfessionalFactory(factory.django.DjangoModelFactory):
             )
 
 
-class SchoolFactory(factory.django.DjangoModelFactory):
+class SchoolFactory(ModelFactory):
     class Meta:
         model = School
 
@@ -142,7 +171,7 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     city = "Haarlem"
 
 
-class HouseholdFactory(factory.django.DjangoModelFactory):
+class HouseholdFactory(ModelFactory):
     class Meta:
         model = Household
 
@@ -151,7 +180,7 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
     city = "Haarlem"
 
 
-class ChildFactory(factory.django.DjangoModelFactory):
+class ChildFactory(ModelFactory):
     class Meta:
         model = Child
 
@@ -165,7 +194,7 @@ class ChildFactory(factory.django.DjangoModelFactory):
     household = factory.SubFactory(HouseholdFactory)
 
 
-class GuardianFactory(factory.django.DjangoModelFactory):
+class GuardianFactory(ModelFactory):
     class Meta:
         model = Guardian
 
@@ -176,7 +205,7 @@ class GuardianFactory(factory.django.DjangoModelFactory):
     phone = "023-5551234"
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(ModelFactory):
     """An open Leerplicht case. Traits: assigned, closed, halt, rvdk, bip_arm, control_arm."""
 
     class Meta:
@@ -220,7 +249,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
             )
 
 
-class StageChangeFactory(factory.django.DjangoModelFactory):
+class StageChangeFactory(ModelFactory):
     class Meta:
         model = StageChange
 
@@ -233,7 +262,7 @@ class StageChangeFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(UserFactory)
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(ModelFactory):
     class Meta:
         model = Contact
 
@@ -253,7 +282,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
         halt = factory.Trait(role=ChainRole.HALT, kind=ContactKind.HALT_GESPREK)
 
 
-class OutcomeFactory(factory.django.DjangoModelFactory):
+class OutcomeFactory(ModelFactory):
     class Meta:
         model = Outcome
 
@@ -265,14 +294,14 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
     recorded_by = factory.SubFactory(UserFactory)
 
 
-class HouseholdPlanFactory(factory.django.DjangoModelFactory):
+class HouseholdPlanFactory(ModelFactory):
     class Meta:
         model = HouseholdPlan
 
     household = factory.SubFactory(HouseholdFactory)
 
 
-class PlanGoalFactory(factory.django.DjangoModelFactory):
+class PlanGoalFactory(ModelFactory):
     class Meta:
         model = PlanGoal
 
@@ -281,7 +310,7 @@ class PlanGoalFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
-class PlanActionFactory(factory.django.DjangoModelFactory):
+class PlanActionFactory(ModelFactory):
     class Meta:
         model = PlanAction
 
@@ -294,7 +323,7 @@ class PlanActionFactory(factory.django.DjangoModelFactory):
         done = factory.Trait(done_on=factory.LazyFunction(timezone.localdate))
 
 
-class AllocationFactory(factory.django.DjangoModelFactory):
+class AllocationFactory(ModelFactory):
     class Meta:
         model = Allocation
 
@@ -304,7 +333,7 @@ class AllocationFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(UserFactory, coordinator=True)
 
 
-class SurveyInvitationFactory(factory.django.DjangoModelFactory):
+class SurveyInvitationFactory(ModelFactory):
     class Meta:
         model = SurveyInvitation
 

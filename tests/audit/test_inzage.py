@@ -29,7 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 def build_file(child, *, tag: str, cases: int = 1, contacts: int = 1) -> dict:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from audit import inzage
 from tests.factories import ChildFactory, GuardianFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from evaluation.constants import Arm
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
 from tests.factories import CaseFactory, ChildFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 NOW = datetime.datetime(2026, 3, 16, 11, 0, tzinfo=datetime.UTC)
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Testbrowser/1.0"

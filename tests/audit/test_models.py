@@ -7,6 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from audit.constants import Action
 from audit.models import AccessLogEntry
 
+pytestmark = pytest.mark.factory_history
+
 
 @pytest.fixture
 def entry(make_entry, professional):

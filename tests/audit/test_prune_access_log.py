@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from audit.models import AccessLogEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 NOW = datetime.datetime(2026, 3, 16, 11, 0, tzinfo=datetime.UTC)
 

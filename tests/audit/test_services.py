@@ -11,7 +11,7 @@ from audit.models import AccessLogEntry
 from audit.services import access_log_prune, access_log_record, retention_cutoff
 from tests.factories import CaseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 NOW = datetime.datetime(2026, 3, 16, 11, 0, tzinfo=datetime.UTC)
 

@@ -11,7 +11,7 @@ from audit.constants import Action, ObjectType
 from audit.models import AccessLogEntry
 from tests.factories import CaseFactory, ChildFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 NOW = datetime.datetime(2026, 3, 16, 11, 0, tzinfo=datetime.UTC)
 LOG = reverse("audit:log")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from audit.constants import ObjectType
 from tests.factories import CaseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 LOG = reverse("audit:log")
 FIND = reverse("audit:find_child")

@@ -27,6 +27,7 @@ from tests.factories import (
     PlanGoalFactory,
     ProfessionalFactory,
     UserFactory,
+    record_factory_history,
 )
 
 
@@ -59,7 +60,9 @@ def _session_for(user) -> str:
 @pytest.fixture(scope="module")
 def world_rows(django_db_setup, django_db_blocker):
     """The world's rows, written once per module and rolled back at its end (pickled: each test
-    unpickles its own copy, several times faster than a deep copy)."""
+    unpickles its own copy, several times faster than a deep copy). The rows write their change
+    history, as a user's would: the inzage pages in the matrix show it (tests/factories.py)."""
+    history = record_factory_history.set(True)
     with (
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
@@ -89,6 +92,7 @@ def world_rows(django_db_setup, django_db_blocker):
         for household in ("a", "b"):
             # The child comes along in the copies: no query per test to name it.
             world[household]["case"].child  # noqa: B018
+        record_factory_history.reset(history)
         yield pickle.dumps(world)
         transaction.set_rollback(True)
 

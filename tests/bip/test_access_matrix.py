@@ -30,6 +30,8 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+pytestmark = pytest.mark.factory_history
+
 ROLES = ["anonymous", "coordinator", "professional", "researcher", "administrator"]
 
 

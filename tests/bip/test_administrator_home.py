@@ -10,6 +10,8 @@ from django.utils.text import camel_case_to_spaces, capfirst
 
 from bip.admin_site import APP_NAMES, MODEL_NAMES
 
+pytestmark = pytest.mark.factory_history
+
 # The packages' own English names, which must not reach the beheerder.
 ENGLISH_LABELS = [
     "Axes",

@@ -6,7 +6,11 @@ from playwright.sync_api import expect
 
 from tests.factories import CaseFactory, ChildFactory, ProfessionalFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.factory_history,
+]
 
 
 def test_administrator_finds_who_looked_and_makes_the_inzage(

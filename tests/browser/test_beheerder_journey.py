@@ -7,7 +7,11 @@ from playwright.sync_api import expect
 
 from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.factory_history,
+]
 
 
 @pytest.mark.parametrize("width", [1280, 390])

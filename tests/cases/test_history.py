@@ -60,7 +60,7 @@ TODAY = datetime.date(2026, 3, 16)
 NOW = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=AMSTERDAM)
 NOW_UTC_TEXT = "2026-03-16 11:00:00"  # auditlog stores datetimes as naive UTC
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

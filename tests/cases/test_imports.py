@@ -60,7 +60,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=AMSTERDAM)
 ONDERWIJSNUMMER = "101234564"  # a valid onderwijsnummer (starts with 10, passes the check)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ from cases.names import fold, search_words, split_tussenvoegsel
 from cases.selectors import case_search, children_matching, estimated_rows
 from tests.factories import CaseFactory, ChildFactory
 
+pytestmark = pytest.mark.factory_history
+
 BORN = datetime.date(2012, 5, 4)
 
 

@@ -77,7 +77,7 @@ POLICY = RetentionPolicy(
     leerplicht_age=19, leerplicht_years_after_closure=5, rvdk_age=24, import_preview_hours=24
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from tests.cases.document_samples import MINIMAL_PDF
 from tests.cases.test_retention import NOW, POLICY, born_aged, closed_case
 from tests.factories import CaseFactory, ChildFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

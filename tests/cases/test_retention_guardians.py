@@ -13,7 +13,7 @@ from cases.retention import apply_retention
 from tests.cases.test_retention import NOW, POLICY, born_aged, closed_case
 from tests.factories import CaseFactory, ChildFactory, GuardianFactory, HouseholdFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

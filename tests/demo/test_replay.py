@@ -19,7 +19,7 @@ from evaluation.models import SurveyInvitation, SurveyResponse
 
 from .conftest import seed
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.factory_history]
 
 CASES = 50
 

@@ -33,7 +33,7 @@ BEFORE_MEASUREMENT = datetime.datetime(2026, 2, 1, 12, 0, tzinfo=AMSTERDAM)
 AFTER_MEASUREMENT = datetime.datetime(2026, 4, 20, 12, 0, tzinfo=AMSTERDAM)
 PSEUDONYM_KEY = "integrity-pseudonym-key-with-more-than-32-characters"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ import datetime
 
 import numpy as np
 import pytest
-from statsmodels.duration.hazard_regression import PHReg
 
 from evaluation.constants import Arm
 from evaluation.definitions import MeasurementStatus
@@ -71,6 +70,14 @@ def test_small_arms_are_not_computed():
 # ---------------------------------------------------------------- survival
 
 
+def phreg(*args, **kwargs):
+    """statsmodels' PHReg, imported when used: statsmodels takes ~1.2 s to import, which every
+    test process would otherwise pay while collecting this module."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    return PHReg(*args, **kwargs)
+
+
 def test_cox_gehan_matches_published_and_phreg():
     """Placebo against 6-MP: HR 4.82 (95 % CI 2.15-10.81) with Efron ties, as R's coxph."""
     estimate = cox_hazard_ratio(gehan())
@@ -78,7 +85,7 @@ def test_cox_gehan_matches_published_and_phreg():
     assert estimate.low == pytest.approx(2.147, abs=0.001)
     assert estimate.high == pytest.approx(10.81, abs=0.01)
     groups = gehan()
-    fit = PHReg(
+    fit = phreg(
         groups.time, groups.arm[:, None].astype(float), status=groups.event, ties="efron"
     ).fit()
     assert np.log(estimate.value) == pytest.approx(fit.params[0], abs=1e-8)
@@ -93,7 +100,7 @@ def test_cox_stratified_matches_phreg_on_random_aggregated_data():
     time = rng.integers(1, 30, n).astype(float)
     event = rng.random(n) < 0.4 + 0.2 * arm
     per_case = SurvivalGroups.from_cases(arm, time, event, stratum)
-    fit = PHReg(time, arm[:, None].astype(float), status=event.astype(float), strata=stratum,
+    fit = phreg(time, arm[:, None].astype(float), status=event.astype(float), strata=stratum,
                 ties="efron").fit()  # fmt: skip
     # The same cases aggregated to (arm, stratum, time, event, count) rows.
     keys, counts = np.unique(np.stack([arm, stratum, time, event], axis=1), axis=0,

@@ -21,7 +21,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 CASE_DATA_NAMESPACES = ("cases", "audit")
 # Refused before or while the record is fetched; 405 is the method check of a GET-only or

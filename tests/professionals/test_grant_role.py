@@ -13,7 +13,7 @@ from audit.models import AccessLogEntry
 from professionals.constants import StaffGroup
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture

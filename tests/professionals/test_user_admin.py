@@ -16,7 +16,7 @@ from audit.models import AccessLogEntry
 from professionals.constants import StaffGroup
 from tests.factories import DEMO_PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 ALLOWED = ["username", "first_name", "last_name", "email", "is_active", "is_professional"]
 FORBIDDEN = [

@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from tests.factories import CaseFactory, UserFactory
 
+pytestmark = pytest.mark.factory_history
+
 
 @pytest.fixture
 def superuser_client(client, db):

@@ -20,7 +20,7 @@ from professionals import accounts
 from tests.bip.security.conftest import code_for
 from tests.factories import DEMO_PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 REASON = "Telefoon kwijt, zelf gemeld op 3 maart"
 

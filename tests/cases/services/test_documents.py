@@ -30,7 +30,7 @@ from tests.cases.document_samples import (
 )
 from tests.factories import CaseFactory, ProfessionalFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from cases.phones import display_phone, normalise_phone
 from cases.services.guardians import GuardianDetails, guardian_add, guardian_change
 from tests.factories import CaseFactory, ChildFactory, GuardianFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 def details(**overrides) -> GuardianDetails:

@@ -17,7 +17,7 @@ from tests.factories import CaseFactory, UserFactory
 NOW = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 TODAY = NOW.date()
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,8 @@ from tests.factories import (
     UserFactory,
 )
 
+pytestmark = pytest.mark.factory_history
+
 
 @pytest.fixture
 def leerplicht_professional(db):

@@ -31,7 +31,7 @@ from tests.factories import (
 
 from .conftest import at, measure
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 
 def export_rows(key: str, chunk_size: int = 5000, k: int = 1) -> list[dict]:

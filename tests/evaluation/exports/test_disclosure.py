@@ -21,7 +21,7 @@ from .conftest import measure
 from .readers import read_export
 from .test_round_trip import decode_categories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.factory_history]
 
 FORMATS = ["csv", "xlsx", "sav"]
 STUDY_END = datetime.date(2025, 6, 30)
