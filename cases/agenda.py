@@ -23,6 +23,7 @@ from django.db.models import Exists, Func, IntegerField, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from bip.lib.statements import CompiledQuery
 from professionals.models import Professional
 
 from .exceptions import CaseError, RuleViolation
@@ -172,9 +173,7 @@ def _count_of(queryset: QuerySet[Any, Any]) -> Coalesce:
     return Coalesce(Subquery(queryset.order_by().annotate(n=_Count()).values("n")[:1]), Value(0))
 
 
-def due_count_for_user(user: User, today: datetime.date) -> int:
-    """How many follow-ups and plan actions of `user` (as a working professional) are due
-    today or overdue: the number in the header. One query; 0 for anyone else."""
+def _due_count_query(user_id: int, today: datetime.date) -> QuerySet[Any, Any]:
     follow_ups = (
         Case.objects.open()
         .filter(professional=OuterRef("pk"))
@@ -187,14 +186,24 @@ def due_count_for_user(user: User, today: datetime.date) -> int:
     actions = PlanAction.objects.filter(
         owner_professional=OuterRef("pk"), done_on__isnull=True, due_on__lte=today
     ).filter(Exists(held_case))
-    row = (
+    return (
         Professional.objects.active()
-        .filter(user=user)
+        .filter(user_id=user_id)
         .annotate(due=_count_of(follow_ups) + _count_of(actions))
-        .values_list("due", flat=True)
-        .first()
+        .values_list("due")[:1]
     )
-    return row or 0
+
+
+# The header shows the count on every page: compiled once (bip/lib/statements.py), as the
+# ORM took 2.7 ms of Python per page to build and compile it and the database 0.02 ms to run it.
+_DUE_COUNT = CompiledQuery(_due_count_query, user_id=-7_345_129, today=datetime.date(1901, 2, 3))
+
+
+def due_count_for_user(user: User, today: datetime.date) -> int:
+    """How many follow-ups and plan actions of `user` (as a working professional) are due
+    today or overdue: the number in the header. One query; 0 for anyone else."""
+    row = _DUE_COUNT.fetchone(user_id=user.pk, today=today)
+    return row[0] if row else 0
 
 
 # --- The calendar file (RFC 5545), written by hand: no icalendar package is installed.

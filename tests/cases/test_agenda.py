@@ -111,6 +111,23 @@ def test_the_header_count_is_due_and_overdue_in_one_query(bip, django_assert_num
     assert due_count_for_user(UserFactory(coordinator=True), TODAY) == 0
 
 
+def test_the_header_count_follows_the_day_asked_for(bip):
+    """The count is compiled once (bip/lib/statements.py); each day gets its own answer."""
+    for offset in (-2, 0, 3):
+        follow_up(CaseFactory(professional=bip), TODAY + offset * DAY, days_ago=4)
+    case = CaseFactory(professional=bip)
+    PlanActionFactory(
+        plan=HouseholdPlanFactory(household=case.child.household),
+        owner="professional",
+        owner_professional=bip,
+        due_on=TODAY + DAY,
+    )
+
+    counts = [due_count_for_user(bip.user, TODAY + offset * DAY) for offset in range(-3, 5)]
+
+    assert counts == [0, 1, 1, 2, 3, 3, 4, 4]
+
+
 def test_ics_text_is_escaped():
     assert ics_escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
 
