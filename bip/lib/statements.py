@@ -58,11 +58,19 @@ class CompiledQuery:
     def fetchone(self, using: str = "default", **values: Any) -> tuple[Any, ...] | None:
         """The first row of the query with `values` in the placeholders' places (raw database
         values: no field converters run)."""
-        sql = self.sql(using)
-        params = [slot(values) for slot in self._compiled[using][1]]
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(*self._statement(using, values))
             return cursor.fetchone()
+
+    def fetchall(self, using: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+        """All rows, as `fetchone` gives the first."""
+        with connections[using].cursor() as cursor:
+            cursor.execute(*self._statement(using, values))
+            return list(cursor.fetchall())
+
+    def _statement(self, using: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+        sql = self.sql(using)
+        return sql, [slot(values) for slot in self._compiled[using][1]]
 
 
 class _PlaceholderSlot:

@@ -79,3 +79,17 @@ def test_a_placeholder_the_query_does_not_use_is_refused():
 
     with pytest.raises(PlaceholderError, match="day"):
         query.fetchone(user_id=1, day=datetime.date(2026, 1, 1))
+
+
+def test_fetchall_gives_every_row_in_the_query_order():
+    for name in ("anna", "bram", "cor"):
+        UserFactory(username=name)
+    query = CompiledQuery(
+        lambda prefix: (
+            User.objects.filter(username__gte=prefix).order_by("-username").values_list("username")
+        ),
+        prefix="placeholder-prefix",
+    )
+
+    assert query.fetchall(prefix="b") == [("cor",), ("bram",)]
+    assert query.fetchall(prefix="d") == []
