@@ -52,6 +52,7 @@ def test_retention_is_configurable(entries, settings):
     assert kept() == {entries["new"].pk}
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_retention_below_one_day_is_refused_at_startup():
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(DEBUG="true", DJANGO_SETTINGS_MODULE="bip.settings", ACCESS_LOG_RETENTION_DAYS="0")

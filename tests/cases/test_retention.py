@@ -593,6 +593,7 @@ def test_the_retention_run_is_read_only_in_the_admin(world, administrator, clien
     assert RetentionRun.objects.count() == 1
 
 
+@pytest.mark.slow  # a subprocess per value
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
