@@ -473,6 +473,9 @@ class Case(models.Model):
             # partial index above covers open cases only, and without this one the sort joins
             # and sorts the whole table (1.5 s at 1M cases).
             models.Index(fields=["three_month_deadline", "id"], name="case_deadline_idx"),
+            # A child's earlier referrals (Table 1, evaluation/baseline.py): one index-only probe
+            # per case. Table 1 at 1M cases: 3.1 -> 2.6 s.
+            models.Index(fields=["child", "date_received"], name="case_child_received_idx"),
         ]
 
     def __str__(self) -> str:

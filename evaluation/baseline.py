@@ -191,7 +191,8 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
         Case.objects.filter(child=OuterRef("child"), date_received__lt=OuterRef("date_received"))
         .order_by()
         .values("child")
-        .annotate(n=Count("pk"))
+        # COUNT(*): the index on (child, date_received) answers it alone (an index-only scan).
+        .annotate(n=Count("*"))
         .values("n")
     )
     table = variables()
