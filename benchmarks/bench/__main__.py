@@ -9,13 +9,17 @@
 4. Measures every request at 1 user (round-robin, BENCH_ROUNDS rounds) and at BENCH_USERS
    users (slots of BENCH_SLOT seconds, taking turns, BENCH_REPEATS times), interleaved with
    the bare page and the admin changelist.
-5. Writes benchmarks/results/bench-<N>.md and .json: the table, load average, ratios and the
+5. Mixed load: BENCH_USERS professionals (each their own login and TOTP device, and an open
+   Leerplicht case) for BENCH_MIXED_SECONDS (default 20) without think time: GET the case
+   file, POST a contact (302 expected), GET Mijn zaken.
+6. Writes benchmarks/results/bench-<N>.md and .json: the table, load average, ratios and the
    goals of issue 15 met or missed.
 
 Other knobs: GUNICORN_WORKERS, GUNICORN_WORKER_CLASS, GUNICORN_THREADS (gunicorn.conf.py).
 """
 
 import asyncio
+import datetime
 import json
 import os
 import secrets
@@ -77,10 +81,12 @@ GOALS_TEXT = {
     "name_search": 'name search "jan" <= 50 ms p50',
     "case_file": "case file and Mijn zaken <= 30 ms p50",
     "admin": ">= 5x faster than the admin changelist (p50), deadline sort included",
+    "mixed": "mixed load, 16 users logging contacts and reading: >= 150 req/s, p95 <= 200 ms, "
+    "0 errors",
 }
 
 
-def evaluate(single: dict, loaded: dict) -> dict[str, dict]:
+def evaluate(single: dict, loaded: dict, mixed: dict) -> dict[str, dict]:
     bare = single["bare"]["p50_ms"]
     lists = [name for name in single if name.startswith("list_")]
     worst = max(lists, key=lambda name: single[name]["p50_ms"])
@@ -109,6 +115,14 @@ def evaluate(single: dict, loaded: dict) -> dict[str, dict]:
             max(single["case_file"]["p50_ms"], single["my_cases"]["p50_ms"]) <= 30,
             f"case file {single['case_file']['p50_ms']} ms, "
             f"Mijn zaken {single['my_cases']['p50_ms']} ms",
+        ),
+        "mixed": (
+            mixed["all"]["req_per_s"] >= 150
+            and mixed["all"]["p95_ms"] <= 200
+            and mixed["all"]["errors"] == 0,
+            f"{mixed['all']['req_per_s']} req/s, p95 {mixed['all']['p95_ms']} ms, "
+            f"{mixed['all']['errors']} errors (writes: {mixed['write']['req_per_s']}/s, "
+            f"p95 {mixed['write']['p95_ms']} ms)",
         ),
         "admin": (
             min(admin_ratios.values()) >= 5,
@@ -143,6 +157,20 @@ def markdown(report: dict) -> str:
             f"{one['kb']} | {many.get('req_per_s', '–')} | {many.get('p95_ms', '–')} | "
             f"{one['errors'] + many.get('errors', 0)} |"
         )
+    lines += [
+        "",
+        f"Mixed load: {report['users']} professionals for {report['mixed_seconds']} s, each "
+        "reading their case file, logging a contact on it and reading Mijn zaken, without "
+        "think time.",
+        "",
+        "| mixed | req/s | p50 | p95 | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in report["mixed"].items():
+        lines.append(
+            f"| {name} | {row['req_per_s']} | {row['p50_ms']} ms | {row['p95_ms']} ms | "
+            f"{row['errors']} |"
+        )
     lines += ["", "| goal | met | measured |", "|---|---|---|"]
     for goal in report["goals"].values():
         lines.append(
@@ -157,6 +185,7 @@ def main() -> None:
     users = int(os.environ.get("BENCH_USERS", "16"))
     slot = float(os.environ.get("BENCH_SLOT", "3"))
     repeats = int(os.environ.get("BENCH_REPEATS", "2"))
+    mixed_seconds = float(os.environ.get("BENCH_MIXED_SECONDS", "20"))
     port = free_port()
     env = bench_env(cases, port)
     os.environ.update(
@@ -188,6 +217,11 @@ def main() -> None:
     world.ensure_bench_admin()
     ids = world.sample_ids()
     devices = {name: world.totp_device(name) for name in ("coordinator", "bip1", world.BENCH_ADMIN)}
+    workers = world.mixed_load_users(users)
+    for name, _case in workers:
+        devices[name] = world.totp_device(name)
+
+    from django.utils import timezone
 
     from benchmarks.bench import driver
 
@@ -244,12 +278,29 @@ def main() -> None:
                 repeats=repeats,
             )
         )
+        mixed = asyncio.run(
+            driver.mixed(
+                base_url,
+                [
+                    driver.MixedUser(
+                        sessions[name],
+                        case_id,
+                        driver.csrf_token(base_url, sessions[name], f"/zaken/{case_id}/contact/"),
+                    )
+                    for name, case_id in workers
+                ],
+                seconds=mixed_seconds,
+                # Yesterday: a contact at 10:30 today may still lie in the future.
+                day=(timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+            )
+        )
         load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=30)
     single_summary = {name: measured.summary() for name, measured in single.items()}
     loaded_summary = {name: measured.summary() for name, measured in loaded.items()}
+    mixed_summary = {name: measured.summary() for name, measured in mixed.items()}
     report = {
         "cases": cases,
         "started": started,
@@ -267,8 +318,10 @@ def main() -> None:
         "paths": {name: path for name, (_, path) in paths.items()},
         "single": single_summary,
         "loaded": loaded_summary,
+        "mixed_seconds": mixed_seconds,
+        "mixed": mixed_summary,
     }
-    report["goals"] = evaluate(single_summary, loaded_summary)
+    report["goals"] = evaluate(single_summary, loaded_summary, mixed_summary)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / os.environ.get("BENCH_NAME", f"bench-{cases}")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

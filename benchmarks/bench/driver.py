@@ -10,7 +10,7 @@ import asyncio
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -146,4 +146,97 @@ async def concurrent(
                 started = time.perf_counter()
                 await asyncio.gather(*(user() for _ in range(users)))
                 into.seconds += time.perf_counter() - started
+    return results
+
+
+def csrf_token(base_url: str, session: Session, path: str) -> str:
+    """The form's CSRF token on `path` (valid for the session's CSRF cookie, so reusable)."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        response = client.get(path, headers=session.headers(path))
+        session.keep(response)
+        match = CSRF.search(response.text)
+        assert match, f"no CSRF token on {path} ({response.status_code})"
+        return match.group(1)
+
+
+@dataclass
+class MixedUser:
+    """A professional at work: reads their case, logs a contact on it, reads Mijn zaken."""
+
+    session: Session
+    case_id: int
+    token: str
+
+
+async def _send(
+    request: Callable[[], Awaitable[httpx.Response]], expected: int, *into: Measured
+) -> None:
+    """One request; its time counts in each of `into` if it answered `expected`."""
+    started = time.perf_counter()
+    try:
+        response = await request()
+        ok = response.status_code == expected
+        size = len(response.content)
+    except httpx.HTTPError:
+        ok, size = False, 0
+    elapsed = (time.perf_counter() - started) * 1000
+    for measured in into:
+        measured.bytes += size
+        if ok:
+            measured.latencies_ms.append(elapsed)
+        else:
+            measured.errors += 1
+
+
+def contact_form(day: str, number: int) -> dict[str, str]:
+    return {
+        "role": "leerplicht",
+        "kind": "verzuimgesprek",
+        "with_whom": "ouders",  # the parents: a pupil under 12 is not heard
+        "channel": "face_to_face",
+        "occurred_on": day,
+        "occurred_time": "10:30",
+        "duration_minutes": "30",
+        "summary": f"Benchmarkcontact {number}",
+        "follow_up_on": "",
+    }
+
+
+async def mixed(
+    base_url: str, users: list[MixedUser], *, seconds: float, day: str
+) -> dict[str, Measured]:
+    """Every user in a loop without think time for `seconds`: GET the case file, POST a
+    contact of `day` on it (must answer 302, the redirect after saving), GET Mijn zaken."""
+    results = {"read": Measured(), "write": Measured(), "all": Measured()}
+    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users))
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+
+        async def work(user: MixedUser) -> None:
+            case_path = f"/zaken/{user.case_id}/"
+            contact_path = f"{case_path}contact/"
+            headers = user.session.headers()
+            number = 0
+            while time.perf_counter() < deadline:
+                number += 1
+                form = {"csrfmiddlewaretoken": user.token, **contact_form(day, number)}
+                read, write, every = results["read"], results["write"], results["all"]
+                await _send(lambda: client.get(case_path, headers=headers), 200, read, every)
+                await _send(
+                    lambda form=form: client.post(
+                        contact_path, data=form, headers=user.session.headers(contact_path)
+                    ),
+                    302,
+                    write,
+                    every,
+                )
+                await _send(
+                    lambda: client.get("/zaken/mijn-zaken/", headers=headers), 200, read, every
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(work(user) for user in users))
+        elapsed = time.perf_counter() - started
+    for measured in results.values():
+        measured.seconds = elapsed
     return results

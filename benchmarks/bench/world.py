@@ -116,3 +116,54 @@ def database_url(cases: int) -> str:
     return os.environ.get(
         "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/ketenkameleon_bench_{cases}"
     )
+
+
+def mixed_load_users(count: int) -> list[tuple[str, int]]:
+    """`count` working professionals, each with an open case in the Leerplicht stage that they
+    may log a Leerplicht contact on: (username, case id).
+
+    The scaled world gives only the demo accounts a password; these get the demo password here,
+    in the benchmark's own database, so that each virtual user logs in as a different person
+    (a TOTP code is accepted once per 30-second step and user, so one account cannot log in 16
+    times at once).
+    """
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from cases.constants import CaseStatus, Stage
+    from cases.models import Case
+    from professionals.models import Professional
+    from roles.constants import ChainRole
+
+    professionals = (
+        Professional.objects.filter(is_active=True, user__is_active=True)
+        .filter(Q(is_bip=True) | Q(organisation__kind=ChainRole.LEERPLICHT))
+        .order_by("id")
+    )
+    chosen: list[tuple[str, int]] = []
+    for professional in professionals.iterator():
+        case_id = (
+            Case.objects.filter(
+                professional=professional,
+                status=CaseStatus.OPEN,
+                stage=Stage.LEERPLICHT,
+                anonymised_at__isnull=True,
+                date_received__lt=timezone.localdate() - datetime.timedelta(days=7),
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if case_id is None:
+            continue
+        user = get_user_model().objects.get(pk=professional.user_id)
+        if not user.has_usable_password():
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        chosen.append((user.username, case_id))
+        if len(chosen) == count:
+            return chosen
+    raise RuntimeError(f"only {len(chosen)} professionals with an open Leerplicht case")
