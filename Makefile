@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # gets its own environment (.env.example lists it) and never reads .env.demo.
 DEMO_ENV := ENV_FILE=.env.demo
 
-.PHONY: install install-dev run test test-fast lint migrate seed clean bench
+.PHONY: install install-dev run test test-fast lint migrate seed clean bench cluster
 
 # Production dependencies (requirements.lock) for `make run`; the test tools come on top
 # (requirements-dev.lock) for `make test`. Both are pinned with hashes.
@@ -67,6 +67,11 @@ lint: install-dev
 # settings, real login and MFA; the table goes to benchmarks/results/.
 bench: install-dev
 	$(PY) -m benchmarks.bench
+
+# Two gunicorn instances behind nginx (TLS, round-robin) on one PostgreSQL database: a browser
+# journey and a load test through the proxy (benchmarks/cluster.py; needs nginx and Chromium).
+cluster: install-dev
+	$(PY) benchmarks/cluster.py
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -27,9 +27,10 @@ class Session:
     cookies: dict[str, str] = field(default_factory=dict)
 
     def headers(self, path: str = "/") -> dict[str, str]:
+        host = self.base_url.removeprefix("http://").removeprefix("https://")
         return {
             "X-Forwarded-Proto": "https",
-            "Referer": f"https://{self.base_url.removeprefix('http://')}{path}",
+            "Referer": f"https://{host}{path}",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
 
@@ -38,10 +39,19 @@ class Session:
             self.cookies[name] = value
 
 
-def login(base_url: str, username: str, password: str, code: Callable[[], str]) -> Session:
-    """Log in with password and TOTP code, through the app's own pages."""
+def login(
+    base_url: str,
+    username: str,
+    password: str,
+    code: Callable[[], str],
+    *,
+    verify: bool = True,
+    check_path: str = "/bench/bare/",
+) -> Session:
+    """Log in with password and TOTP code, through the app's own pages. `verify=False` for a
+    proxy with a self-signed certificate (benchmarks/cluster.py)."""
     session = Session(base_url)
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with httpx.Client(base_url=base_url, timeout=30, verify=verify) as client:
 
         def get(path: str) -> httpx.Response:
             response = client.get(path, headers=session.headers(path))
@@ -64,7 +74,7 @@ def login(base_url: str, username: str, password: str, code: Callable[[], str]) 
         assert response.status_code == 302, (username, response.status_code)
         response = post("/tweestapsverificatie/controleren/", {"code": code()})
         assert response.status_code == 302, (username, "MFA", response.status_code)
-        assert get("/bench/bare/").status_code == 200
+        assert get(check_path).status_code == 200
     return session
 
 
@@ -123,12 +133,15 @@ async def concurrent(
     users: int,
     slot_seconds: float,
     repeats: int,
+    verify: bool = True,
 ) -> dict[str, Measured]:
     """`users` clients without think time, on one request at a time for `slot_seconds`; the
     requests take turns, `repeats` times over, so a drift of the machine hits them all."""
     results = {name: Measured() for name in requests}
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=60, limits=limits, verify=verify
+    ) as client:
         for _ in range(repeats):
             for name, (session, path) in requests.items():
                 into = results[name]
