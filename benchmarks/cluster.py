@@ -160,8 +160,21 @@ def browser_journey(base_url: str, code: str) -> list[tuple[str, int, str]]:
     return seen
 
 
+def missing_tools() -> list[str]:
+    tools = {
+        "nginx (apt-get install nginx-light)": shutil.which("nginx") or "/usr/sbin/nginx",
+        "openssl": shutil.which("openssl") or "/usr/bin/openssl",
+        "chromium (apt-get install chromium)": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+    }
+    return [name for name, path in tools.items() if not Path(path).exists()]
+
+
 def main() -> int:
     from benchmarks.bench.__main__ import bench_env, free_port, wait_until_up
+
+    if missing := missing_tools():
+        print("make cluster needs:", ", ".join(missing))
+        return 2
 
     cases = int(os.environ.get("CLUSTER_CASES", "2000"))
     users = int(os.environ.get("CLUSTER_USERS", "16"))
