@@ -6,22 +6,36 @@ round trip on every authenticated request. The groups are those at the start of 
 as before (professionals.groups.user_groups remembered them on the user for the request).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from bip.lib.statements import CompiledQuery
 
 from .groups import group_names_of, remember_groups
 
 
+def _user_with_groups(user_id: int) -> QuerySet[User]:
+    return User._default_manager.annotate(group_names=group_names_of("pk")).filter(pk=user_id)
+
+
+# Compiled once (bip/lib/statements.py): building and compiling this query took the ORM 1.5 ms
+# of Python on every authenticated request, ten times what the database needs for it.
+_USER_WITH_GROUPS = CompiledQuery(_user_with_groups, user_id=-7_345_129)
+
+
 class UserWithGroupsBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
-        user = (
-            User._default_manager.annotate(group_names=group_names_of("pk"))
-            .filter(pk=user_id)
-            .first()
-        )
+        try:
+            user_id = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        users = _USER_WITH_GROUPS.instances(user_id=user_id)
+        user = cast(User, users[0]) if users else None
         if user is None or not self.user_can_authenticate(user):
             return None
-        remember_groups(user, user.group_names)
+        remember_groups(user, user.group_names)  # type: ignore[attr-defined]
         return user

@@ -13,10 +13,11 @@ must give the same SQL for every value: no branching on the values, no values in
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
 
 
 class PlaceholderError(ValueError):
@@ -26,20 +27,50 @@ class PlaceholderError(ValueError):
 type Slot = Callable[[dict[str, Any]], Any]  # the call's values -> one SQL parameter
 
 
+class _Compiled(NamedTuple):
+    sql: str
+    slots: list[Slot]
+    # For `instances`: each selected column's converters, the model's columns and the
+    # annotations' positions, as Django's ModelIterable reads them from the compiler.
+    converters: dict[int, tuple[list[Callable[..., Any]], Any]]
+    model: type[Model] | None
+    fields: slice
+    attnames: list[str]
+    annotations: dict[str, int]
+
+
 class CompiledQuery:
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], **placeholders: Any) -> None:
         self._build = build
         self._placeholders = placeholders
-        self._compiled: dict[str, tuple[str, list[Slot]]] = {}  # database alias -> SQL, slots
+        self._compiled: dict[str, _Compiled] = {}  # per database alias
 
-    def _compile(self, using: str) -> tuple[str, list[Slot]]:
+    def _compile(self, using: str) -> _Compiled:
         queryset = self._build(**self._placeholders).using(using)
-        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
         slots = [self._slot(param) for param in params]
         missing = set(self._placeholders) - {getattr(slot, "placeholder", "") for slot in slots}
         if missing:
             raise PlaceholderError(f"placeholders not in the compiled query: {sorted(missing)}")
-        return sql, slots
+        # A values() or values_list() query has no instances to make.
+        klass_info = (
+            (compiler.klass_info or {}) if queryset._iterable_class is ModelIterable else {}
+        )
+        positions = klass_info.get("select_fields") or [0]
+        fields = slice(positions[0], positions[-1] + 1)
+        attnames = (
+            [column.target.attname for column, *_ in compiler.select[fields]] if klass_info else []
+        )
+        return _Compiled(
+            sql=sql,
+            slots=slots,
+            converters=compiler.get_converters([column for column, *_ in compiler.select]),
+            model=klass_info.get("model"),
+            fields=fields,
+            attnames=attnames,
+            annotations=dict(compiler.annotation_col_map or {}),
+        )
 
     def _slot(self, param: Any) -> Slot:
         """Where a compiled parameter comes from: a placeholder (adapted as the compiler did)
@@ -50,10 +81,13 @@ class CompiledQuery:
                 return _PlaceholderSlot(name, adapt)
         return lambda values: param
 
-    def sql(self, using: str = "default") -> str:
+    def _for(self, using: str) -> _Compiled:
         if using not in self._compiled:
             self._compiled[using] = self._compile(using)
-        return self._compiled[using][0]
+        return self._compiled[using]
+
+    def sql(self, using: str = "default") -> str:
+        return self._for(using).sql
 
     def fetchone(self, using: str = "default", **values: Any) -> tuple[Any, ...] | None:
         """The first row of the query with `values` in the placeholders' places (raw database
@@ -68,9 +102,28 @@ class CompiledQuery:
             cursor.execute(*self._statement(using, values))
             return list(cursor.fetchall())
 
+    def instances(self, using: str = "default", **values: Any) -> list[Model]:
+        """The rows as the queryset gives them: model instances with their annotations, each
+        value through its field's converters (SQLite's text dates, its 0/1 booleans)."""
+        compiled = self._for(using)
+        if compiled.model is None:
+            raise TypeError("instances() needs a queryset of model instances, not values()")
+        connection = connections[using]
+        objects = []
+        for raw in self.fetchall(using, **values):
+            row = list(raw)
+            for position, (converters, expression) in compiled.converters.items():
+                for convert in converters:
+                    row[position] = convert(row[position], expression, connection)
+            instance = compiled.model.from_db(using, compiled.attnames, row[compiled.fields])
+            for name, position in compiled.annotations.items():
+                setattr(instance, name, row[position])
+            objects.append(instance)
+        return objects
+
     def _statement(self, using: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
-        sql = self.sql(using)
-        return sql, [slot(values) for slot in self._compiled[using][1]]
+        compiled = self._for(using)
+        return compiled.sql, [slot(values) for slot in compiled.slots]
 
 
 class _PlaceholderSlot:

@@ -37,6 +37,23 @@ def test_an_inactive_or_unknown_user_is_nobody():
     inactive = UserFactory(is_active=False, coordinator=True)
     assert UserWithGroupsBackend().get_user(inactive.pk) is None
     assert UserWithGroupsBackend().get_user(inactive.pk + 1000) is None
+    assert UserWithGroupsBackend().get_user("geen-nummer") is None
+
+
+def test_the_user_is_loaded_whole_from_a_session_id_in_text():
+    """Sessions hold the id as text; the user comes back with every field, not a stub."""
+    user = UserFactory(first_name="Femke", is_staff=True, researcher=True)
+
+    loaded = UserWithGroupsBackend().get_user(str(user.pk))
+
+    assert (loaded.pk, loaded.username, loaded.first_name, loaded.is_staff) == (
+        user.pk,
+        user.username,
+        "Femke",
+        True,
+    )
+    assert loaded.check_password("ketenkameleon-demo")
+    assert user_groups(loaded) == frozenset({StaffGroup.RESEARCHER})
 
 
 def test_a_request_reads_session_and_user_with_groups_and_nothing_more(

@@ -93,3 +93,40 @@ def test_fetchall_gives_every_row_in_the_query_order():
 
     assert query.fetchall(prefix="b") == [("cor",), ("bram",)]
     assert query.fetchall(prefix="d") == []
+
+
+def test_instances_are_the_querysets_own_with_converted_values_and_annotations():
+    from django.db.models import Count
+
+    user = UserFactory(
+        username="volledig",
+        is_staff=True,
+        last_login=datetime.datetime(2026, 3, 2, 9, 15, tzinfo=datetime.UTC),
+        date_joined=datetime.datetime(2026, 1, 5, 8, 0, tzinfo=datetime.UTC),
+        coordinator=True,
+    )
+
+    def build(user_id):
+        return User.objects.annotate(group_count=Count("groups")).filter(pk=user_id)
+
+    [loaded] = CompiledQuery(build, user_id=NO_USER).instances(user_id=user.pk)
+    [expected] = build(user.pk)
+
+    assert isinstance(loaded, User)
+    assert loaded.pk == user.pk
+    for field in ("username", "is_staff", "is_active", "last_login", "date_joined", "password"):
+        assert getattr(loaded, field) == getattr(expected, field), field
+    assert loaded.is_staff is True  # a bool, not SQLite's 1
+    assert loaded.last_login == datetime.datetime(2026, 3, 2, 9, 15, tzinfo=datetime.UTC)
+    assert loaded.group_count == expected.group_count == 1
+    assert loaded._state.adding is False  # loaded from the database: save() updates
+    assert CompiledQuery(build, user_id=NO_USER).instances(user_id=NO_USER) == []
+
+
+def test_instances_need_a_queryset_of_instances():
+    query = CompiledQuery(
+        lambda user_id: User.objects.filter(pk=user_id).values_list("pk"), user_id=NO_USER
+    )
+
+    with pytest.raises(TypeError, match="model instances"):
+        query.instances(user_id=1)
