@@ -99,18 +99,8 @@ class Measured:
 
 
 async def _one(client: httpx.AsyncClient, session: Session, path: str, into: Measured) -> None:
-    started = time.perf_counter()
-    try:
-        response = await client.get(path, headers=session.headers(path))
-        ok = response.status_code == 200
-        into.bytes += len(response.content)
-    except httpx.HTTPError:
-        ok = False
-    elapsed = (time.perf_counter() - started) * 1000
-    if ok:
-        into.latencies_ms.append(elapsed)
-    else:
-        into.errors += 1
+    """A GET of `path` that must answer 200."""
+    await _send(lambda: client.get(path, headers=session.headers(path)), 200, into)
 
 
 async def single_user(
