@@ -127,6 +127,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates, with the common widgets written in Python (the same HTML, faster).
+FORM_RENDERER = "bip.lib.form_renderer.FastWidgetRenderer"
+
 # SQLite is the embedded default for the local demo; DATABASE_URL selects PostgreSQL.
 if not DEBUG and not env.str("DATABASE_URL", default=""):
     # A server without DATABASE_URL would quietly keep children's files in a local SQLite file.
