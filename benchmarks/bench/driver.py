@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from benchmarks.bench import timing as timings
+
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -84,11 +86,15 @@ class Measured:
     errors: int = 0
     seconds: float = 0.0
     bytes: int = 0
+    # From the server's Server-Timing header (benchmarks/bench/timing.py), per request.
+    app_ms: list[float] = field(default_factory=list)
+    sql_ms: list[float] = field(default_factory=list)
+    queries: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.latencies_ms)
         count = len(ordered)
-        return {
+        summary = {
             "requests": count,
             "errors": self.errors,
             "p50_ms": round(statistics.median(ordered), 2) if ordered else 0.0,
@@ -96,6 +102,11 @@ class Measured:
             "req_per_s": round(count / self.seconds, 1) if self.seconds else 0.0,
             "kb": round(self.bytes / max(count, 1) / 1024, 1),
         }
+        if self.app_ms:
+            summary["app_p50_ms"] = round(statistics.median(self.app_ms), 2)
+            summary["sql_p50_ms"] = round(statistics.median(self.sql_ms), 2)
+            summary["queries"] = statistics.median(self.queries)
+        return summary
 
 
 async def _one(client: httpx.AsyncClient, session: Session, path: str, into: Measured) -> None:
@@ -176,10 +187,12 @@ async def _send(
 ) -> None:
     """One request; its time counts in each of `into` if it answered `expected`."""
     started = time.perf_counter()
+    timing: dict[str, float] = {}
     try:
         response = await request()
         ok = response.status_code == expected
         size = len(response.content)
+        timing = timings.parse(response.headers.get("Server-Timing", ""))
     except httpx.HTTPError:
         ok, size = False, 0
     elapsed = (time.perf_counter() - started) * 1000
@@ -187,6 +200,10 @@ async def _send(
         measured.bytes += size
         if ok:
             measured.latencies_ms.append(elapsed)
+            if "app" in timing:
+                measured.app_ms.append(timing["app"])
+                measured.sql_ms.append(timing.get("sql", 0.0))
+                measured.queries.append(timing.get("queries", 0.0))
         else:
             measured.errors += 1
 

@@ -12,3 +12,6 @@ the driver sends X-Forwarded-Proto: https like the reverse proxy would).
 from bip.settings import *  # noqa: F403
 
 ROOT_URLCONF = "benchmarks.bench.urls"
+
+# Outermost: the Server-Timing header the driver splits each request's time with.
+MIDDLEWARE = ["benchmarks.bench.timing.ServerTimingMiddleware", *MIDDLEWARE]  # noqa: F405
