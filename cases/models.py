@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bip.lib.models import ChoiceLabels
 from cases.constants import Arm
 from professionals.groups import AnyUser, is_coordinator, is_professional
 from professionals.models import Professional
@@ -347,7 +348,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         return self.select_related("child", "child__school", "professional__user")
 
 
-class Case(models.Model):
+class Case(ChoiceLabels):
     """A school-absence referral (verzuimmelding) and its course through the chain."""
 
     number = models.CharField(_("zaaknummer"), max_length=20, unique=True, editable=False)
@@ -627,7 +628,7 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         return self.filter(follow_up_on__isnull=False, follow_up_on__lte=day)
 
 
-class Contact(models.Model):
+class Contact(ChoiceLabels):
     """One contact, logged with the chain role the professional took in it."""
 
     case = models.ForeignKey(
