@@ -11,7 +11,17 @@ from django.core.paginator import Page
 from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.safestring import SafeString
 
+from bip.lib import urls
+
 register = template.Library()
+
+
+@register.simple_tag
+def pk_url(name: str, pk: int) -> str:
+    """`{% pk_url 'cases:case_detail' case.pk %}`: `{% url %}` for a list's per-row links, with
+    the name reversed once (bip/lib/urls.py)."""
+    return urls.pk_url(name, pk)
+
 
 WIDGET_CLASSES = {
     "text": "utrecht-textbox utrecht-textbox--html-input",
