@@ -61,6 +61,16 @@ def bench_env(cases: int, port: int) -> dict[str, str]:
     return env
 
 
+def cpu_probe() -> float:
+    """Seconds for 10 million additions in a Python loop: the machine's speed at the time of
+    the run, so that tables of different days (or phases of one shared machine) compare."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return round(time.perf_counter() - started, 2)
+
+
 def wait_until_up(base_url: str, seconds: float = 60) -> None:
     import httpx
 
@@ -163,6 +173,7 @@ def floor_evidence(
         f"Mijn zaken: {split(single['my_cases'])}",
     }
     evidence["list_vs_bare"] = evidence["list_p50"]
+    evidence["name_search"] = f"list_name_jan: {split(single['list_name_jan'])}"
     first = single["list_first"]
     if "app_p50_ms" in first:
         ceiling = cores * 1000 / first["app_p50_ms"]
@@ -203,7 +214,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Benchmark: {report['cases']:,} cases",
         "",
-        f"{report['started']}, {report['cpus']} cores, load average before/after "
+        f"{report['started']}, {report['cpus']} cores (CPU probe: 10M Python additions in "
+        f"{report.get('cpu_probe_s', '–')} s), load average before/after "
         f"{report['load_before']} / {report['load_after']}; gunicorn {report['gunicorn']}; "
         f"{report['rounds']} rounds at 1 user; {report['users']} users in slots of "
         f"{report['slot_seconds']} s x {report['repeats']}.",
@@ -334,6 +346,7 @@ def main() -> None:
             "case_file": (coordinator, f"/zaken/{ids['case']}/"),
             "my_cases": (sessions["bip1"], "/zaken/mijn-zaken/"),
         }
+        probe = cpu_probe()
         load_before = os.getloadavg()
         started = time.strftime("%Y-%m-%d %H:%M")
         single = asyncio.run(driver.single_user(base_url, paths, rounds=rounds))
@@ -381,6 +394,7 @@ def main() -> None:
         "cases": cases,
         "started": started,
         "cpus": os.cpu_count(),
+        "cpu_probe_s": probe,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "gunicorn": f"{env.get('GUNICORN_WORKER_CLASS', 'sync')} x "
