@@ -167,8 +167,14 @@ def floor_evidence(
     any page, and a request's own server time is CPU that one of the two cores must give."""
     bare = single["bare"]
     cores = os.cpu_count() or 1
+    floor = single.get("floor_list")
+    floor_text = (
+        f"; the first page's own HTML from memory, without its queries: {split(floor)}"
+        if floor
+        else ""
+    )
     evidence = {
-        "list_p50": f"{worst}: {split(single[worst])}; bare page: {split(bare)}",
+        "list_p50": f"{worst}: {split(single[worst])}; bare page: {split(bare)}{floor_text}",
         "case_file": f"case file: {split(single['case_file'])}; "
         f"Mijn zaken: {split(single['my_cases'])}",
     }
@@ -330,6 +336,7 @@ def main() -> None:
         paths = {
             "bare": (coordinator, "/bench/bare/"),
             "base": (coordinator, "/bench/base/"),
+            "floor_list": (coordinator, "/bench/list-floor/"),
             "list_first": (coordinator, "/zaken/"),
             "admin_first": (admin, "/bench-admin/cases/case/"),
             "list_professional": (coordinator, f"/zaken/?professional={ids['professional']}"),

@@ -66,6 +66,7 @@ def test_the_admin_goal_is_shown_out_of_reach_when_a_fifth_of_the_admin_is_below
         "list_first": row(28.0, 22.0, 4.0),
         "admin_first": row(54.0, 50.0, 8.0),
         "list_professional": row(33.0, 27.0, 3.0),
+        "list_name_jan": row(30.0, 25.0, 3.0),
         "admin_professional": row(33.0, 29.0, 4.0),
         "case_file": row(40.0, 35.0, 6.0),
         "my_cases": row(32.0, 27.0, 5.0),
@@ -82,3 +83,21 @@ def test_the_admin_goal_is_shown_out_of_reach_when_a_fifth_of_the_admin_is_below
     # Two cores at 22 ms of server time per first page: at most 91 per second.
     assert "at most 91 such requests/s" in evidence["load"]
     assert "2 workers serve at most 50 requests/s" in evidence["mixed"]
+    assert evidence["name_search"].startswith("list_name_jan: 30.0 ms = 5.0 HTTP")
+    # Without the floor page in the run, the list evidence says nothing about it.
+    assert "from memory" not in evidence["list_p50"]
+
+
+def test_the_list_evidence_gives_the_page_without_its_queries():
+    single = {
+        "bare": row(6.0, 2.0, 0.5),
+        "floor_list": row(20.0, 15.0, 0.5),
+        "list_first": row(28.0, 22.0, 4.0),
+        "list_name_jan": row(30.0, 25.0, 3.0),
+        "case_file": row(40.0, 35.0, 6.0),
+        "my_cases": row(32.0, 27.0, 5.0),
+    }
+    evidence = floor_evidence(single, {}, {"all": row(1, 1, 0)}, "list_first", {})
+    assert evidence["list_p50"].endswith(
+        "without its queries: 20.0 ms = 5.0 HTTP + 14.5 Python + 0.5 SQL (4 queries)"
+    )
