@@ -98,10 +98,16 @@ def test_settings(request, fresh_paths):
       demands it. Production refuses to start with MFA_REQUIRED off (tests/bip/test_settings.py).
     - Uploaded documents and letters go to a temporary MEDIA_ROOT, never the checkout's.
     - PBKDF2 at full strength costs ~0.3 s per user; tests do not need it.
+    - No collected static files, as in a clean clone: `make bench`, `make cluster` and a
+      server's deploy run collectstatic into `staticfiles/`, and WhiteNoise (at the top of the
+      middleware) would index all ~1,150 files for every test client, each test's first
+      request: that doubled the suite. Tests of static files serve them from the finders
+      (tests/bip/test_headers.py).
     """
     with override_settings(
         MFA_REQUIRED=request.node.get_closest_marker("mfa") is not None,
         MEDIA_ROOT=next(fresh_paths),
+        STATIC_ROOT=next(fresh_paths),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
         yield
