@@ -1,8 +1,8 @@
 """The product's URLs plus the benchmark's yardsticks (benchmarks/bench/settings.py only)."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse
@@ -10,10 +10,12 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.utils import timezone
 
-from bip.lib.pagination import CappedPaginator
+from bip.lib.pagination import paginate
 from cases import access, selectors
-from cases.forms import CaseFilterForm
+from cases.forms import CaseFilterForm, MyCasesFilterForm
 from cases.models import Case
+from cases.views.detail import case_file_context
+from professionals.access import get_own_professional
 
 
 class BenchCaseAdmin(admin.ModelAdmin):
@@ -48,31 +50,75 @@ def base(request: HttpRequest) -> HttpResponse:
     return render(request, "base.html")
 
 
-# The case list's first page as read from the database on the first request, kept in memory.
-_first_page: dict[str, Any] = {}
+# Floor pages: a page's context as read from the database on its first request, kept in
+# memory per (page, user, record), so that later requests only render it.
+_contexts: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _in_memory(page: Page[Any]) -> Page[Any]:
+    """The page with its rows read and its count taken: rendering it runs no query."""
+    paginator = page.paginator
+    paginator.__dict__["count"] = paginator.count  # the cached_property, filled in
+    return Page(list(page.object_list), page.number, paginator)
+
+
+def _render_floor(
+    request: HttpRequest, template: str, key: tuple[str, int], build: Callable[[], dict]
+) -> HttpResponse:
+    """Render `template` with the context `build` gave on the first request of this page, user
+    and record. What is measured is the middleware, the navigation and the template: the page's
+    floor through Django's template engine, without the page's own queries (nor its access-log
+    entry: a /bench/ page is not audited)."""
+    remembered = (key[0], request.user.pk, key[1])
+    if remembered not in _contexts:
+        _contexts[remembered] = build()
+    return render(request, template, _contexts[remembered])
 
 
 def list_floor(request: HttpRequest) -> HttpResponse:
-    """The case list's first page without its queries: the same template, filter form, rows and
-    page count as /zaken/, the rows read once and kept in memory (each case with its child and
-    professional, as select_related left them), and no access-log entry (a /bench/ page is not
-    audited). What is left is the middleware, the navigation and the template: the floor of
-    this page's HTML through Django's template engine."""
-    if not _first_page:
+    """/zaken/ (first page, no filter) from memory: the same template, form, rows and count."""
+
+    def build() -> dict:
         rows = selectors.case_list_rows(
             access.cases_visible_to(request.user), ordering=selectors.DEFAULT_CASE_ORDERING
         )
-        _first_page["rows"] = list(rows[: settings.PAGE_SIZE])
-        _first_page["count"] = CappedPaginator(rows, settings.PAGE_SIZE).count
-    paginator = CappedPaginator(Case.objects.none(), settings.PAGE_SIZE)
-    paginator.__dict__["count"] = _first_page["count"]  # the cached_property, filled in
-    context = {
-        "form": CaseFilterForm(None),
-        "page": Page(_first_page["rows"], 1, paginator),
-        "today": timezone.localdate(),
-        "query_string": "",
-    }
-    return render(request, "cases/case_list.html", context)
+        return {
+            "form": CaseFilterForm(None),
+            "page": _in_memory(paginate(request, rows)),
+            "today": timezone.localdate(),
+            "query_string": "",
+        }
+
+    return _render_floor(request, "cases/case_list.html", ("list", 0), build)
+
+
+def case_floor(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case file /zaken/<pk>/ from memory: the view's own context, built once."""
+
+    def build() -> dict:
+        return case_file_context(request, access.get_case_for_user(request.user, pk))
+
+    return _render_floor(request, "cases/case_detail.html", ("case", pk), build)
+
+
+def my_cases_floor(request: HttpRequest) -> HttpResponse:
+    """Mijn zaken (first page, no filter) from memory."""
+
+    def build() -> dict:
+        today = timezone.localdate()
+        professional = get_own_professional(request.user)
+        rows = selectors.my_cases_rows(
+            access.cases_visible_to(request.user), ordering=selectors.DEFAULT_MY_CASES_ORDERING
+        )
+        return {
+            "form": MyCasesFilterForm(None),
+            "page": _in_memory(paginate(request, rows)),
+            "today": today,
+            "follow_ups": list(selectors.follow_ups_due(professional, today)[:10]),
+            "query_string": "",
+        }
+
+    return _render_floor(request, "cases/my_cases.html", ("my_cases", 0), build)
 
 
 urlpatterns = [
@@ -80,5 +126,7 @@ urlpatterns = [
     path("bench/bare/", bare),
     path("bench/base/", base),
     path("bench/list-floor/", list_floor),
+    path("bench/case-floor/<int:pk>/", case_floor),
+    path("bench/my-cases-floor/", my_cases_floor),
     path("", include("bip.urls")),
 ]

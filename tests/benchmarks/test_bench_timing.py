@@ -97,7 +97,19 @@ def test_the_list_evidence_gives_the_page_without_its_queries():
         "case_file": row(40.0, 35.0, 6.0),
         "my_cases": row(32.0, 27.0, 5.0),
     }
-    evidence = floor_evidence(single, {}, {"all": row(1, 1, 0)}, "list_first", {})
+    single["admin_first"] = row(54.0, 50.0, 8.0)
+    single["floor_case_file"] = row(25.0, 20.0, 0.5, 3)
+    evidence = floor_evidence(single, {}, {"all": row(1, 1, 0)}, "list_first", {"list_first": 1.93})
     assert evidence["list_p50"].endswith(
         "without its queries: 20.0 ms = 5.0 HTTP + 14.5 Python + 0.5 SQL (4 queries)"
     )
+    # 54 / 5 = 10.8 ms is below the list's floor (20 ms) plus its own SQL (4 ms).
+    assert evidence["admin"] == (
+        "first: 5x the admin's 54.0 ms is 10.8 ms, below the list's HTML from memory plus "
+        "this page's own SQL (24.0 ms)"
+    )
+    assert (
+        "the case file from memory, without its queries: 25.0 ms = 5.0 HTTP + 19.5 Python"
+        in evidence["case_file"]
+    )
+    assert "Mijn zaken from memory" not in evidence["case_file"]
