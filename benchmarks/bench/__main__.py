@@ -253,7 +253,8 @@ def markdown(report: dict) -> str:
         )
     lines += [
         "",
-        f"Mixed load: {report['users']} professionals for {report['mixed_seconds']} s, each "
+        f"Mixed load: {report.get('mixed_users', report['users'])} professionals for "
+        f"{report['mixed_seconds']} s, each "
         "reading their case file, logging a contact on it and reading Mijn zaken, without "
         "think time.",
         "",
@@ -430,6 +431,7 @@ def main() -> None:
         "single": single_summary,
         "loaded": loaded_summary,
         "mixed_seconds": mixed_seconds,
+        "mixed_users": len(workers),
         "mixed": mixed_summary,
     }
     report["goals"] = evaluate(single_summary, loaded_summary, mixed_summary)

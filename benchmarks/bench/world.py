@@ -119,8 +119,8 @@ def database_url(cases: int) -> str:
 
 
 def mixed_load_users(count: int) -> list[tuple[str, int]]:
-    """`count` working professionals, each with an open case in the Leerplicht stage that they
-    may log a Leerplicht contact on: (username, case id).
+    """Up to `count` working professionals, each with an open case in the Leerplicht stage that
+    they may log a Leerplicht contact on: (username, case id). Fewer in a small world.
 
     The scaled world gives only the demo accounts a password; these get the demo password here,
     in the benchmark's own database, so that each virtual user logs in as a different person
@@ -166,4 +166,8 @@ def mixed_load_users(count: int) -> list[tuple[str, int]]:
         chosen.append((user.username, case_id))
         if len(chosen) == count:
             return chosen
-    raise RuntimeError(f"only {len(chosen)} professionals with an open Leerplicht case")
+    if not chosen:
+        raise RuntimeError("no professional with an open Leerplicht case")
+    # A small world (one extra professional per 250 cases) has fewer: the mixed load runs
+    # with those, and the report says how many.
+    return chosen
