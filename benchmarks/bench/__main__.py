@@ -100,10 +100,12 @@ def evaluate(single: dict, loaded: dict, mixed: dict) -> dict[str, dict]:
     bare = single["bare"]["p50_ms"]
     lists = [name for name in single if name.startswith("list_")]
     worst = max(lists, key=lambda name: single[name]["p50_ms"])
+    # A request with no successful answer (page 200 of a small world) has no time to compare.
     pairs = [
         (n, "admin_" + n.removeprefix("list_"))
         for n in lists
-        if "admin_" + n.removeprefix("list_") in single
+        if single.get("admin_" + n.removeprefix("list_"), {}).get("requests")
+        and single[n]["requests"]
     ]
     admin_ratios = {n: round(single[a]["p50_ms"] / single[n]["p50_ms"], 2) for n, a in pairs}
     first = loaded.get("list_first", {})
@@ -150,6 +152,8 @@ def evaluate(single: dict, loaded: dict, mixed: dict) -> dict[str, dict]:
 def split(row: dict) -> str:
     """A request's p50 split by the Server-Timing header: what it spent in SQL, in Python
     (middleware, view, template) and outside Django (HTTP, gunicorn, the client)."""
+    if not row.get("requests", 1):
+        return "no successful answer"
     if "app_p50_ms" not in row:
         return f"{row['p50_ms']} ms (no Server-Timing)"
     python = row["app_p50_ms"] - row["sql_p50_ms"]
