@@ -3,7 +3,8 @@
 1. Builds or reuses a PostgreSQL world of BENCH_CASES cases (default 1,000,000; seed_demo,
    about 1 s per 1,000 cases on 2 cores) in ketenkameleon_bench_<N> (or BENCH_DATABASE_URL).
 2. Starts gunicorn with gunicorn.conf.py and production settings (benchmarks/bench/settings.py:
-   bip.settings plus the admin changelist and two yardstick pages) on a free port.
+   bip.settings plus the admin changelist, five yardstick pages and a Server-Timing header)
+   on a free port.
 3. Logs in the coordinator, bip1 and a bench superuser with password and a real TOTP code
    (a TOTPDevice and django_otp.oath.totp, as an authenticator app computes it).
 4. Measures every request at 1 user (round-robin, BENCH_ROUNDS rounds) and at BENCH_USERS
