@@ -39,8 +39,8 @@ def _formatted(value: Any) -> str:
     return text if isinstance(value, SafeData) else conditional_escape(text)
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
-    """attrs.html: ` name="value"`, a bare ` name` for True, nothing for False."""
+def render_attrs(attrs: dict[str, Any]) -> str:
+    """attrs.html: ` name="value"`, a bare ` name` for True, nothing for False (escaped)."""
     return "".join(
         f" {conditional_escape(name)}"
         if value is True
@@ -55,7 +55,7 @@ def _input(widget: dict[str, Any]) -> str:
     shown = f' value="{_formatted(value)}"' if value is not None else ""
     return (
         f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{shown}'
-        f"{_attrs(widget['attrs'])}>"
+        f"{render_attrs(widget['attrs'])}>"
     )
 
 
@@ -71,13 +71,13 @@ def _input_option(widget: dict[str, Any]) -> str:
 
 def _option(widget: dict[str, Any]) -> str:
     return (
-        f'<option value="{_formatted(widget["value"])}"{_attrs(widget["attrs"])}>'
+        f'<option value="{_formatted(widget["value"])}"{render_attrs(widget["attrs"])}>'
         f"{_text(widget['label'])}</option>"
     )
 
 
 def _select(widget: dict[str, Any]) -> str | None:
-    parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_text(widget["name"])}"{render_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{_text(group_name)}">')
@@ -95,7 +95,7 @@ def _select(widget: dict[str, Any]) -> str | None:
 def _textarea(widget: dict[str, Any]) -> str:
     value = widget["value"]
     return (
-        f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+        f'<textarea name="{_text(widget["name"])}"{render_attrs(widget["attrs"])}>\n'
         f"{_text(value) if value else ''}</textarea>"
     )
 

@@ -15,6 +15,8 @@ from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from bip.lib.form_renderer import render_attrs
+
 
 def _escape(value: object) -> str:
     """conditional_escape without its per-call lazy-string check: safe strings (with __html__)
@@ -36,16 +38,8 @@ class LargeSelect(forms.Select):
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
         chosen = set(self.format_value(value))
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        # As Django's attrs.html: True is a bare attribute, False is left out. Each piece is
-        # escaped by format_html, so the joined string is safe.
-        rendered_attrs = mark_safe(  # noqa: S308
-            "".join(
-                format_html(" {}", key) if attr is True else format_html(' {}="{}"', key, attr)
-                for key, attr in final_attrs.items()
-                if attr is not False
-            )
-        )
+        # As Django's attrs.html, through the form renderer's own (bip/lib/form_renderer.py).
+        rendered_attrs = mark_safe(render_attrs(self.build_attrs(self.attrs, attrs)))  # noqa: S308
         options = "".join(
             f'<option value="{_escape(option_value)}"'
             f"{' selected' if str(option_value) in chosen else ''}>{_escape(label)}</option>"
