@@ -57,9 +57,8 @@ _contexts: dict[tuple[str, int, int], dict[str, Any]] = {}
 
 def _in_memory(page: Page[Any]) -> Page[Any]:
     """The page with its rows read and its count taken: rendering it runs no query."""
-    paginator = page.paginator
-    paginator.__dict__["count"] = paginator.count  # the cached_property, filled in
-    return Page(list(page.object_list), page.number, paginator)
+    page.paginator.count  # noqa: B018 - a cached_property: counted once, here
+    return Page(list(page.object_list), page.number, page.paginator)
 
 
 def _render_floor(
