@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from bip.lib.htmx import full_page_for_form_errors
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 from professionals.access import get_own_professional
@@ -30,6 +31,8 @@ def my_closed_cases(request: AuthenticatedHttpRequest) -> HttpResponse:
     get_own_professional(request.user)  # 403 for anyone who does not work as a professional
     form = ClosedCasesSearchForm(request.GET or None)
     text = form.cleaned_data["q"] if form.is_valid() else ""
+    if full_page := full_page_for_form_errors(request, form):
+        return full_page
     own = access.cases_visible_to(request.user)
     rows = selectors.own_cases_search(own, text) if text else selectors.closed_cases_rows(own)
     context = {

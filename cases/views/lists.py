@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from bip.lib.htmx import full_page_for_form_errors
 from bip.lib.http import AuthenticatedHttpRequest
 from bip.lib.pagination import paginate
 from professionals.access import get_own_professional
@@ -37,6 +38,8 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         ordering = form.ordering()
         if form.cleaned_data.get("q"):
             count_limit = settings.SEARCH_COUNT_LIMIT
+    if full_page := full_page_for_form_errors(request, form):
+        return full_page
     page = paginate(
         request, selectors.case_list_rows(cases, ordering=ordering), count_limit=count_limit
     )
@@ -48,7 +51,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if request.htmx:
         # The results, and the professional field out of band: it may have resolved a typed
-        # name to one professional, or list the matches.
+        # name to one professional.
         response = render(request, "cases/case_list.html#results", context)
         response.write(
             render_to_string(
@@ -74,6 +77,8 @@ def my_cases(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.cleaned_data.get("deadline"):
             cases = selectors.deadline_filter(cases, form.cleaned_data["deadline"], today)
         ordering = form.ordering()
+    if full_page := full_page_for_form_errors(request, form):
+        return full_page
     page = paginate(request, selectors.my_cases_rows(cases, ordering=ordering))
     context = {
         "form": form,

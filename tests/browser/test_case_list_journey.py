@@ -4,7 +4,7 @@ at phone width the filters sit behind a disclosure (#17)."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +78,71 @@ def test_on_a_desktop_the_filters_are_open(page, live_server, login):
     login("coordinator")
     page.goto(f"{live_server.url}/zaken/")
     expect(page.get_by_label("Ketenstap")).to_be_visible()
+
+
+def test_an_invalid_filter_shows_its_error_and_a_corrected_search_clears_it(
+    page, live_server, login, assert_accessible, page_problems
+):
+    """With script the search swaps only the results; an error in the form must still show,
+    with the focus on the summary, the typed value kept and the field marked invalid."""
+    UserFactory(username="coordinator", coordinator=True)
+    case = CaseFactory(arm="bip")
+    login("coordinator")
+    page.goto(f"{live_server.url}/zaken/")
+    filters = page.get_by_role("search", name="Zaken zoeken en filteren")
+    filters.get_by_label("School (BRIN)").fill("XX!!")
+    filters.get_by_label("Ketenstap").select_option("leerplicht")
+    filters.get_by_role("button", name="Zoeken").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("School (BRIN)")
+    expect(summary).to_be_focused()
+    school = page.get_by_label("School (BRIN)")
+    expect(school).to_have_value("XX!!")
+    expect(school).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Ketenstap")).to_have_value("leerplicht")
+    expect(page.get_by_role("link", name=case.number, exact=True)).to_be_visible()
+    assert_accessible(page)
+
+    school.fill("")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_label("School (BRIN)")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("link", name=case.number, exact=True)).to_be_visible()
+    page_problems.assert_clean()
+
+
+def test_the_professional_filter_suggests_names_while_typing_and_lists_an_ambiguous_name(
+    page, live_server, login, assert_accessible, page_problems
+):
+    UserFactory(username="coordinator", coordinator=True)
+    zwaan = ProfessionalFactory(user__first_name="Ilse", user__last_name="Zwaan")
+    first_vera = ProfessionalFactory(user__first_name="Vera", user__last_name="Bakker")
+    ProfessionalFactory(user__first_name="Vera", user__last_name="Smit")
+    zwaan_case = CaseFactory(professional=zwaan, arm="bip")
+    vera_case = CaseFactory(professional=first_vera, arm="bip")
+    login("coordinator")
+    page.goto(f"{live_server.url}/zaken/")
+    name = page.get_by_label("Professional (optioneel)", exact=True)
+
+    # Typing asks for suggestions; choosing one filters on that professional.
+    name.press_sequentially("zwa")
+    suggestion = page.get_by_role("button", name="Ilse Zwaan")
+    expect(suggestion).to_be_visible()
+    assert_accessible(page)
+    suggestion.click()
+    expect(page.get_by_role("link", name=vera_case.number, exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name=zwaan_case.number, exact=True)).to_be_visible()
+    expect(name).to_have_value("Ilse Zwaan")
+
+    # A name that two professionals share is an error that lists both to choose from.
+    name.fill("vera")
+    page.get_by_role("button", name="Zoeken", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Meer dan één professional")
+    expect(page.get_by_role("button", name="Vera Smit")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Vera Bakker").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("link", name=vera_case.number, exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=zwaan_case.number, exact=True)).to_have_count(0)
+    page_problems.assert_clean()

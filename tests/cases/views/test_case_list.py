@@ -67,6 +67,23 @@ def test_invalid_filter_values_show_errors_not_500(logged_in):
     assert len(numbers(response)) == 1
 
 
+def test_an_htmx_search_with_an_invalid_filter_loads_the_page_that_shows_the_error(logged_in):
+    """htmx swaps only the results; the error summary, the field's message and aria-invalid are
+    in the form. So the search loads the whole page of the same URL, as without script, and
+    that page's form searches without htmx until the error is gone."""
+    CaseFactory()
+    answer = logged_in.get(URL, {"school": "XX!!", "stage": "halt"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "<table" not in answer.text
+    assert answer["HX-Redirect"] == f"{URL}?school=XX%21%21&stage=halt"
+    page = logged_in.get(answer["HX-Redirect"])
+    assert "school" in page.context["form"].errors
+    assert 'value="XX!!"' in page.text and 'aria-invalid="true"' in page.text
+    assert f'hx-get="{URL}"' not in page.text
+    valid = logged_in.get(URL, {"school": "05KD"}, headers={"HX-Request": "true"})
+    assert "HX-Redirect" not in valid and "<html" not in valid.text
+    assert f'hx-get="{URL}"' in logged_in.get(URL, {"school": "05KD"}).text
+
+
 def test_empty_state(logged_in):
     response = logged_in.get(URL, {"q": "niemand"})
     assert "Geen zaken gevonden" in response.text

@@ -84,3 +84,22 @@ def test_htmx_fragment_fills_the_results_region_without_nesting_it(logged_in, ur
     assert full.text.count('id="results"') == 1
     assert fragment.status_code == 200
     assert 'id="results"' not in fragment.text and "<html" not in fragment.text
+
+
+@pytest.mark.parametrize(
+    ("url_name", "invalid"),
+    [("cases:my_cases", {"stage": "bestaat-niet"}), ("cases:my_closed_cases", {"q": "x" * 101})],
+)
+def test_an_htmx_search_with_an_invalid_filter_loads_the_page_that_shows_the_error(
+    logged_in, url_name, invalid
+):
+    """The error lives in the form, outside the swapped results: the whole page comes instead,
+    and its form searches without htmx, so the next search clears the error too."""
+    url = reverse(url_name)
+    answer = logged_in.get(url, invalid, headers={"HX-Request": "true"})
+    assert answer["HX-Redirect"].startswith(f"{url}?")
+    page = logged_in.get(answer["HX-Redirect"])
+    assert page.context["form"].errors
+    assert 'aria-invalid="true"' in page.text and "kk-error-summary" in page.text
+    assert f'hx-get="{url}"' not in page.text
+    assert f'hx-get="{url}"' in logged_in.get(url).text
