@@ -17,9 +17,10 @@ What a row holds (and never holds):
   text (summaries, reasons, survey comments), an exact date, or a number of days from which a
   date could be rebuilt.
 
-Value conventions in a row: a category is its code (e.g. "bip"), a yes/no variable is True or
-False, a number is an int. Why a value is missing is a negative code (see MISSING_CODES),
-the same in every file format; None (an empty cell) only where no reason applies.
+Value conventions in a row, which every file format writes as it is: a category is its code
+(e.g. "bip"), a yes/no variable is 1 or 0 (never True or False, which a CSV would spell out),
+a number is an int. Why a value is missing is a negative code (see MISSING_CODES), the same in
+every file format; None (an empty cell) only where no reason applies.
 """
 
 from __future__ import annotations
@@ -818,7 +819,7 @@ def exported_measures(status: str | None, measures: tuple, received: datetime.da
         km_weeks = weeks(km_days)
     return (
         status,
-        CENSORED_CODE if suitable is None else suitable,
+        CENSORED_CODE if suitable is None else int(suitable),
         outcome or unknown,
         unknown if days_to_outcome is None else weeks(days_to_outcome),
         unknown if days_to_contact is None else weeks(days_to_contact),
@@ -827,7 +828,7 @@ def exported_measures(status: str | None, measures: tuple, received: datetime.da
         contacts,
         furthest,
         km_weeks,
-        km_event,
+        int(km_event),
         version,
     )
 
@@ -946,8 +947,8 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
                 pseudonymise(professional_kind, professional_id),
                 itt_arm,
                 itt_method,
-                corrected,
-                deviation,
+                int(corrected),
+                int(deviation),
                 arm,
                 quasi[3],
                 quasi[4],
@@ -1078,7 +1079,7 @@ def contact_chunks(
                 channel,
                 duration,
                 weeks((_local_date(occurred_at) - received).days),
-                caution,
+                int(caution),
             )
             for (
                 case_id,

@@ -1,9 +1,9 @@
 """Data files written from a dataset's row chunks: CSV, XLSX and SPSS (.sav).
 
-Every file holds the same values: a category as its code ("bip"), yes/no as 1/0, a number as
-is, and why a value is missing as its negative code (-1 not measured, -2 censored, -3 not
-applicable, -4 withheld for k-anonymity; see `datasets.MISSING_CODES`). Only a pseudonym
-without a subject (no school) is an empty cell.
+Every file holds the same values, as the chunks carry them (see `datasets`): a category as
+its code ("bip"), yes/no as 1/0, a number as is, and why a value is missing as its negative
+code (-1 not measured, -2 censored, -3 not applicable, -4 withheld for k-anonymity; see
+`datasets.MISSING_CODES`). Only a pseudonym without a subject (no school) is an empty cell.
 
 - CSV: two files from one pass. `<dataset>.csv` for Dutch Excel: UTF-8 with a BOM,
   semicolon-delimited, CRLF line ends (Excel's own CSV in a Dutch locale, where the comma is
@@ -25,6 +25,7 @@ Every writer takes an iterable of chunks and returns the number of rows written.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import struct
 import tempfile
@@ -69,28 +70,6 @@ class PlainComma(csv.Dialect):
     quoting = csv.QUOTE_MINIMAL
 
 
-def flat_rows(variables: Sequence[Variable], chunk: Chunk, *, empty: str | None = "") -> list:
-    """A chunk as CSV and XLSX hold it: yes/no as 1/0, None as `empty` (an empty cell).
-
-    Only the yes/no columns are looked at: the csv module writes None as an empty field
-    itself, and xlsxwriter leaves None blank, so their writers pass `empty=None` and the other
-    cells are copied as they are (a C-level copy, not a Python loop over every cell).
-    """
-    booleans = [index for index, variable in enumerate(variables) if variable.kind == BOOLEAN]
-    if empty is None and not booleans:
-        return chunk
-    rows: list[list] = []
-    append = rows.append
-    for row in chunk:
-        cells = list(row) if empty is None else ["" if value is None else value for value in row]
-        for index in booleans:
-            value = cells[index]
-            if value is True or value is False:
-                cells[index] = int(value)
-        append(cells)
-    return rows
-
-
 def write_csv(
     path: Path,
     variables: Sequence[Variable],
@@ -98,22 +77,39 @@ def write_csv(
     *,
     r_path: Path | None = None,
 ) -> int:
-    """The Dutch-Excel CSV at `path` and, when given, the comma CSV at `r_path`."""
+    """The Dutch-Excel CSV at `path` and, when given, the comma CSV at `r_path`.
+
+    Each chunk is written once, with the Dutch dialect, into a buffer. When that text holds no
+    quote and no comma, no field was quoted (the csv module quotes a field with a delimiter, a
+    quote or a line break), so every semicolon in it is a delimiter and every CRLF a line end,
+    and no field needs quoting with commas either: the comma CSV is the same text with `,` and
+    LF. Otherwise (a field with a comma, a semicolon, a quote or a line break) the chunk goes
+    through the comma writer as well. The csv module writes None as an empty field.
+    """
     rows = 0
-    header = [variable.name for variable in variables]
+    buffer = io.StringIO()
+    dutch_rows = csv.writer(buffer, ExcelDutch)
     with (
         open(path, "w", encoding="utf-8-sig", newline="") as dutch,
         open(r_path or os.devnull, "w", encoding="utf-8", newline="") as plain,
     ):
-        writers = [csv.writer(dutch, ExcelDutch)]
-        if r_path is not None:
-            writers.append(csv.writer(plain, PlainComma))
-        for writer in writers:
-            writer.writerow(header)
+        plain_rows = csv.writer(plain, PlainComma)
+
+        def write(table: Sequence[Sequence]) -> None:
+            buffer.seek(0)
+            buffer.truncate()
+            dutch_rows.writerows(table)
+            text = buffer.getvalue()
+            dutch.write(text)
+            if r_path is not None:
+                if '"' in text or "," in text:
+                    plain_rows.writerows(table)
+                else:
+                    plain.write(text.replace(";", ",").replace("\r\n", "\n"))
+
+        write([[variable.name for variable in variables]])
         for chunk in chunks:
-            flat = flat_rows(variables, chunk, empty=None)  # csv writes None as ""
-            for writer in writers:
-                writer.writerows(flat)
+            write(chunk)
             rows += len(chunk)
     return rows
 
@@ -127,7 +123,7 @@ def write_xlsx(path: Path, variables: Sequence[Variable], chunks: Iterable[Chunk
         bold = workbook.add_format({"bold": True})
         sheet, in_sheet, sheets, rows = None, 0, 0, 0
         for chunk in chunks:
-            for cells in flat_rows(variables, chunk, empty=None):
+            for cells in chunk:
                 if sheet is None or in_sheet >= MAX_XLSX_ROWS:
                     sheets += 1
                     sheet = workbook.add_worksheet("data" if sheets == 1 else f"data_{sheets}")

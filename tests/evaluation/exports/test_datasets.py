@@ -10,6 +10,7 @@ from evaluation.constants import AllocationMethod, Arm, ExportDataset, Responden
 from evaluation.definitions import DEFINITIONS_VERSION, MeasurementStatus
 from evaluation.exports import pseudonyms
 from evaluation.exports.datasets import (
+    BOOLEAN,
     CENSORED_CODE,
     DATASETS,
     NOT_APPLICABLE_CODE,
@@ -46,6 +47,13 @@ def export_rows(key: str, chunk_size: int = 5000, k: int = 1) -> list[dict]:
     ]
 
 
+def is_yes_no(value) -> int:
+    """A yes/no cell as every file writes it: the int 1 or 0, not True or False (which the
+    CSV would spell out as "True")."""
+    assert type(value) is int and value in (0, 1), repr(value)
+    return value
+
+
 def test_every_dataset_row_matches_its_variables():
     for dataset in DATASETS.values():
         names = dataset.names
@@ -69,12 +77,12 @@ def test_cases_row_has_pseudonyms_month_year_age_and_the_measurement():
     assert row["soort_melding"] == MeldingType.ZESTIEN_UUR
     assert row["onderwijssoort"] == SchoolLevel.VO
     assert row["meting_status"] == MeasurementStatus.MEASURED
-    assert row["passend"] is True
+    assert is_yes_no(row["passend"]) == 1
     assert row["uitkomst"] == OutcomeCategory.BACK_TO_SCHOOL
     assert row["weken_tot_uitkomst"] == 5  # 40 days: 5 whole weeks
     assert row["km_weken"] == 5
     assert row["aantal_professionals"] == 1
-    assert row["km_gebeurtenis"] is True
+    assert is_yes_no(row["km_gebeurtenis"]) == 1
     assert row["versie_definities"] == DEFINITIONS_VERSION
     # A keyed hash, not the id: 16 hex characters. (Not "the id's digits do not occur in it":
     # a hex string holds any short digit run by chance.)
@@ -109,7 +117,7 @@ def test_censored_case_has_no_outcome_and_no_suitable():
     assert row["passend"] == CENSORED_CODE
     assert row["uitkomst"] == CENSORED_CODE
     assert row["weken_tot_uitkomst"] == CENSORED_CODE
-    assert row["km_gebeurtenis"] is False
+    assert is_yes_no(row["km_gebeurtenis"]) == 0
 
 
 def test_the_allocated_arm_is_exported_not_the_corrected_one():
@@ -129,7 +137,7 @@ def test_the_allocated_arm_is_exported_not_the_corrected_one():
     assert row["arm"] == Arm.BIP
     assert row["arm_zoals_behandeld"] == Arm.CONTROL
     assert row["toewijzing"] == AllocationMethod.BLOCK_RANDOM
-    assert row["arm_gecorrigeerd"] is True
+    assert is_yes_no(row["arm_gecorrigeerd"]) == 1
 
 
 def test_a_re_referred_child_keeps_one_child_pseudonym():
@@ -193,8 +201,33 @@ def test_contact_row_counts_weeks_since_referral_in_dutch_time():
     assert row["rol"] == ChainRole.LEERPLICHT
     assert row["met_wie"] == ContactWith.PUPIL
     assert row["duur_minuten"] == 30
-    assert row["cautie"] is False
+    assert is_yes_no(row["cautie"]) == 0
     assert "Vrije tekst die niet mee mag" not in row.values()
+
+
+def test_every_yes_no_variable_of_every_dataset_holds_1_0_or_a_missing_code():
+    """The writers write the chunks as they are: a True in a chunk would become "True" in the
+    CSV. Both values of each yes/no field, and its missing codes, in every dataset."""
+    for arm, suitable, event in ((Arm.BIP, True, True), (Arm.CONTROL, False, False)):
+        case = CaseFactory(arm=arm, assigned=True)
+        measure(case, suitable=suitable, km_event=event)
+        ContactFactory(case=case, caution_given=suitable)
+        AllocationFactory(case=case, arm=arm)
+    censored = CaseFactory(arm=Arm.BIP)
+    measure(censored, status=MeasurementStatus.CENSORED, suitable=None, km_event=False)
+    CaseFactory(arm=Arm.CONTROL)  # not measured
+    seen = 0
+    for dataset in DATASETS.values():
+        booleans = [v for v in dataset.variables if v.kind == BOOLEAN]
+        for row in export_rows(dataset.key):
+            for variable in booleans:
+                value = row[variable.name]
+                if value in variable.missing:
+                    assert type(value) is int, (variable.name, value)
+                else:
+                    is_yes_no(value)
+                seen += 1
+    assert seen >= 4 * 4 + 2
 
 
 def test_survey_rows_link_clients_to_their_case_but_not_staff_to_a_professional():

@@ -1,10 +1,15 @@
 """The file writers, read back with the csv module, openpyxl and pyreadstat."""
 
 import csv
+import io
 import struct
+import tempfile
+from pathlib import Path
 
 import pyreadstat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from evaluation.exports import writers
@@ -25,8 +30,8 @@ VARIABLES = (
     Variable("maand", "Maand", INTEGER, measure="ordinal"),
 )
 ROWS = [
-    ("a1b2", "bip", True, 40, 3, 1),
-    ("c3d4", "controle", False, -3, 1, 12),
+    ("a1b2", "bip", 1, 40, 3, 1),
+    ("c3d4", "controle", 0, -3, 1, 12),
     ("é€ñ", -4, -2, 0, None, 6),
     (None, "bip", -1, -1, 2, 2),
 ]
@@ -56,6 +61,42 @@ def test_csv_for_dutch_excel_and_for_r_from_one_pass(tmp_path):
     with open(plain, encoding="utf-8", newline="") as handle:
         assert list(csv.reader(handle)) == expected
     assert raw.splitlines()[0] == b"\xef\xbb\xbfpseudoniem;arm;passend;dagen;score;maand"
+
+
+AWKWARD_TEXT = st.text(alphabet=st.sampled_from('ab;,"\r\n é'), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), AWKWARD_TEXT),
+            st.sampled_from(["bip", "controle", -4]),
+            st.sampled_from([0, 1, -1, -2]),
+            st.integers(-3, 10**6),
+            st.one_of(st.none(), st.integers(1, 3)),
+            st.one_of(AWKWARD_TEXT, st.integers(1, 12)),
+        ),
+        max_size=7,
+    ),
+    size=st.integers(1, 3),
+)
+def test_both_csv_files_are_what_their_dialects_write_whatever_the_fields_hold(rows, size):
+    """The comma file is made from the Dutch text when no field needed quoting; fields with a
+    comma, semicolon, quote or line break must still come out as the comma writer writes
+    them, in chunks with and without such a field."""
+    with tempfile.TemporaryDirectory() as directory:
+        excel, plain = Path(directory, "data.csv"), Path(directory, "data_r.csv")
+        assert writers.write_csv(excel, VARIABLES, chunks(rows, size), r_path=plain) == len(rows)
+        table = [[variable.name for variable in VARIABLES], *rows]
+        for path, dialect, encoding in (
+            (excel, writers.ExcelDutch, "utf-8-sig"),
+            (plain, writers.PlainComma, "utf-8"),
+        ):
+            expected = io.StringIO()
+            csv.writer(expected, dialect).writerows(table)
+            with open(path, encoding=encoding, newline="") as written:
+                assert written.read() == expected.getvalue()
 
 
 def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
@@ -153,7 +194,7 @@ def test_sav_written_in_chunks_is_the_file_written_at_once(tmp_path, size):
 
 
 def test_sav_chunk_with_only_empty_pseudonyms_keeps_the_width(tmp_path):
-    rows = [("a1b2", "bip", True, 1, 1, 1), (None, "bip", True, 1, 1, 1)]
+    rows = [("a1b2", "bip", 1, 1, 1, 1), (None, "bip", 1, 1, 1, 1)]
     path = tmp_path / "x.sav"
     writers.write_sav(path, VARIABLES, [rows[:1], rows[1:]])
     frame, _meta = pyreadstat.read_sav(path)
@@ -166,6 +207,6 @@ def test_unknown_category_code_fails_rather_than_writing_a_wrong_value(tmp_path)
 
 
 def test_a_text_longer_than_its_width_fails_rather_than_shifting_columns(tmp_path):
-    rows = [("a1b2", "bip", True, 1, 1, 1)]
+    rows = [("a1b2", "bip", 1, 1, 1, 1)]
     with pytest.raises(ValueError, match="dictionary differs"):
         writers.write_sav(tmp_path / "x.sav", VARIABLES, [rows, [("x" * 12, *rows[0][1:])]])
