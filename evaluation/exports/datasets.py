@@ -912,7 +912,13 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
     query for the batch) or, without a freeze, from the row itself."""
     pseudonymise, freeze, levels, released, hours_bands, late_bands = context
     frozen = _frozen_measures(freeze, [row[0] for row in batch]) if freeze else {}
-    case_kind, child_kind, household_kind, school_kind, professional_kind = _CASE_PSEUDONYM_KINDS
+    (
+        case_pseudonym,
+        child_pseudonym,
+        household_pseudonym,
+        school_pseudonym,
+        professional_pseudonym,
+    ) = (pseudonymise.of_kind(kind) for kind in _CASE_PSEUDONYM_KINDS)
     chunk: list[tuple] = []
     append = chunk.append
     for row in batch:
@@ -940,11 +946,11 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
         # type, school, source.
         append(
             (
-                pseudonymise(case_kind, case_id),
-                pseudonymise(child_kind, child_id),
-                pseudonymise(household_kind, household_id),
-                pseudonymise(school_kind, school_id),
-                pseudonymise(professional_kind, professional_id),
+                case_pseudonym(case_id),
+                child_pseudonym(child_id),
+                household_pseudonym(household_id),
+                school_pseudonym(school_id),
+                professional_pseudonym(professional_id),
                 itt_arm,
                 itt_method,
                 int(corrected),
@@ -1065,11 +1071,13 @@ def contact_chunks(
     plan: GeneralisationPlan | None = None,
 ) -> Iterator[Chunk]:
     rows = _contact_rows(period, chunk_size)
+    case_pseudonym = pseudonymise.of_kind(pseudonyms.CASE)
+    professional_pseudonym = pseudonymise.of_kind(pseudonyms.PROFESSIONAL)
     for batch in _batched(rows, chunk_size):
         yield [
             (
-                pseudonymise(pseudonyms.CASE, case_id),
-                pseudonymise(pseudonyms.PROFESSIONAL, professional_id),
+                case_pseudonym(case_id),
+                professional_pseudonym(professional_id),
                 arm,
                 as_treated,
                 organisation,

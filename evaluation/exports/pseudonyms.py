@@ -24,6 +24,7 @@ pseudonyms, while the existing kinds keep the pseudonyms of earlier exports of t
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import overload
 
 from django.conf import settings
@@ -39,6 +40,8 @@ SCHOOL = "school"
 HOUSEHOLD = "household"
 # Kinds whose HMAC key is derived per kind from the study key (see above).
 DERIVED_KEY_KINDS = (SCHOOL, HOUSEHOLD)
+# Kinds with few subjects that recur in many rows: their pseudonyms are remembered.
+REMEMBERED_KINDS = (SCHOOL, PROFESSIONAL)
 
 
 class PseudonymKeyMissing(Exception):
@@ -69,31 +72,51 @@ class Pseudonymiser:
             self._pads[kind] = _pads(
                 hmac.digest(key.encode(), f"pseudonym-key:{kind}".encode(), "sha256")
             )
-        # Schools and professionals are few and recur in every row: remember their pseudonyms.
-        self._remembered: dict[str, dict[int | str, str]] = {SCHOOL: {}, PROFESSIONAL: {}}
+        # One function per kind, made on first use (see `of_kind`).
+        self._of_kind: dict[str, Callable[[int | str | None], str | None]] = {}
 
     @overload
     def __call__(self, kind: str, identifier: int | str) -> str: ...
     @overload
     def __call__(self, kind: str, identifier: None) -> None: ...
     def __call__(self, kind: str, identifier: int | str | None) -> str | None:
-        if identifier is None:
-            return None
-        remembered = self._remembered.get(kind)
-        if remembered is not None:
-            known = remembered.get(identifier)
-            if known is None:
-                known = remembered[identifier] = self._compute(kind, identifier)
-            return known
-        return self._compute(kind, identifier)
+        return self.of_kind(kind)(identifier)
 
-    def _compute(self, kind: str, identifier: int | str) -> str:
+    def of_kind(self, kind: str) -> Callable[[int | str | None], str | None]:
+        """The pseudonym function of one kind. An export's rows call it millions of times,
+        so it binds everything it can once: the keyed hash states, their copy methods and the
+        message prefix. Schools and professionals are few and recur in every row: their
+        function remembers what it computed. No subject (None) has no pseudonym (None)."""
+        made = self._of_kind.get(kind)
+        if made is not None:
+            return made
         inner, outer = self._pads.get(kind) or self._pads[None]
-        inner = inner.copy()
-        inner.update(f"{self.study_id}:{kind}:{identifier}".encode())
-        outer = outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()[:PSEUDONYM_HEX_CHARS]
+        copy_inner, copy_outer = inner.copy, outer.copy
+        prefix = f"{self.study_id}:{kind}:"
+
+        def compute(identifier: int | str | None) -> str | None:
+            if identifier is None:
+                return None
+            hashed = copy_inner()
+            hashed.update(f"{prefix}{identifier}".encode())
+            keyed = copy_outer()
+            keyed.update(hashed.digest())
+            return keyed.hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+        if kind in REMEMBERED_KINDS:
+            remembered: dict[int | str | None, str | None] = {None: None}
+
+            def remembering(identifier: int | str | None) -> str | None:
+                known = remembered.get(identifier)
+                if known is None:
+                    known = remembered[identifier] = compute(identifier)
+                return known
+
+            made = remembering
+        else:
+            made = compute
+        self._of_kind[kind] = made
+        return made
 
 
 def _pads(key: bytes) -> tuple["hashlib._Hash", "hashlib._Hash"]:
