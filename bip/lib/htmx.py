@@ -1,11 +1,12 @@
 """htmx answers shared by the views.
 
-The filter forms (the case list, Mijn zaken, the closed cases) search with htmx and swap only
-the results. A form with an error cannot be shown that way: the error summary, the field's
-message and `aria-invalid` live in the form, outside the swapped results. So a search whose form
-has an error loads the whole page of the same URL instead (`HX-Redirect`), as without script:
-the summary takes the focus (autofocus) and the typed values stay. A page that shows errors
-renders its form without hx-get, so the next search is a full page too and clears them.
+The search forms (the case list, Mijn zaken, the closed cases, the intake's child search) search
+with htmx and swap only the results. A form with an error cannot be shown that way: the error
+summary, the field's message and `aria-invalid` live in the form, outside the swapped results.
+So a search whose form has an error loads the whole page of the same URL instead
+(`HX-Redirect`), as without script: the summary takes the focus (autofocus) and the typed
+values stay. A page that shows errors renders its form without hx-get, so the next search is a
+full page too and clears them.
 """
 
 from django import forms

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bip.lib.htmx import full_page_for_form_errors
 from bip.lib.http import AuthenticatedHttpRequest
 from professionals.groups import AnyUser
 from professionals.models import Professional
@@ -198,6 +199,8 @@ def intake(request: AuthenticatedHttpRequest) -> HttpResponse:
         "child_form": child_form,
     }
     if request.htmx and request.method == "GET" and search.is_bound:
+        if full_page := full_page_for_form_errors(request, search):
+            return full_page
         return render(request, "cases/intake.html#matches", context)
     return render(request, "cases/intake.html", context, status=status)
 

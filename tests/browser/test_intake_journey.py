@@ -61,3 +61,24 @@ def test_a_duplicate_referral_is_added_to_the_open_case(
     assert Melding.objects.filter(case=case).count() == 1
     assert_accessible(page)
     assert not [e for e in csp_errors if "Content Security Policy" in e], csp_errors
+
+
+def test_a_search_with_an_invalid_bsn_shows_the_error_at_the_field(
+    page, live_server, login, assert_accessible, csp_errors
+):
+    UserFactory(username="coordinator", coordinator=True)
+    login("coordinator")
+    page.goto(live_server.url + "/zaken/aanmelden/")
+    search = page.get_by_role("search", name="Kind zoeken")
+    search.get_by_label("BSN", exact=False).fill("123456789")
+    search.get_by_role("textbox", name="Achternaam").fill("de Vries")
+    search.get_by_role("button", name="Zoeken").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("BSN")
+    bsn = page.get_by_role("search", name="Kind zoeken").get_by_label("BSN", exact=False)
+    expect(bsn).to_have_attribute("aria-invalid", "true")
+    expect(bsn).to_have_value("123456789")
+    assert_accessible(page)
+    assert not csp_errors

@@ -297,3 +297,22 @@ def test_the_service_refuses_a_handover_as_first_assignment():
             notify=False,
         )
     assert "reason" in refused.value.errors
+
+
+def test_an_htmx_intake_search_with_an_error_loads_the_page_that_shows_it(coordinator_client):
+    """The error summary, the field's message and aria-invalid are in the search form, which
+    the htmx answer (the matches) does not replace: the whole page comes instead."""
+    params = {"zoek": "1", "bsn": "123456789", "last_name": "Vries"}
+    answer = coordinator_client.get(reverse("cases:intake"), params, headers={"HX-Request": "true"})
+    assert answer["HX-Redirect"].startswith(reverse("cases:intake") + "?")
+    page = coordinator_client.get(answer["HX-Redirect"])
+    assert "bsn" in page.context["search"].errors
+    assert 'aria-invalid="true"' in page.text and 'value="Vries"' in page.text
+    assert page.text.count("kk-error-summary__title") == 1  # one summary, at the form
+    assert 'hx-target="#intake-matches"' not in page.text
+    fixed = coordinator_client.get(
+        reverse("cases:intake"),
+        {"zoek": "1", "last_name": "Vries", "date_of_birth": "2012-05-04"},
+    )
+    assert not fixed.context["search"].errors
+    assert 'hx-target="#intake-matches"' in fixed.text
