@@ -97,6 +97,9 @@ def test_an_invalid_filter_shows_its_error_and_a_corrected_search_clears_it(
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("School (BRIN)")
     expect(summary).to_be_focused()
+    # Above the fields, across the whole form, not squeezed into one field's grid cell.
+    form_width = page.get_by_role("search", name="Zaken zoeken en filteren").bounding_box()["width"]
+    assert summary.bounding_box()["width"] > 0.9 * form_width
     school = page.get_by_label("School (BRIN)")
     expect(school).to_have_value("XX!!")
     expect(school).to_have_attribute("aria-invalid", "true")
