@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 from django import forms
 from django.test import RequestFactory
 from django_htmx.middleware import HtmxDetails
@@ -36,3 +39,21 @@ def test_without_htmx_the_page_itself_shows_the_error():
 def test_an_unbound_form_has_no_errors_to_show():
     made = request("", htmx=True)
     assert full_page_for_form_errors(made, NumberForm(None)) is None
+
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+SEARCH_FORM = re.compile(r'<form method="get"[^>]*?hx-get=[^>]*>', re.S)
+
+
+def test_every_htmx_search_form_drops_htmx_while_its_form_shows_an_error():
+    """A GET form that swaps only its results must not do so while it shows an error (the
+    error lives in the form, outside the results): its hx-get sits in `{% if not ….errors %}`.
+    Its view answers an htmx search with an error with `full_page_for_form_errors`."""
+    forms = {
+        path.relative_to(TEMPLATES).as_posix(): match.group(0)
+        for path in TEMPLATES.rglob("*.html")
+        for match in SEARCH_FORM.finditer(path.read_text())
+    }
+    assert set(forms) >= {"cases/case_list.html", "cases/intake.html", "cases/my_cases.html"}
+    for name, tag in forms.items():
+        assert re.search(r"\{% if not \w+\.errors %\}\s*hx-get=", tag), name
