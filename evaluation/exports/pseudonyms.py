@@ -104,9 +104,11 @@ class Pseudonymiser:
             return keyed.hexdigest()[:PSEUDONYM_HEX_CHARS]
 
         if kind in REMEMBERED_KINDS:
-            remembered: dict[int | str | None, str | None] = {None: None}
+            remembered: dict[int | str, str | None] = {}
 
             def remembering(identifier: int | str | None) -> str | None:
+                if identifier is None:
+                    return None
                 known = remembered.get(identifier)
                 if known is None:
                     known = remembered[identifier] = compute(identifier)
