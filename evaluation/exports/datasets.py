@@ -833,12 +833,10 @@ def exported_measures(status: str | None, measures: tuple, received: datetime.da
     )
 
 
-def _case_rows(
-    period: MonthPeriod | None, chunk_size: int, freeze: DataFreeze | None
-) -> Iterator[Row]:
+def case_source_rows(period: MonthPeriod | None, freeze: DataFreeze | None) -> QuerySet:
     """The cases in `period` as they come from the database, in id order: ids, arms,
     quasi-identifiers, counts, stage and status, and (when `freeze` is None) the daily
-    snapshot's measurement, joined. Read `chunk_size` rows at a time."""
+    snapshot's measurement, joined (CASE_SOURCE_COLUMNS)."""
     measurement_columns = (
         ()
         if freeze is not None
@@ -871,8 +869,24 @@ def _case_rows(
             "status",
             *measurement_columns,
         )
-        .iterator(chunk_size=chunk_size)
     )
+
+
+# The columns of `case_source_rows`: 19, then (without a freeze) the measurement's status and
+# MEASURE_FIELDS.
+CASE_SOURCE_COLUMNS = (
+    "case_id", "child_id", "household_id", "school_id", "professional_id",
+    "itt_arm", "itt_method", "corrected", "deviation", "arm",
+    "received", "born", "school_level", "melding_type", "source",
+    "hours_absent", "times_late", "stage", "status",
+)  # fmt: skip
+
+
+def _case_rows(
+    period: MonthPeriod | None, chunk_size: int, freeze: DataFreeze | None
+) -> Iterator[Row]:
+    """`case_source_rows`, read `chunk_size` rows at a time."""
+    return case_source_rows(period, freeze).iterator(chunk_size=chunk_size)
 
 
 # The pseudonym kinds of a case row's five id columns, in column order.
@@ -899,7 +913,7 @@ class _CaseRowContext(NamedTuple):
     late_bands: dict[int, str]
 
 
-def _release(
+def release(
     identifiers: Identifiers, levels: dict[Identifiers, int]
 ) -> tuple[tuple, datetime.date | None]:
     """The released columns and period end of a combination of quasi-identifiers."""
@@ -930,10 +944,10 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
             age_on(born, received), school_level or "", received.year, received.month,
             melding_type, source,
         )  # fmt: skip
-        release = released.get(identifiers)
-        if release is None:
-            release = released[identifiers] = _release(identifiers, levels)
-        quasi, period_end = release
+        known = released.get(identifiers)
+        if known is None:
+            known = released[identifiers] = release(identifiers, levels)
+        quasi, period_end = known
         hours = hours_bands.get(hours_absent)
         if hours is None:
             hours = hours_bands[hours_absent] = band(hours_absent, HOURS_ABSENT_BANDS)

@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,9 +49,10 @@ from ..models import DataFreeze, ExportEvent, ResearchExport
 from ..periods import MonthPeriod
 from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_end
-from . import codebook, datapackage, manifest, syntax, writers
+from . import codebook, datapackage, manifest, postgres_rows, syntax, writers
 from .datasets import DEFAULT_CHUNK_SIZE, Chunk, Dataset, get_dataset
 from .kanonymity import GeneralisationPlan
+from .postgres_rows import CopyBlock
 from .pseudonyms import Pseudonymiser, PseudonymKeyMissing
 
 if TYPE_CHECKING:
@@ -230,9 +231,9 @@ def export_create(
 # --------------------------------------------------------------------------------------------
 
 
-def _with_progress(
-    chunks: Iterable[Chunk], export_id: int, expected_rows: int, share: int
-) -> Iterator[Chunk]:
+def _with_progress[C: Sized](
+    chunks: Iterable[C], export_id: int, expected_rows: int, share: int
+) -> Iterator[C]:
     """Pass the chunks through, writing the percentage done after each (only when it changes).
 
     The update runs outside any transaction, so the progress page sees it at once.
@@ -269,9 +270,15 @@ class DataFile:
 
 
 def write_data_files(
-    *, dataset: Dataset, file_format: str, stem: Path, chunks: Iterable[Chunk], expected_rows: int
+    *,
+    dataset: Dataset,
+    file_format: str,
+    stem: Path,
+    chunks: Iterable[Chunk | CopyBlock],
+    expected_rows: int,
 ) -> tuple[int, list[DataFile]]:
-    """Write the format's data file(s) next to `stem`; returns the rows and the files."""
+    """Write the format's data file(s) next to `stem`; returns the rows and the files. Only
+    a CSV takes the database's own CSV text (`CopyBlock`s) among its chunks."""
     if file_format == ExportFormat.CSV:
         excel = DataFile(f"{dataset.key}.csv", "csv_excel", Path(f"{stem}.csv.tmp"))
         plain = DataFile(f"{dataset.key}_r.csv", "csv_r", Path(f"{stem}_r.csv.tmp"))
@@ -279,16 +286,23 @@ def write_data_files(
         return rows, [excel, plain]
     if file_format == ExportFormat.XLSX:
         workbook = DataFile(f"{dataset.key}.xlsx", "xlsx", Path(f"{stem}.xlsx.tmp"))
-        return writers.write_xlsx(workbook.path, dataset.variables, chunks), [workbook]
+        return writers.write_xlsx(workbook.path, dataset.variables, _rows(chunks)), [workbook]
     sav = DataFile(f"{dataset.key}.sav", "sav", Path(f"{stem}.sav.tmp"))
     rows = writers.write_sav(
         sav.path,
         dataset.variables,
-        chunks,
+        _rows(chunks),
         expected_rows=expected_rows,
         file_label=_("Ketenkameleon – %(dataset)s") % {"dataset": dataset.label},
     )
     return rows, [sav]
+
+
+def _rows(chunks: Iterable[Chunk | CopyBlock]) -> Iterator[Chunk]:
+    for chunk in chunks:
+        if isinstance(chunk, CopyBlock):
+            raise TypeError("only a CSV is written from the database's CSV text")
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -433,6 +447,17 @@ def _remove_temporary_files(
     part_path.unlink(missing_ok=True)
 
 
+def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
+    """Whether the database writes the rows as CSV itself: the cases CSV on PostgreSQL, run
+    outside a transaction (the COPY's own connection sees committed rows only)."""
+    return (
+        file_format == ExportFormat.CSV
+        and dataset.key == ExportDataset.CASES
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
 def write_export_zip(
     *,
     dataset: Dataset,
@@ -441,7 +466,7 @@ def write_export_zip(
     export_number: int,
     pseudonymise: Pseudonymiser,
     expected_rows: int,
-    progress: Callable[[Iterator[Chunk]], Iterator[Chunk]] | None = None,
+    progress: Callable[[Iterator[Chunk | CopyBlock]], Iterator[Chunk | CopyBlock]] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     freeze: DataFreeze | None = None,
     period: MonthPeriod | None = None,
@@ -457,7 +482,17 @@ def write_export_zip(
     part_path = Path(f"{stem}.zip.part")
     zip_path = Path(f"{stem}.zip")
     plan: GeneralisationPlan | None = dataset.plan(period) if dataset.plan else None
-    chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)
+    chunks: Iterator[Chunk | CopyBlock]
+    if plan is not None and _copied_by_database(dataset, file_format):
+        chunks = postgres_rows.case_copy_blocks(
+            pseudonymise,
+            plan=plan,
+            freeze=freeze,
+            period=period,
+            block_rows=chunk_size,
+        )
+    else:
+        chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)
     if progress is not None:
         chunks = progress(chunks)
     files: list[DataFile] = []

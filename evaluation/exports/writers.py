@@ -37,6 +37,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from django.utils.translation import gettext as _
 
 from .datasets import BOOLEAN, CATEGORY, INTEGER, MISSING_CODES, TEXT, Chunk, Variable
+from .postgres_rows import CopyBlock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +74,7 @@ class PlainComma(csv.Dialect):
 def write_csv(
     path: Path,
     variables: Sequence[Variable],
-    chunks: Iterable[Chunk],
+    chunks: Iterable[Chunk | CopyBlock],
     *,
     r_path: Path | None = None,
 ) -> int:
@@ -85,6 +86,12 @@ def write_csv(
     and no field needs quoting with commas either: the comma CSV is the same text with `,` and
     LF. Otherwise (a field with a comma, a semicolon, a quote or a line break) the chunk goes
     through the comma writer as well. The csv module writes None as an empty field.
+
+    A chunk may also be a `CopyBlock`: rows that PostgreSQL's COPY already wrote as CSV with
+    `;` and LF (see `postgres_rows`). Without a quote in it no field was quoted, so the Dutch
+    file gets the text with CRLF, and the comma file the text with `,` unless a field holds a
+    comma (then the rows are read back and written by the comma writer). With a quote, the
+    rows are read back and written like any chunk.
     """
     rows = 0
     buffer = io.StringIO()
@@ -107,9 +114,23 @@ def write_csv(
                 else:
                     plain.write(text.replace(";", ",").replace("\r\n", "\n"))
 
+        def write_copied(text: str) -> None:
+            if '"' in text:  # COPY quoted a field: read the rows back and write them
+                write(list(csv.reader(io.StringIO(text, newline=""), delimiter=";")))
+                return
+            dutch.write(text.replace("\n", "\r\n"))
+            if r_path is not None:
+                if "," in text:
+                    plain_rows.writerows(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+                else:
+                    plain.write(text.replace(";", ","))
+
         write([[variable.name for variable in variables]])
         for chunk in chunks:
-            write(chunk)
+            if isinstance(chunk, CopyBlock):
+                write_copied(chunk.text)
+            else:
+                write(chunk)
             rows += len(chunk)
     return rows
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from evaluation.exports import writers
 from evaluation.exports.datasets import BOOLEAN, CATEGORY, INTEGER, TEXT, Variable
+from evaluation.exports.postgres_rows import CopyBlock
 
 VARIABLES = (
     Variable("pseudoniem", "Pseudoniem", TEXT, width=8),  # bytes: é€ñ is 7
@@ -97,6 +98,50 @@ def test_both_csv_files_are_what_their_dialects_write_whatever_the_fields_hold(r
             csv.writer(expected, dialect).writerows(table)
             with open(path, encoding=encoding, newline="") as written:
                 assert written.read() == expected.getvalue()
+
+
+def copied(rows) -> CopyBlock:
+    """The rows as PostgreSQL's COPY writes them in CSV with `;`: LF line ends, a field quoted
+    when it holds the delimiter, a quote, a CR or an LF, NULL as an empty field."""
+
+    def field(value) -> str:
+        if value is None:
+            return ""
+        if any(special in value for special in ';"\r\n'):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    return CopyBlock("".join(";".join(map(field, row)) + "\n" for row in rows), len(rows))
+
+
+# COPY's text never holds an empty string (the SQL writes NULL for it), so neither do these.
+COPIED_TEXT = st.text(alphabet=st.sampled_from('ab;,"\r\n é'), min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.one_of(st.none(), COPIED_TEXT), st.sampled_from(["bip", "-4"]), COPIED_TEXT),
+        max_size=6,
+    ),
+    size=st.integers(1, 3),
+)
+def test_the_database_csv_text_makes_the_files_its_rows_make(rows, size):
+    """A chunk that PostgreSQL wrote as CSV gives the same two files as the same rows written
+    by the csv module: as is with CRLF, with commas, or read back when a field was quoted."""
+    with tempfile.TemporaryDirectory() as directory:
+        paths = {
+            name: (Path(directory, f"{name}.csv"), Path(directory, f"{name}_r.csv"))
+            for name in ("rows", "copied")
+        }
+        blocks = [copied(chunk) for chunk in chunks(rows, size)]
+        assert writers.write_csv(*paths["copied"][:1], VARIABLES[:3], blocks,
+                                 r_path=paths["copied"][1]) == len(rows)  # fmt: skip
+        writers.write_csv(
+            paths["rows"][0], VARIABLES[:3], chunks(rows, size), r_path=paths["rows"][1]
+        )
+        for made, expected in zip(paths["copied"], paths["rows"], strict=True):
+            assert made.read_bytes() == expected.read_bytes()
 
 
 def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):

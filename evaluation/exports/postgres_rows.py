@@ -1,0 +1,271 @@
+"""The cases dataset's CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
+
+On PostgreSQL the CSV export of the cases does not bring a million rows into Python to turn
+them into text again: one SELECT computes every exported column (pseudonyms with SHA-256, the
+released quasi-identifiers, the bands, weeks and missing codes) and COPY writes it as CSV. Python
+only passes the text on to the files (`writers.write_csv`). The other formats (Excel, SPSS) and
+SQLite use the rows of `datasets.case_chunks`, which stays the definition: the SQL here follows
+it column for column, and the tests compare the files of both, byte for byte, on worlds that
+reach every branch (freeze or daily snapshot, every measurement status, every k-anonymity level,
+days before the referral, no school, no professional).
+
+What the SQL takes from Python rather than restating it:
+- the pseudonym keys' HMAC pads and message prefixes (`Pseudonymiser.pads`), so that
+  SHA-256(outer pad + SHA-256(inner pad + message)) is the HMAC that Python computes;
+- the released quasi-identifier columns and period end of every combination in the plan,
+  computed by `datasets.release` and passed as one JSON object that each row looks its
+  combination up in (a combination missing from the plan is fully withheld, as
+  `GeneralisationPlan.level` says);
+- the bands, the missing codes, the censored statuses and the top-coded weeks, from the same
+  constants.
+
+One COPY reads all rows, on a connection of its own (see `case_copy_blocks`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import connection
+
+from ..definitions import CENSORED_STATUSES, MeasurementStatus
+from . import pseudonyms
+from .datasets import (
+    CASE_SOURCE_COLUMNS,
+    CENSORED_CODE,
+    HOURS_ABSENT_BANDS,
+    KM_FULL_WEEKS,
+    MEASURE_FIELDS,
+    NOT_APPLICABLE_CODE,
+    NOT_MEASURED,
+    NOT_MEASURED_CODE,
+    TIMES_LATE_BANDS,
+    WITHHELD_CODE,
+    case_source_rows,
+    release,
+)
+from .kanonymity import GeneralisationPlan, Identifiers
+
+if TYPE_CHECKING:
+    from ..models import DataFreeze
+    from ..periods import MonthPeriod
+    from .pseudonyms import Pseudonymiser
+
+# Rows per block: the export's progress is written after each.
+DEFAULT_BLOCK_ROWS = 5_000
+
+# The pseudonym kinds of a case row's five id columns, in column order.
+_PSEUDONYM_COLUMNS = (
+    ("case_id", pseudonyms.CASE),
+    ("child_id", pseudonyms.CHILD),
+    ("household_id", pseudonyms.HOUSEHOLD),
+    ("school_id", pseudonyms.SCHOOL),
+    ("professional_id", pseudonyms.PROFESSIONAL),
+)
+# The released quasi-identifiers in the exported row's order (year, quarter, month, age, age
+# group, melding type, school, source) as indexes into `datasets.release`'s columns (which
+# are in QUASI_IDENTIFIERS order).
+_RELEASED_ORDER = (3, 4, 5, 0, 1, 6, 2, 7)
+
+
+@dataclass(frozen=True)
+class CopyBlock:
+    """Rows as PostgreSQL's COPY wrote them: CSV with `;` and LF line ends, no header."""
+
+    text: str
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+_CODE = re.compile(r"[A-Za-z0-9_+\- ]*")
+
+
+def _code(value: str) -> str:
+    """One of our own codes ('gemeten', '1-8') as an SQL string literal. Only letters, digits,
+    '_', '+', '-' and spaces pass, so nothing can leave the quotes; anything else is refused."""
+    if not _CODE.fullmatch(value):
+        raise ValueError(f"not a code: {value!r}")
+    return f"'{value}'"
+
+
+def _pseudonym(column: str, kind: str, pseudonymise: Pseudonymiser, params: list) -> str:
+    """The HMAC of `datasets` pseudonyms in SQL; the pads and prefix are parameters."""
+    inner, outer = pseudonymise.pads(kind)
+    params += [outer, inner, pseudonymise.message_prefix(kind)]
+    return (
+        "substr(encode(sha256(%s::bytea || sha256(%s::bytea || "
+        f"convert_to(%s::text || {column}::text, 'UTF8'))), 'hex'), 1, "
+        f"{pseudonyms.PSEUDONYM_HEX_CHARS})"
+    )
+
+
+def _band(column: str, bands: tuple[tuple[str, int, int | None], ...]) -> str:
+    """`datasets.band` in SQL: the first band the value falls in, else the first band."""
+    whens = []
+    for code, low, high in bands:
+        upper = "" if high is None else f" AND {column} <= {int(high)}"
+        whens.append(f"WHEN {column} >= {int(low)}{upper} THEN {_code(code)}")
+    return f"CASE {' '.join(whens)} ELSE {_code(bands[0][0])} END"
+
+
+def _weeks(days: str) -> str:
+    """`datasets.weeks`: whole weeks, rounded down (also below zero, unlike SQL's division)."""
+    return f"floor(({days})::numeric / 7)::int"
+
+
+def _measures(m: dict[str, str], period_end: str) -> list[str]:
+    """`datasets.exported_measures` in SQL, over the measurement columns named in `m`."""
+    status = m["status"]
+    measured = f"NULLIF({status}, '') IS NOT NULL"
+    censored = f"{status} IN ({', '.join(_code(code) for code in CENSORED_STATUSES)})"
+    unknown = f"(CASE WHEN {censored} THEN {CENSORED_CODE} ELSE {NOT_APPLICABLE_CODE} END)"
+    km_weeks = (
+        f"CASE WHEN {m['km_event']} THEN {_weeks(m['km_days'])} "
+        f"WHEN {status} = {_code(MeasurementStatus.MEASURED)} "
+        f"THEN {KM_FULL_WEEKS} "
+        f"WHEN {status} = {_code(MeasurementStatus.CENSORED)} THEN "
+        f"CASE WHEN {period_end} IS NULL THEN 0 ELSE greatest(0, "
+        f"{_weeks(f's.received + {m["km_days"]} - {period_end}')}) END "
+        f"ELSE {_weeks(m['km_days'])} END"
+    )
+    columns = [
+        f"CASE WHEN {m['suitable']} IS NULL THEN {CENSORED_CODE} ELSE {m['suitable']}::int END",
+        f"COALESCE(NULLIF({m['outcome_category']}, ''), {unknown}::text)",
+        f"CASE WHEN {m['days_to_outcome']} IS NULL THEN {unknown} "
+        f"ELSE {_weeks(m['days_to_outcome'])} END",
+        f"CASE WHEN {m['days_to_first_contact']} IS NULL THEN {unknown} "
+        f"ELSE {_weeks(m['days_to_first_contact'])} END",
+        m["distinct_professionals"],
+        m["handovers"],
+        m["contacts"],
+        f"NULLIF({m['furthest_stage']}, '')",
+        km_weeks,
+        f"{m['km_event']}::int",
+        m["definitions_version"],
+    ]
+    return [f"CASE WHEN {measured} THEN {status} ELSE {_code(NOT_MEASURED)} END"] + [
+        f"CASE WHEN {measured} THEN ({column})::text ELSE '{NOT_MEASURED_CODE}' END"
+        for column in columns
+    ]
+
+
+def plan_key(identifiers: Identifiers) -> str:
+    """A combination of quasi-identifiers as one text, as `_PLAN_KEY` spells it in SQL."""
+    return "|".join(str(value) for value in identifiers)
+
+
+# The key of a row's combination: age at the referral (as `age_on`), school level ('' without
+# a school), year and month of the referral, melding type and source.
+_PLAN_KEY = (
+    "concat_ws('|',"
+    " extract(year FROM s.received)::int - extract(year FROM s.born)::int"
+    " - CASE WHEN (extract(month FROM s.received), extract(day FROM s.received))"
+    " < (extract(month FROM s.born), extract(day FROM s.born)) THEN 1 ELSE 0 END,"
+    " COALESCE(s.school_level, ''), extract(year FROM s.received)::int,"
+    " extract(month FROM s.received)::int, s.melding_type, s.source)"
+)
+
+
+def _released_object(plan: GeneralisationPlan) -> str:
+    """The plan as a JSON object: per combination's key, its eight released columns in the
+    exported row's order (as text, as the CSV writes them) and its period end."""
+    released = {}
+    for identifiers in plan.levels:
+        columns, period_end = release(identifiers, plan.levels)
+        released[plan_key(identifiers)] = [
+            *(str(columns[index]) for index in _RELEASED_ORDER),
+            None if period_end is None else period_end.isoformat(),
+        ]
+    return json.dumps(released, separators=(",", ":"))
+
+
+def case_rows_sql(
+    pseudonymise: Pseudonymiser,
+    *,
+    plan: GeneralisationPlan,
+    freeze: DataFreeze | None,
+    period: MonthPeriod | None,
+) -> tuple[str, list]:
+    """The SELECT of the exported case rows, in id order, and its parameters."""
+    source_sql, source_params = case_source_rows(period, freeze).query.sql_with_params()
+    source_columns = list(CASE_SOURCE_COLUMNS)
+    if freeze is None:
+        source_columns += ["m_status", *(f"m_{field}" for field in MEASURE_FIELDS)]
+        m = {"status": "s.m_status", **{field: f"s.m_{field}" for field in MEASURE_FIELDS}}
+    else:
+        m = {"status": "f.status", **{field: f"f.{field}" for field in MEASURE_FIELDS}}
+        m["definitions_version"] = str(int(freeze.definitions_version))
+    params: list = []
+    pseudonym_columns = [
+        _pseudonym(f"s.{column}", kind, pseudonymise, params) for column, kind in _PSEUDONYM_COLUMNS
+    ]
+    withheld = _code(str(WITHHELD_CODE))
+    released = [f"COALESCE(rel.r ->> {index}, {withheld})" for index in range(len(_RELEASED_ORDER))]
+    select = [
+        *pseudonym_columns,
+        "NULLIF(s.itt_arm, '')",
+        "NULLIF(s.itt_method, '')",
+        "s.corrected::int",
+        "s.deviation::int",
+        "NULLIF(s.arm, '')",
+        *released,
+        _band("s.hours_absent", HOURS_ABSENT_BANDS),
+        _band("s.times_late", TIMES_LATE_BANDS),
+        "NULLIF(s.stage, '')",
+        "NULLIF(s.status, '')",
+        *_measures(m, f"(rel.r ->> {len(_RELEASED_ORDER)})::date"),
+    ]
+    # Built from our own column expressions and codes (see _code); values are parameters.
+    text = f"SELECT {', '.join(select)} FROM ({source_sql}) AS s({', '.join(source_columns)})"  # noqa: S608
+    params += source_params
+    if freeze is not None:
+        text += (
+            " LEFT JOIN evaluation_frozenmeasurement f"
+            f" ON f.case_id = s.case_id AND f.freeze_id = {int(freeze.pk)}"
+        )
+    # A lookup per row in the plan, in place of a join: the rows stay in id order, unsorted.
+    # OFFSET 0 keeps the lookup in its subquery, so it runs once per row, not once per column.
+    text += f" LEFT JOIN LATERAL (SELECT %s::jsonb -> {_PLAN_KEY} AS r OFFSET 0) rel ON true"
+    params.append(_released_object(plan))
+    text += " ORDER BY s.case_id"
+    return text, params
+
+
+def case_copy_blocks(
+    pseudonymise: Pseudonymiser,
+    *,
+    plan: GeneralisationPlan,
+    freeze: DataFreeze | None = None,
+    period: MonthPeriod | None = None,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Iterator[CopyBlock]:
+    """The exported case rows as CSV text, `block_rows` rows per block, from one COPY.
+
+    The COPY runs on a connection of its own, so that the export can write its progress on
+    Django's connection between two blocks (a connection with a COPY in progress takes no other
+    statement). That connection sees only committed rows: call this outside a transaction
+    (`datasets.case_chunks` reads uncommitted rows too).
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("a COPY on its own connection cannot see this transaction's rows")
+    text, params = case_rows_sql(pseudonymise, plan=plan, freeze=freeze, period=period)
+    statement = f"COPY ({text}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
+    own = connection.get_new_connection(connection.get_connection_params())
+    try:
+        with own.cursor() as cursor, cursor.copy(statement, params) as copy:
+            lines: list[bytes] = []
+            for line in copy:
+                lines.append(line)
+                if len(lines) == block_rows:
+                    yield CopyBlock(b"".join(lines).decode(), len(lines))
+                    lines = []
+            if lines:
+                yield CopyBlock(b"".join(lines).decode(), len(lines))
+    finally:
+        own.close()
