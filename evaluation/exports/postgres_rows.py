@@ -31,6 +31,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import Model
+
+from cases.models import School
+from professionals.models import Professional
 
 from ..definitions import CENSORED_STATUSES, MeasurementStatus
 from . import pseudonyms
@@ -95,7 +99,16 @@ def _code(value: str) -> str:
 
 
 def _pseudonym(column: str, kind: str, pseudonymise: Pseudonymiser, params: list) -> str:
-    """The HMAC of `datasets` pseudonyms in SQL; the pads and prefix are parameters."""
+    """The pseudonym of the id in `column`, as `Pseudonymiser.of_kind(kind)` computes it.
+
+    A kind with few subjects (schools, professionals) is computed in Python, once per subject
+    in its table, and looked up per row in a JSON object; the others are the HMAC in SQL, with
+    the pads and prefix as parameters."""
+    if kind in pseudonyms.REMEMBERED_KINDS:
+        compute = pseudonymise.of_kind(kind)
+        ids = _REMEMBERED_MODELS[kind].objects.values_list("pk", flat=True)
+        params.append(json.dumps({str(pk): compute(pk) for pk in ids.iterator()}))
+        return f"(%s::jsonb ->> {column}::text)"
     inner, outer = pseudonymise.pads(kind)
     params += [outer, inner, pseudonymise.message_prefix(kind)]
     return (
@@ -103,6 +116,13 @@ def _pseudonym(column: str, kind: str, pseudonymise: Pseudonymiser, params: list
         f"convert_to(%s::text || {column}::text, 'UTF8'))), 'hex'), 1, "
         f"{pseudonyms.PSEUDONYM_HEX_CHARS})"
     )
+
+
+# The tables of the kinds whose pseudonyms are computed per subject (see `_pseudonym`).
+_REMEMBERED_MODELS: dict[str, type[Model]] = {
+    pseudonyms.SCHOOL: School,
+    pseudonyms.PROFESSIONAL: Professional,
+}
 
 
 def _band(column: str, bands: tuple[tuple[str, int, int | None], ...]) -> str:
@@ -162,13 +182,22 @@ def plan_key(identifiers: Identifiers) -> str:
 
 # The key of a row's combination: age at the referral (as `age_on`), school level ('' without
 # a school), year and month of the referral, melding type and source.
+def _day_number(column: str) -> str:
+    """A date as the number YYYYMMDD (date_part: a float, cheaper than extract's numeric)."""
+    return (
+        f"(date_part('year', {column}) * 10000 + date_part('month', {column}) * 100"
+        f" + date_part('day', {column}))::int"
+    )
+
+
+# The key of a row's combination: age at the referral (whole years between the YYYYMMDD
+# numbers: a year younger before the birthday's month and day, as `age_on`), school level (''
+# without a school), year and month of the referral, melding type and source.
 _PLAN_KEY = (
-    "concat_ws('|',"
-    " extract(year FROM s.received)::int - extract(year FROM s.born)::int"
-    " - CASE WHEN (extract(month FROM s.received), extract(day FROM s.received))"
-    " < (extract(month FROM s.born), extract(day FROM s.born)) THEN 1 ELSE 0 END,"
-    " COALESCE(s.school_level, ''), extract(year FROM s.received)::int,"
-    " extract(month FROM s.received)::int, s.melding_type, s.source)"
+    f"((({_day_number('s.received')} - {_day_number('s.born')}) / 10000)::text"
+    " || '|' || COALESCE(s.school_level, '') || '|' || date_part('year', s.received)::int::text"
+    " || '|' || date_part('month', s.received)::int::text || '|' || s.melding_type"
+    " || '|' || s.source)"
 )
 
 
