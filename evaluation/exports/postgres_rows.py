@@ -235,7 +235,9 @@ def case_rows_sql(
         _pseudonym(f"s.{column}", kind, pseudonymise, params) for column, kind in _PSEUDONYM_COLUMNS
     ]
     withheld = _code(str(WITHHELD_CODE))
-    released = [f"COALESCE(rel.r ->> {index}, {withheld})" for index in range(len(_RELEASED_ORDER))]
+    released = [
+        f"COALESCE(s.released ->> {index}, {withheld})" for index in range(len(_RELEASED_ORDER))
+    ]
     select = [
         *pseudonym_columns,
         "NULLIF(s.itt_arm, '')",
@@ -248,20 +250,22 @@ def case_rows_sql(
         _band("s.times_late", TIMES_LATE_BANDS),
         "NULLIF(s.stage, '')",
         "NULLIF(s.status, '')",
-        *_measures(m, f"(rel.r ->> {len(_RELEASED_ORDER)})::date"),
+        *_measures(m, f"(s.released ->> {len(_RELEASED_ORDER)})::date"),
     ]
     # Built from our own column expressions and codes (see _code); values are parameters.
-    text = f"SELECT {', '.join(select)} FROM ({source_sql}) AS s({', '.join(source_columns)})"  # noqa: S608
-    params += source_params
+    # Each row looks its combination up in the plan (a JSON object) in place of a join, so the
+    # rows stay in id order, unsorted. OFFSET 0 keeps the lookup in its subquery: once per row,
+    # not once per column that reads it.
+    text = (
+        f"SELECT {', '.join(select)} FROM (SELECT s.*, %s::jsonb -> {_PLAN_KEY} AS released"  # noqa: S608
+        f" FROM ({source_sql}) AS s({', '.join(source_columns)}) OFFSET 0) AS s"
+    )
+    params += [_released_object(plan), *source_params]
     if freeze is not None:
         text += (
             " LEFT JOIN evaluation_frozenmeasurement f"
             f" ON f.case_id = s.case_id AND f.freeze_id = {int(freeze.pk)}"
         )
-    # A lookup per row in the plan, in place of a join: the rows stay in id order, unsorted.
-    # OFFSET 0 keeps the lookup in its subquery, so it runs once per row, not once per column.
-    text += f" LEFT JOIN LATERAL (SELECT %s::jsonb -> {_PLAN_KEY} AS r OFFSET 0) rel ON true"
-    params.append(_released_object(plan))
     text += " ORDER BY s.case_id"
     return text, params
 
