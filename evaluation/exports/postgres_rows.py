@@ -106,7 +106,7 @@ def _pseudonym(column: str, kind: str, pseudonymise: Pseudonymiser, params: list
     the pads and prefix as parameters."""
     if kind in pseudonyms.REMEMBERED_KINDS:
         compute = pseudonymise.of_kind(kind)
-        ids = _REMEMBERED_MODELS[kind].objects.values_list("pk", flat=True)
+        ids = _REMEMBERED_MODELS[kind]._default_manager.values_list("pk", flat=True)
         params.append(json.dumps({str(pk): compute(pk) for pk in ids.iterator()}))
         return f"(%s::jsonb ->> {column}::text)"
     inner, outer = pseudonymise.pads(kind)

@@ -1,6 +1,8 @@
 """The export service: request, background run, progress, failure, download, purge."""
 
 import datetime
+import hashlib
+import json
 import time
 import zipfile
 
@@ -80,6 +82,27 @@ def test_request_runs_the_task_after_commit_and_logs_it(
             "zaken.sps",
             "zaken_r.csv",
         ]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "sav"])
+def test_the_manifest_gives_each_data_file_its_size_and_sha256_as_in_the_zip(
+    researcher, cases, file_format
+):
+    export = services.export_create(user=researcher, dataset="zaken", file_format=file_format)
+    export = services.export_run(export_id=export.pk, chunk_size=2)
+    with zipfile.ZipFile(services.export_path(export)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        data = {e["name"]: e for e in manifest["files"] if e["kind"] != "text"}
+        assert data
+        for name, entry in data.items():
+            content = archive.read(name)
+            assert entry["bytes"] == len(content), name
+            assert entry["sha256"] == hashlib.sha256(content).hexdigest(), name
+        if file_format == "csv":
+            assert set(data) == {"zaken.csv", "zaken_r.csv"}
+            assert archive.read("zaken.csv").count(b"\r\n") == 6  # header and five cases
+        else:
+            assert set(data) == {"zaken.sav"}
 
 
 def test_the_task_is_queued_only_when_the_transaction_commits(
