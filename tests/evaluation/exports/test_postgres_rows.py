@@ -115,6 +115,10 @@ def build_world(seed: int = 7, cases: int = 70) -> list:
         if figures is not None:
             measure(case, **figures)
         made.append(case)
+    # A leap-day child, the day before and on its birthday, and in a year without 29 February.
+    for received in (D(2024, 2, 28), D(2024, 2, 29), D(2023, 2, 28), D(2023, 3, 1)):
+        child = ChildFactory(date_of_birth=D(2012, 2, 29), school=schools[0])
+        made.append(CaseFactory(child=child, date_received=received, arm=Arm.BIP))
     CaseFactory(arm="")  # not allocated: in neither file
     return made
 
