@@ -7,7 +7,7 @@ only passes the text on to the files (`writers.write_csv`). The other formats (E
 SQLite use the rows of `datasets.case_chunks`, which stays the definition: the SQL here follows
 it column for column, and the tests compare the files of both, byte for byte, on worlds that
 reach every branch (freeze or daily snapshot, every measurement status, every k-anonymity level,
-days before the referral, no school, no professional).
+no school, no professional, leap-day birthdays).
 
 What the SQL takes from Python rather than restating it:
 - the pseudonym keys' HMAC pads and message prefixes (`Pseudonymiser.pads`), so that
@@ -180,8 +180,6 @@ def plan_key(identifiers: Identifiers) -> str:
     return "|".join(str(value) for value in identifiers)
 
 
-# The key of a row's combination: age at the referral (as `age_on`), school level ('' without
-# a school), year and month of the referral, melding type and source.
 def _day_number(column: str) -> str:
     """A date as the number YYYYMMDD (date_part: a float, cheaper than extract's numeric)."""
     return (
