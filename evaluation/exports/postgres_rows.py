@@ -1,17 +1,20 @@
 """The cases dataset's CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
 
-On PostgreSQL the CSV export of the cases does not bring a million rows into Python to turn
-them into text again: one SELECT computes every exported column (pseudonyms with SHA-256, the
-released quasi-identifiers, the bands, weeks and missing codes) and COPY writes it as CSV. Python
-only passes the text on to the files (`writers.write_csv`). The other formats (Excel, SPSS) and
-SQLite use the rows of `datasets.case_chunks`, which stays the definition: the SQL here follows
-it column for column, and the tests compare the files of both, byte for byte, on worlds that
-reach every branch (freeze or daily snapshot, every measurement status, every k-anonymity level,
-no school, no professional, leap-day birthdays).
+On PostgreSQL the CSV export of the cases does not bring a million rows into Python as tuples
+to turn them into text again: one SELECT computes the exported columns (the released
+quasi-identifiers, the bands, weeks and missing codes) and COPY writes them as CSV. Python
+replaces the five ids at the start of each line by their pseudonyms and passes the text on to
+the files (`writers.write_csv`). The other formats (Excel, SPSS) and SQLite use the rows of
+`datasets.case_chunks`, which stays the definition: the SQL here follows it column for column,
+and the tests compare the files of both, byte for byte, on worlds that reach every branch
+(freeze or daily snapshot, every measurement status, every k-anonymity level, no school, no
+professional, leap-day birthdays).
+
+The pseudonyms stay in Python (`Pseudonymiser.of_kind`, as for every other export): their key,
+or anything that stands for it, is never sent to the database, where a statement log or
+pg_stat_activity would show it next to the ids it links.
 
 What the SQL takes from Python rather than restating it:
-- the pseudonym keys' HMAC pads and message prefixes (`Pseudonymiser.pads`), so that
-  SHA-256(outer pad + SHA-256(inner pad + message)) is the HMAC that Python computes;
 - the released quasi-identifier columns and period end of every combination in the plan,
   computed by `datasets.release` and passed as one JSON object that each row looks its
   combination up in (a combination missing from the plan is fully withheld, as
@@ -26,15 +29,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Model
-
-from cases.models import School
-from professionals.models import Professional
 
 from ..definitions import CENSORED_STATUSES, MeasurementStatus
 from . import pseudonyms
@@ -62,14 +61,8 @@ if TYPE_CHECKING:
 # Rows per block: the export's progress is written after each.
 DEFAULT_BLOCK_ROWS = 5_000
 
-# The pseudonym kinds of a case row's five id columns, in column order.
-_PSEUDONYM_COLUMNS = (
-    ("case_id", pseudonyms.CASE),
-    ("child_id", pseudonyms.CHILD),
-    ("household_id", pseudonyms.HOUSEHOLD),
-    ("school_id", pseudonyms.SCHOOL),
-    ("professional_id", pseudonyms.PROFESSIONAL),
-)
+# The five id columns a line starts with, and the kind of pseudonym that replaces each.
+_ID_COLUMNS = ("case_id", "child_id", "household_id", "school_id", "professional_id")
 # The released quasi-identifiers in the exported row's order (year, quarter, month, age, age
 # group, melding type, school, source) as indexes into `datasets.release`'s columns (which
 # are in QUASI_IDENTIFIERS order).
@@ -96,33 +89,6 @@ def _code(value: str) -> str:
     if not _CODE.fullmatch(value):
         raise ValueError(f"not a code: {value!r}")
     return f"'{value}'"
-
-
-def _pseudonym(column: str, kind: str, pseudonymise: Pseudonymiser, params: list) -> str:
-    """The pseudonym of the id in `column`, as `Pseudonymiser.of_kind(kind)` computes it.
-
-    A kind with few subjects (schools, professionals) is computed in Python, once per subject
-    in its table, and looked up per row in a JSON object; the others are the HMAC in SQL, with
-    the pads and prefix as parameters."""
-    if kind in pseudonyms.REMEMBERED_KINDS:
-        compute = pseudonymise.of_kind(kind)
-        ids = _REMEMBERED_MODELS[kind]._default_manager.values_list("pk", flat=True)
-        params.append(json.dumps({str(pk): compute(pk) for pk in ids.iterator()}))
-        return f"(%s::jsonb ->> {column}::text)"
-    inner, outer = pseudonymise.pads(kind)
-    params += [outer, inner, pseudonymise.message_prefix(kind)]
-    return (
-        "substr(encode(sha256(%s::bytea || sha256(%s::bytea || "
-        f"convert_to(%s::text || {column}::text, 'UTF8'))), 'hex'), 1, "
-        f"{pseudonyms.PSEUDONYM_HEX_CHARS})"
-    )
-
-
-# The tables of the kinds whose pseudonyms are computed per subject (see `_pseudonym`).
-_REMEMBERED_MODELS: dict[str, type[Model]] = {
-    pseudonyms.SCHOOL: School,
-    pseudonyms.PROFESSIONAL: Professional,
-}
 
 
 def _band(column: str, bands: tuple[tuple[str, int, int | None], ...]) -> str:
@@ -213,13 +179,13 @@ def _released_object(plan: GeneralisationPlan) -> str:
 
 
 def case_rows_sql(
-    pseudonymise: Pseudonymiser,
     *,
     plan: GeneralisationPlan,
     freeze: DataFreeze | None,
     period: MonthPeriod | None,
 ) -> tuple[str, list]:
-    """The SELECT of the exported case rows, in id order, and its parameters."""
+    """The SELECT of the exported case rows, in id order, and its parameters. The first five
+    columns are the ids that `case_copy_blocks` replaces by their pseudonyms."""
     source_sql, source_params = case_source_rows(period, freeze).query.sql_with_params()
     source_columns = list(CASE_SOURCE_COLUMNS)
     if freeze is None:
@@ -228,16 +194,12 @@ def case_rows_sql(
     else:
         m = {"status": "f.status", **{field: f"f.{field}" for field in MEASURE_FIELDS}}
         m["definitions_version"] = str(int(freeze.definitions_version))
-    params: list = []
-    pseudonym_columns = [
-        _pseudonym(f"s.{column}", kind, pseudonymise, params) for column, kind in _PSEUDONYM_COLUMNS
-    ]
     withheld = _code(str(WITHHELD_CODE))
     released = [
         f"COALESCE(s.released ->> {index}, {withheld})" for index in range(len(_RELEASED_ORDER))
     ]
     select = [
-        *pseudonym_columns,
+        *(f"s.{column}" for column in _ID_COLUMNS),
         "NULLIF(s.itt_arm, '')",
         "NULLIF(s.itt_method, '')",
         "s.corrected::int",
@@ -258,7 +220,7 @@ def case_rows_sql(
         f"SELECT {', '.join(select)} FROM (SELECT s.*, %s::jsonb -> {_PLAN_KEY} AS released"  # noqa: S608
         f" FROM ({source_sql}) AS s({', '.join(source_columns)}) OFFSET 0) AS s"
     )
-    params += [_released_object(plan), *source_params]
+    params = [_released_object(plan), *source_params]
     if freeze is not None:
         text += (
             " LEFT JOIN evaluation_frozenmeasurement f"
@@ -276,7 +238,8 @@ def case_copy_blocks(
     period: MonthPeriod | None = None,
     block_rows: int = DEFAULT_BLOCK_ROWS,
 ) -> Iterator[CopyBlock]:
-    """The exported case rows as CSV text, `block_rows` rows per block, from one COPY.
+    """The exported case rows as CSV text, `block_rows` rows per block, from one COPY, with
+    the ids replaced by their pseudonyms.
 
     The COPY runs on a connection of its own, so that the export can write its progress on
     Django's connection between two blocks (a connection with a COPY in progress takes no other
@@ -285,18 +248,44 @@ def case_copy_blocks(
     """
     if connection.in_atomic_block:
         raise RuntimeError("a COPY on its own connection cannot see this transaction's rows")
-    text, params = case_rows_sql(pseudonymise, plan=plan, freeze=freeze, period=period)
+    text, params = case_rows_sql(plan=plan, freeze=freeze, period=period)
     statement = f"COPY ({text}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
+    pseudonymised = _pseudonymised_line(pseudonymise)
     own = connection.get_new_connection(connection.get_connection_params())
     try:
         with own.cursor() as cursor, cursor.copy(statement, params) as copy:
-            lines: list[bytes] = []
+            lines: list[str] = []
             for line in copy:
-                lines.append(line)
+                lines.append(pseudonymised(bytes(line).decode()))
                 if len(lines) == block_rows:
-                    yield CopyBlock(b"".join(lines).decode(), len(lines))
+                    yield CopyBlock("".join(lines), len(lines))
                     lines = []
             if lines:
-                yield CopyBlock(b"".join(lines).decode(), len(lines))
+                yield CopyBlock("".join(lines), len(lines))
     finally:
         own.close()
+
+
+def _pseudonymised_line(pseudonymise: Pseudonymiser) -> Callable[[str], str]:
+    """A function that replaces the five ids a line starts with (never quoted: numbers, or
+    empty for none) by their pseudonyms (empty for none), as `datasets.case_chunks` does."""
+    case, child, household, school, professional = (
+        pseudonymise.of_kind(kind)
+        for kind in (
+            pseudonyms.CASE,
+            pseudonyms.CHILD,
+            pseudonyms.HOUSEHOLD,
+            pseudonyms.SCHOOL,
+            pseudonyms.PROFESSIONAL,
+        )
+    )
+
+    def replace(line: str) -> str:
+        case_id, child_id, household_id, school_id, professional_id, rest = line.split(";", 5)
+        return (
+            f"{case(case_id)};{child(child_id)};{household(household_id) if household_id else ''}"
+            f";{school(school_id) if school_id else ''}"
+            f";{professional(professional_id) if professional_id else ''};{rest}"
+        )
+
+    return replace

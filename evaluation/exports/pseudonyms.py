@@ -84,7 +84,8 @@ class Pseudonymiser:
 
     def pads(self, kind: str) -> tuple[bytes, bytes]:
         """The HMAC inner and outer pads of the key that `kind` is hashed with: with them
-        HMAC(key, msg) = SHA-256(outer + SHA-256(inner + msg)), also in SQL."""
+        HMAC(key, msg) = SHA-256(outer + SHA-256(inner + msg)). Secret like the key:
+        never sent to the database."""
         return self._key_pads.get(kind) or self._key_pads[None]
 
     def message_prefix(self, kind: str) -> str:

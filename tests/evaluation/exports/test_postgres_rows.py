@@ -14,6 +14,7 @@ import random
 
 import pytest
 from django.db import connection, transaction
+from psycopg import ClientCursor
 
 from cases.constants import CaseSource, MeldingType, OutcomeCategory, SchoolLevel, Stage
 from evaluation.constants import AllocationMethod, Arm, ExportDataset, ExportFormat
@@ -195,6 +196,29 @@ def test_a_combination_the_plan_has_not_seen_is_withheld_in_both(tmp_path):
     (line,) = [line for line in lines if line.startswith(pseudonym.encode())]
     # year, quarter, month, age, age group, melding type and school: all withheld
     assert line.split(b";")[10:17] == [str(WITHHELD_CODE).encode()] * 7
+
+
+def test_no_key_material_and_no_pseudonym_is_sent_to_the_database():
+    """The statement as psycopg sends it (parameters bound in) holds neither the key, nor its
+    HMAC pads, nor a pseudonym: Python pseudonymises the ids that COPY returns."""
+    cases = build_world(cases=12)
+    key = "een-sleutel-van-de-studie"
+    pseudonymise = Pseudonymiser(key=key, study_id="bip-pg")
+    text, params = postgres_rows.case_rows_sql(plan=cases_plan(None, k=1), freeze=None, period=None)
+    with connection.cursor() as cursor:
+        sent = ClientCursor(cursor.connection).mogrify(text, params)
+    secrets = [key]
+    for kind in (pseudonyms.CASE, *pseudonyms.DERIVED_KEY_KINDS):
+        secrets += [pad.hex() for pad in pseudonymise.pads(kind)]
+    for case in cases:
+        secrets.append(pseudonymise(pseudonyms.CASE, case.pk))
+        secrets.append(pseudonymise(pseudonyms.CHILD, case.child_id))
+        secrets.append(pseudonymise(pseudonyms.HOUSEHOLD, case.child.household_id))
+        if case.child.school_id:
+            secrets.append(pseudonymise(pseudonyms.SCHOOL, case.child.school_id))
+    assert "sha256" not in sent and "hmac" not in sent.lower()
+    for secret in secrets:
+        assert secret not in sent, secret
 
 
 def test_blocks_of_the_given_size_and_none_without_cases():
