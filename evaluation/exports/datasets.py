@@ -851,35 +851,32 @@ def case_source_rows(period: MonthPeriod | None, freeze: DataFreeze | None) -> Q
             deviation=has_deviation(),
         )
         .order_by("pk")
-        .values_list(
-            "pk",
-            "child_id",
-            "child__household_id",
-            "child__school_id",
-            "professional_id",
-            "itt_arm",
-            "itt_method",
-            "corrected",
-            "deviation",
-            "arm",
-            *CASE_IDENTIFIER_FIELDS,
-            "hours_absent",
-            "times_late",
-            "stage",
-            "status",
-            *measurement_columns,
-        )
+        .values_list(*(lookup for _name, lookup in CASE_SOURCE_FIELDS), *measurement_columns)
     )
 
 
-# The columns of `case_source_rows`: 19, then (without a freeze) the measurement's status and
-# MEASURE_FIELDS.
-CASE_SOURCE_COLUMNS = (
-    "case_id", "child_id", "household_id", "school_id", "professional_id",
-    "itt_arm", "itt_method", "corrected", "deviation", "arm",
-    "received", "born", "school_level", "melding_type", "source",
-    "hours_absent", "times_late", "stage", "status",
+# The columns of `case_source_rows` as (name, lookup), in order; then, without a freeze, the
+# measurement's status and MEASURE_FIELDS.
+CASE_SOURCE_FIELDS = (
+    ("case_id", "pk"),
+    ("child_id", "child_id"),
+    ("household_id", "child__household_id"),
+    ("school_id", "child__school_id"),
+    ("professional_id", "professional_id"),
+    ("itt_arm", "itt_arm"),
+    ("itt_method", "itt_method"),
+    ("corrected", "corrected"),
+    ("deviation", "deviation"),
+    ("arm", "arm"),
+    *zip(("received", "born", "school_level", "melding_type", "source"), CASE_IDENTIFIER_FIELDS,
+         strict=True),
+    ("hours_absent", "hours_absent"),
+    ("times_late", "times_late"),
+    ("stage", "stage"),
+    ("status", "status"),
 )  # fmt: skip
+CASE_SOURCE_COLUMNS = tuple(name for name, _lookup in CASE_SOURCE_FIELDS)
+_SOURCE_WIDTH = len(CASE_SOURCE_FIELDS)
 
 
 def _case_rows(
@@ -889,8 +886,8 @@ def _case_rows(
     return case_source_rows(period, freeze).iterator(chunk_size=chunk_size)
 
 
-# The pseudonym kinds of a case row's five id columns, in column order.
-_CASE_PSEUDONYM_KINDS = (
+# The pseudonym kinds of a case row's five id columns (the first five of CASE_SOURCE_FIELDS).
+CASE_PSEUDONYM_KINDS = (
     pseudonyms.CASE,
     pseudonyms.CHILD,
     pseudonyms.HOUSEHOLD,
@@ -932,14 +929,14 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
         household_pseudonym,
         school_pseudonym,
         professional_pseudonym,
-    ) = (pseudonymise.of_kind(kind) for kind in _CASE_PSEUDONYM_KINDS)
+    ) = (pseudonymise.of_kind(kind) for kind in CASE_PSEUDONYM_KINDS)
     chunk: list[tuple] = []
     append = chunk.append
     for row in batch:
         (case_id, child_id, household_id, school_id, professional_id,
          itt_arm, itt_method, corrected, deviation, arm,
          received, born, school_level, melding_type, source,
-         hours_absent, times_late, stage, status) = row[:19]  # fmt: skip
+         hours_absent, times_late, stage, status) = row[:_SOURCE_WIDTH]  # fmt: skip
         identifiers = (
             age_on(born, received), school_level or "", received.year, received.month,
             melding_type, source,
@@ -954,7 +951,7 @@ def _case_chunk(batch: list[Row], context: _CaseRowContext) -> Chunk:
         late = late_bands.get(times_late)
         if late is None:
             late = late_bands[times_late] = band(times_late, TIMES_LATE_BANDS)
-        measured = frozen.get(case_id, (None,)) if freeze else row[19:]
+        measured = frozen.get(case_id, (None,)) if freeze else row[_SOURCE_WIDTH:]
         # QUASI_IDENTIFIERS order: age, age group, school, year, quarter, month, melding
         # type, source; the row's order: year, quarter, month, age, age group, melding
         # type, school, source.

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from ..definitions import CENSORED_STATUSES, MeasurementStatus
-from . import pseudonyms
 from .datasets import (
+    CASE_PSEUDONYM_KINDS,
     CASE_SOURCE_COLUMNS,
     CENSORED_CODE,
     HOURS_ABSENT_BANDS,
@@ -61,8 +61,8 @@ if TYPE_CHECKING:
 # Rows per block: the export's progress is written after each.
 DEFAULT_BLOCK_ROWS = 5_000
 
-# The five id columns a line starts with, and the kind of pseudonym that replaces each.
-_ID_COLUMNS = ("case_id", "child_id", "household_id", "school_id", "professional_id")
+# The five id columns a line starts with; CASE_PSEUDONYM_KINDS are their pseudonyms' kinds.
+_ID_COLUMNS = CASE_SOURCE_COLUMNS[: len(CASE_PSEUDONYM_KINDS)]
 # The released quasi-identifiers in the exported row's order (year, quarter, month, age, age
 # group, melding type, school, source) as indexes into `datasets.release`'s columns (which
 # are in QUASI_IDENTIFIERS order).
@@ -270,14 +270,7 @@ def _pseudonymised_line(pseudonymise: Pseudonymiser) -> Callable[[str], str]:
     """A function that replaces the five ids a line starts with (never quoted: numbers, or
     empty for none) by their pseudonyms (empty for none), as `datasets.case_chunks` does."""
     case, child, household, school, professional = (
-        pseudonymise.of_kind(kind)
-        for kind in (
-            pseudonyms.CASE,
-            pseudonyms.CHILD,
-            pseudonyms.HOUSEHOLD,
-            pseudonyms.SCHOOL,
-            pseudonyms.PROFESSIONAL,
-        )
+        pseudonymise.of_kind(kind) for kind in CASE_PSEUDONYM_KINDS
     )
 
     def replace(line: str) -> str:
