@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from cases.constants import CaseStatus, MeldingType, SchoolLevel
 from cases.exceptions import RuleViolation
@@ -20,12 +21,14 @@ from cases.models import Case
 from evaluation.constants import AllocationMethod, Arm
 from evaluation.models import Allocation, AllocationDraw, AllocationSequence
 from evaluation.services import (
+    SEQUENCE_STATE_FIELDS,
     SequenceCursor,
     allocate_block_random,
     allocate_manual,
     bip_capacity,
     block_order,
     block_size_for,
+    draw_positions,
     stratum_for,
 )
 from tests.factories import CaseFactory, ProfessionalFactory, UserFactory
@@ -133,6 +136,25 @@ def test_the_service_draws_the_same_sequence_as_the_pure_cursor(actor):
         cursor.block_number,
         cursor.block_start,
     )
+
+
+def test_one_bulk_draw_stores_every_strata_cursor_whole(actor):
+    """draw_positions over several strata at once (an import) leaves each stratum's row where
+    its own cursor stands: position, block number, block start and block size."""
+    strata = ["16_uur/vo", "lrv/po", "16_uur/vo", "16_uur/geen"] * 30 + ["lrv/po"]
+    with transaction.atomic():
+        draws = draw_positions(strata)
+    cursors = {stratum: SequenceCursor(stratum=stratum) for stratum in set(strata)}
+    assert [d.arm for d in draws] == [cursors[stratum].draw().arm for stratum in strata]
+    stored = {
+        sequence.stratum: tuple(getattr(sequence, name) for name in SEQUENCE_STATE_FIELDS)
+        for sequence in AllocationSequence.objects.all()
+    }
+    assert stored == {
+        stratum: tuple(getattr(cursor, name) for name in SEQUENCE_STATE_FIELDS)
+        for stratum, cursor in cursors.items()
+    }
+    assert stored["16_uur/vo"][0] == 60 and stored["lrv/po"][0] == 31
 
 
 def test_positions_are_consecutive_per_stratum_and_independent_between_strata(actor):
