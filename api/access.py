@@ -28,7 +28,8 @@ _CLIENT_BY_KEY = CompiledQuery(_client_by_key, key_id="compiled-key-id-placehold
 
 
 def client_for_token(token: str) -> ApiClient | None:
-    """The usable client this token belongs to, or None (unknown, wrong, revoked or expired).
+    """The usable client this token belongs to, or None (unknown, wrong, revoked or expired,
+    or its service account switched off).
 
     Its service account (the actor of its calls) comes with its groups, which give its role in
     the access log: two compiled queries, the second only for a usable client.
@@ -44,7 +45,8 @@ def client_for_token(token: str) -> ApiClient | None:
     if client.revoked_at is not None or client.expires_at <= timezone.now():
         return None
     user = user_with_groups(client.user_id)
-    if user is None:  # the service account is protected from deletion: cannot happen
+    # A service account switched off in the admin (is_active) stops its client too.
+    if user is None or not user.is_active:
         return None
     client.user = user
     return client

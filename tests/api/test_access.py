@@ -52,6 +52,17 @@ def test_a_revoked_or_expired_client_is_nobody_and_its_account_is_not_loaded(
         assert client_for_token(registered.token) is None
 
 
+def test_a_client_whose_service_account_is_switched_off_is_nobody(register):
+    registered = register()
+    account = registered.client.user
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    assert client_for_token(registered.token) is None
+    account.is_active = True
+    account.save(update_fields=["is_active"])
+    assert client_for_token(registered.token).pk == registered.client.pk
+
+
 @pytest.mark.parametrize("token", ["", "kk_", "kk_000000000000_geheim", "nonsense"])
 def test_a_malformed_or_unknown_token_is_nobody(register, token):
     register()

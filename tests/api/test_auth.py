@@ -43,6 +43,16 @@ def test_an_expired_client_is_401(client, register, referral):
     assert response.status_code == 401
 
 
+def test_a_client_whose_service_account_is_switched_off_is_401(client, register, referral):
+    registered = register()
+    registered.client.user.is_active = False
+    registered.client.user.save(update_fields=["is_active"])
+    response = ApiCaller(client, registered.token).post("/meldingen", referral())
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert Case.objects.count() == 0
+
+
 def test_a_revoked_client_is_401_and_its_last_use_was_recorded(client, register, referral):
     registered = register()
     caller = ApiCaller(client, registered.token)
