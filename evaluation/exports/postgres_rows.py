@@ -4,8 +4,9 @@ On PostgreSQL the CSV export of the cases does not bring a million rows into Pyt
 to turn them into text again: one SELECT computes the exported columns (the released
 quasi-identifiers, the bands, weeks and missing codes) and COPY writes them as CSV. Python
 replaces the five ids at the start of each line by their pseudonyms and passes the text on to
-the files (`writers.write_csv`). The other formats (Excel, SPSS) and SQLite use the rows of
-`datasets.case_chunks`, which stays the definition: the SQL here follows it column for column,
+the files (`writers.write_csv`); the SPSS export reads the same text back into its frame
+(`writers.spss_frame_of_copy`). Excel and SQLite use the rows of `datasets.case_chunks`,
+which stays the definition: the SQL here follows it column for column,
 and the tests compare the files of both, byte for byte, on worlds that reach every branch
 (freeze or daily snapshot, every measurement status, every k-anonymity level, no school, no
 professional, leap-day birthdays).

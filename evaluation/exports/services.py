@@ -277,8 +277,9 @@ def write_data_files(
     chunks: Iterable[Chunk | CopyBlock],
     expected_rows: int,
 ) -> tuple[int, list[DataFile]]:
-    """Write the format's data file(s) next to `stem`; returns the rows and the files. Only
-    a CSV takes the database's own CSV text (`CopyBlock`s) among its chunks."""
+    """Write the format's data file(s) next to `stem`; returns the rows and the files. A CSV
+    and a SAV take the database's own CSV text (`CopyBlock`s) among their chunks; Excel does
+    not."""
     if file_format == ExportFormat.CSV:
         excel = DataFile(f"{dataset.key}.csv", "csv_excel", Path(f"{stem}.csv.tmp"))
         plain = DataFile(f"{dataset.key}_r.csv", "csv_r", Path(f"{stem}_r.csv.tmp"))
@@ -291,7 +292,7 @@ def write_data_files(
     rows = writers.write_sav(
         sav.path,
         dataset.variables,
-        _rows(chunks),
+        chunks,
         expected_rows=expected_rows,
         file_label=_("Ketenkameleon – %(dataset)s") % {"dataset": dataset.label},
     )
@@ -301,7 +302,7 @@ def write_data_files(
 def _rows(chunks: Iterable[Chunk | CopyBlock]) -> Iterator[Chunk]:
     for chunk in chunks:
         if isinstance(chunk, CopyBlock):
-            raise TypeError("only a CSV is written from the database's CSV text")
+            raise TypeError("Excel is not written from the database's CSV text")
         yield chunk
 
 
@@ -447,11 +448,19 @@ def _remove_temporary_files(
     part_path.unlink(missing_ok=True)
 
 
+# Rows per block of the database's text for a SAV: pandas' parser and pyreadstat cost a
+# fixed amount per block, so a SAV takes larger blocks than the CSV. Measured at 1M: 5,000
+# rows 28.5 s, 10,000 26.9 s at 192 MiB peak, 20,000 25.5 s at 232 MiB, 50,000 25.2 s at
+# 320 MiB (over the 250 MB a SAV export may take).
+SAV_COPY_BLOCK_ROWS = 10_000
+
+
 def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
-    """Whether the database writes the rows as CSV itself: the cases CSV on PostgreSQL, run
-    outside a transaction (the COPY's own connection sees committed rows only)."""
+    """Whether the database writes the rows as CSV itself: the cases CSV and SAV on
+    PostgreSQL, run outside a transaction (the COPY's own connection sees committed rows
+    only). Excel's writer costs far more per cell than building the rows: it keeps them."""
     return (
-        file_format == ExportFormat.CSV
+        file_format in (ExportFormat.CSV, ExportFormat.SAV)
         and dataset.key == ExportDataset.CASES
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
@@ -489,7 +498,9 @@ def write_export_zip(
             plan=plan,
             freeze=freeze,
             period=period,
-            block_rows=chunk_size,
+            block_rows=chunk_size
+            if file_format == ExportFormat.CSV
+            else max(chunk_size, SAV_COPY_BLOCK_ROWS),
         )
     else:
         chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)

@@ -19,7 +19,10 @@ code (-1 not measured, -2 censored, -3 not applicable, -4 withheld for k-anonymi
   are numeric codes with value labels; the missing codes are user-missing (a range -4 to -1)
   with their labels; every variable has its label and measurement level.
 
-Every writer takes an iterable of chunks and returns the number of rows written.
+Every writer takes an iterable of chunks and returns the number of rows written. The CSV and
+SAV writers also take the database's own CSV text (`postgres_rows.CopyBlock`, the cases on
+PostgreSQL): the CSV writer passes it on, the SAV writer reads it back into the same frame as
+the rows would give (`spss_frame_of_copy`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter  # type: ignore[import-untyped]
 from django.utils.translation import gettext as _
@@ -235,6 +238,69 @@ def spss_frame(variables: Sequence[Variable], chunk: Chunk) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def spss_frame_of_copy(variables: Sequence[Variable], block: CopyBlock) -> pd.DataFrame:
+    """The frame `spss_frame` makes of the same rows, from the database's CSV text, with no
+    Python object per cell: pandas' C parser reads the numbers as float64 (an empty field is
+    missing: the database writes no empty string) and each category column as a categorical
+    of the texts its codes are written as, which become their SPSS codes in one step. Only
+    the texts (the pseudonyms) are padded one by one, as in `spss_frame`. An unknown category
+    code raises KeyError, as there."""
+    import numpy as np
+    import pandas as pd
+
+    codes = {
+        variable.name: _codes_by_text(variable)
+        for variable in variables
+        if variable.kind == CATEGORY
+    }
+    numeric = [v.name for v in variables if v.kind not in (TEXT, CATEGORY)]
+    dtypes: dict[str, Any] = {variable.name: object for variable in variables}
+    dtypes.update(dict.fromkeys(numeric, "float64"))
+    # The texts in a fixed order, "" (missing) last; a text outside them reads as code -1.
+    dtypes.update((name, pd.CategoricalDtype([*texts, ""])) for name, texts in codes.items())
+    text = pd.read_csv(
+        io.StringIO(block.text),
+        sep=";",
+        header=None,
+        names=[variable.name for variable in variables],
+        dtype=dtypes,
+        keep_default_na=False,
+        na_values={name: [""] for name in numeric},
+    )
+    columns: dict[str, pd.Series] = {}
+    for variable in variables:
+        values = text[variable.name]
+        if variable.kind == TEXT:
+            width = max(variable.width, 1)
+            # An ASCII text (a pseudonym) has a byte per character: ljust pads it.
+            columns[variable.name] = pd.Series(
+                [
+                    value.ljust(width) if value.isascii() else _padded(value, width)
+                    for value in values.tolist()
+                ],
+                dtype=object,
+            )
+        elif variable.kind == CATEGORY:
+            positions = values.cat.codes.to_numpy()
+            if (positions < 0).any():
+                raise KeyError(f"{variable.name}: a code that is not among its categories")
+            numbers = np.array([*codes[variable.name].values(), np.nan], dtype="float64")
+            columns[variable.name] = pd.Series(numbers[positions])
+        else:
+            columns[variable.name] = pd.Series(values.to_numpy(dtype="float64"))
+    return pd.DataFrame(columns)
+
+
+def _codes_by_text(variable: Variable) -> dict[str, float]:
+    """A category's SPSS code by the text the CSV writes for its value, the missing codes
+    kept as they are (as `spss_frame` does)."""
+    codes = {str(code): float(number) for code, number in variable.spss_codes().items()}
+    if len(codes) != len(variable.choices):
+        raise ValueError(f"{variable.name}: two codes are written alike")
+    codes.update((str(code), float(code)) for code in variable.missing)
+    return codes
+
+
 def _padded(text: str, width: int) -> str:
     return text + " " * (width - len(text.encode()))
 
@@ -289,7 +355,7 @@ def _dictionary_end(header: bytes) -> tuple[int, int | None]:
 def write_sav(
     path: Path,
     variables: Sequence[Variable],
-    chunks: Iterable[Chunk],
+    chunks: Iterable[Chunk | CopyBlock],
     *,
     expected_rows: int = 0,
     file_label: str = "",
@@ -306,9 +372,12 @@ def write_sav(
             for chunk in chunks:
                 if not chunk:
                     continue
-                pyreadstat.write_sav(
-                    spss_frame(variables, chunk), str(part), file_label=file_label[:64], **metadata
+                frame = (
+                    spss_frame_of_copy(variables, chunk)
+                    if isinstance(chunk, CopyBlock)
+                    else spss_frame(variables, chunk)
                 )
+                pyreadstat.write_sav(frame, str(part), file_label=file_label[:64], **metadata)
                 with open(part, "rb") as written:
                     content = written.read()
                 data_start, count_at = _dictionary_end(content)

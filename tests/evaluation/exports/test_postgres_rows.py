@@ -1,4 +1,5 @@
-"""The cases CSV that PostgreSQL writes itself is the file the Python rows give, byte for byte.
+"""The cases CSV that PostgreSQL writes itself is the file the Python rows give, byte for byte,
+and the SPSS data read from the same COPY is the Python rows' data, value for value.
 
 `postgres_rows` restates `datasets.case_chunks` in SQL. These tests build a world that reaches
 every branch of a case row (every measurement status, with and without a suitable outcome,
@@ -11,7 +12,9 @@ generalisation, and with a combination the plan has not seen.
 
 import datetime
 import random
+import zipfile
 
+import pandas as pd
 import pytest
 from django.db import connection, transaction
 from psycopg import ClientCursor
@@ -183,6 +186,65 @@ def test_postgres_writes_the_csv_files_the_python_rows_give(tmp_path, k, with_fr
     assert files["postgres"] == files["python"]
 
 
+def both_frames(*, plan, freeze=None, period=None, block_rows=7):
+    """The SPSS frame of the Python rows and of PostgreSQL's COPY, all chunks together."""
+    dataset = get_dataset(ExportDataset.CASES)
+    pseudonymise = Pseudonymiser(key="een-sleutel-van-de-studie", study_id="bip-pg")
+    python = [
+        writers.spss_frame(dataset.variables, chunk)
+        for chunk in case_chunks(pseudonymise, 5, freeze=freeze, period=period, plan=plan)
+    ]
+    copied = [
+        writers.spss_frame_of_copy(dataset.variables, block)
+        for block in postgres_rows.case_copy_blocks(
+            pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
+        )
+    ]
+    return [pd.concat(frames, ignore_index=True) for frames in (python, copied)]
+
+
+@pytest.mark.parametrize("k", [1, 5])
+@pytest.mark.parametrize("with_freeze", [False, True])
+@pytest.mark.parametrize(
+    "period", [None, MonthPeriod(first_month=D(2024, 3, 1), last_month=D(2024, 8, 1))]
+)
+def test_postgres_gives_the_spss_data_the_python_rows_give(k, with_freeze, period):
+    """The SAV export reads the same COPY: its frame, the values pyreadstat writes, must be
+    the Python rows' frame, value for value and type for type."""
+    build_world()
+    freeze = freeze_of_snapshot() if with_freeze else None
+    python, copied = both_frames(plan=cases_plan(period, k=k), freeze=freeze, period=period)
+    assert len(copied) > 10
+    pd.testing.assert_frame_equal(copied, python)
+
+
+def test_the_sav_export_from_the_copy_is_the_sav_export_from_the_python_rows(tmp_path):
+    """The whole export service: outside a transaction the SAV is written from the COPY,
+    inside one from the Python rows; the two ZIPs hold the same data, byte for byte, and the
+    same dictionary (the header's creation time aside)."""
+    build_world()
+    dataset = get_dataset(ExportDataset.CASES)
+    pseudonymise = Pseudonymiser(key="een-sleutel-van-de-studie", study_id="bip-pg")
+    arguments = {"dataset": dataset, "file_format": ExportFormat.SAV, "export_number": 1,
+                 "pseudonymise": pseudonymise, "expected_rows": 0, "chunk_size": 9}  # fmt: skip
+    assert services._copied_by_database(dataset, ExportFormat.SAV)
+    (tmp_path / "copy").mkdir(), (tmp_path / "python").mkdir()
+    copied = services.write_export_zip(directory=tmp_path / "copy", **arguments)
+    with transaction.atomic():
+        assert not services._copied_by_database(dataset, ExportFormat.SAV)
+        python = services.write_export_zip(directory=tmp_path / "python", **arguments)
+    assert copied.row_count == python.row_count > 10
+    files = []
+    for written in (copied, python):
+        with zipfile.ZipFile(written.path) as archive:
+            files.append(archive.read("zaken.sav"))
+    start, _count_at = writers._dictionary_end(files[0])
+    assert writers._dictionary_end(files[1])[0] == start
+    assert files[0][start:] == files[1][start:]
+    # The header's creation date and time (bytes 84 to 101) are the only other difference.
+    assert files[0][:84] + files[0][101:start] == files[1][:84] + files[1][101:start]
+
+
 def test_a_combination_the_plan_has_not_seen_is_withheld_in_both(tmp_path):
     build_world(cases=20)
     plan = cases_plan(None, k=1)
@@ -245,8 +307,9 @@ def test_inside_a_transaction_the_rows_come_from_python_not_from_a_copy():
             list(postgres_rows.case_copy_blocks(Pseudonymiser(key="k"), plan=plan))
 
 
-def test_the_export_service_takes_the_database_csv_for_the_cases_only():
+def test_the_export_service_takes_the_database_csv_for_the_cases_csv_and_sav_only():
     dataset = get_dataset(ExportDataset.CASES)
     assert services._copied_by_database(dataset, ExportFormat.CSV)
-    assert not services._copied_by_database(dataset, ExportFormat.SAV)
+    assert services._copied_by_database(dataset, ExportFormat.SAV)
+    assert not services._copied_by_database(dataset, ExportFormat.XLSX)
     assert not services._copied_by_database(get_dataset(ExportDataset.CONTACTS), ExportFormat.CSV)

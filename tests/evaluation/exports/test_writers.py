@@ -6,6 +6,7 @@ import struct
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pyreadstat
 import pytest
 from hypothesis import given, settings
@@ -142,6 +143,63 @@ def test_the_database_csv_text_makes_the_files_its_rows_make(rows, size):
         )
         for made, expected in zip(paths["copied"], paths["rows"], strict=True):
             assert made.read_bytes() == expected.read_bytes()
+
+
+def as_copied(rows) -> CopyBlock:
+    """Typed rows as the database writes them: each value's text, None as an empty field."""
+    return copied([tuple(None if value is None else str(value) for value in row) for row in rows])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), COPIED_TEXT),
+            st.sampled_from(["bip", "controle", -4]),
+            st.sampled_from([0, 1, -1, -2]),
+            st.integers(-3, 10**6),
+            st.one_of(st.none(), st.integers(1, 3)),
+            st.integers(1, 12),
+        ),
+        min_size=1,
+        max_size=7,
+    )
+)
+def test_the_spss_frame_of_the_database_text_is_the_frame_of_its_rows(rows):
+    """Texts with `;`, quotes, line breaks and accents (padded by bytes), categories with
+    text and number codes and a missing code, numbers and empty fields: the frame read from
+    the CSV text equals the one `spss_frame` makes of the rows, column types included."""
+    pd.testing.assert_frame_equal(
+        writers.spss_frame_of_copy(VARIABLES, as_copied(rows)),
+        writers.spss_frame(VARIABLES, rows),
+    )
+
+
+def test_a_sav_from_the_database_text_is_the_file_from_its_rows(tmp_path):
+    rows_file, copied_file = tmp_path / "rows.sav", tmp_path / "copied.sav"
+    writers.write_sav(rows_file, VARIABLES, chunks(size=3), file_label="Test")
+    blocks = [as_copied(chunk) for chunk in chunks(size=3)]
+    assert writers.write_sav(copied_file, VARIABLES, blocks, file_label="Test") == 4
+    a, b = rows_file.read_bytes(), copied_file.read_bytes()
+    start, _count_at = writers._dictionary_end(a)
+    assert writers._dictionary_end(b)[0] == start
+    assert a[start:] == b[start:]  # the data, byte for byte
+    frame, meta = pyreadstat.read_sav(copied_file, user_missing=True)
+    assert list(frame["arm"]) == [1, 2, -4, 1]
+    assert list(frame["pseudoniem"]) == ["a1b2", "c3d4", "é€ñ", ""]
+    assert meta.missing_ranges["dagen"] == [{"lo": -3.0, "hi": -1.0}]
+
+
+def test_an_unknown_category_code_in_the_database_text_fails(tmp_path):
+    block = as_copied([("p", "onbekend", None, None, None, 1)])
+    with pytest.raises(KeyError):
+        writers.write_sav(tmp_path / "x.sav", VARIABLES, [block])
+
+
+def test_codes_that_would_be_written_alike_are_refused():
+    ambiguous = Variable("x", "X", CATEGORY, choices=((1, "Een"), ("1", "Ook een")))
+    with pytest.raises(ValueError, match="written alike"):
+        writers.spss_frame_of_copy((ambiguous,), CopyBlock("1\n", 1))
 
 
 def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
