@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessLogEntry
-from cases.models import Case, Contact, ContactCorrection, Guardian
+from cases.models import Case, Child, Contact, ContactCorrection, Guardian
 from cases.services import case_assign
 from tests.factories import CaseFactory, ContactFactory, ProfessionalFactory, SchoolFactory
 
@@ -121,6 +121,10 @@ def test_a_handover_ends_the_read_access_to_a_closed_case(
     client_for, coordinator, professional, case
 ):
     successor = ProfessionalFactory(bip=True)
+    # A surname no member of staff has: the page names the successor and the user, and a
+    # random Dutch surname of theirs could be the child's.
+    Child.objects.filter(pk=case.child_id).update(last_name="Zwerfkeijzer-Testkind")
+    case.child.refresh_from_db()
     case_assign(
         case=case,
         professional=successor,
