@@ -67,9 +67,9 @@ class Pseudonymiser:
         # HMAC(key, msg) = H(key ^ opad, H(key ^ ipad, msg)). The pads of each key are made
         # once; `of_kind` keys both hash states once and copies them per value: about twice as
         # fast as hmac.new per value (no Python wrapper per call).
-        self._key_pads: dict[str | None, tuple[bytes, bytes]] = {None: key_pads(key.encode())}
+        self._key_pads: dict[str | None, tuple[bytes, bytes]] = {None: _hmac_pads(key.encode())}
         for kind in DERIVED_KEY_KINDS:
-            self._key_pads[kind] = key_pads(
+            self._key_pads[kind] = _hmac_pads(
                 hmac.digest(key.encode(), f"pseudonym-key:{kind}".encode(), "sha256")
             )
         # One function per kind, made on first use (see `of_kind`).
@@ -88,10 +88,6 @@ class Pseudonymiser:
         never sent to the database."""
         return self._key_pads.get(kind) or self._key_pads[None]
 
-    def message_prefix(self, kind: str) -> str:
-        """What precedes the id in the hashed message of `kind`."""
-        return f"{self.study_id}:{kind}:"
-
     def of_kind(self, kind: str) -> Callable[[int | str | None], str | None]:
         """The pseudonym function of one kind. An export's rows call it millions of times,
         so it binds everything it can once: the keyed hash states, their copy methods and the
@@ -103,7 +99,7 @@ class Pseudonymiser:
         inner_pad, outer_pad = self.pads(kind)
         copy_inner = hashlib.sha256(inner_pad).copy
         copy_outer = hashlib.sha256(outer_pad).copy
-        prefix = self.message_prefix(kind)
+        prefix = f"{self.study_id}:{kind}:"
 
         def compute(identifier: int | str | None) -> str | None:
             if identifier is None:
@@ -132,7 +128,7 @@ class Pseudonymiser:
         return made
 
 
-def key_pads(key: bytes) -> tuple[bytes, bytes]:
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     """The HMAC inner and outer pads of `key` (RFC 2104): the key, hashed when longer than a
     SHA-256 block and padded to one, XOR 0x36 and XOR 0x5C."""
     block = hashlib.sha256().block_size
