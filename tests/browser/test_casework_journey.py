@@ -112,6 +112,8 @@ def test_bip_works_a_case_to_its_closure_and_finds_it_again(
 
     # 4. The case is closed with its outcome.
     page.get_by_role("link", name="Zaak sluiten met uitkomst").click()
+    # Wait for the new page: axe on a page still navigating finds no document.
+    page.wait_for_url(re.compile(rf"/zaken/{case.pk}/sluiten/$"))
     assert_accessible(page)
     page.get_by_label(re.compile("^Uitkomst")).select_option("terug_op_school")
     page.get_by_label("Datum uitkomst").fill(today.isoformat())
@@ -132,6 +134,7 @@ def test_bip_works_a_case_to_its_closure_and_finds_it_again(
     page.locator(f"#paper-case-{case.pk}").get_by_role(
         "link", name=re.compile("Papieren uitnodiging maken")
     ).click()
+    page.wait_for_url(re.compile(rf"/zaken/{case.pk}/enquete-op-papier/$"))
     assert_accessible(page)
     page.get_by_role("button", name="Maak papieren uitnodiging").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Papieren uitnodiging gemaakt")

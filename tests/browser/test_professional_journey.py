@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -82,6 +83,8 @@ def test_bip_carries_a_case_through_the_chain(
 
     # 4. Close with a positive Halt result and an outcome.
     page.get_by_role("link", name="Halt-uitkomst vastleggen").click()
+    # Wait for the new page: axe on a page still navigating finds no document.
+    page.wait_for_url(re.compile(r"/halt-uitkomst/$"))
     assert_accessible(page)
     expect(page.locator("label[for=id_category]")).to_contain_text("verplicht bij positief")
     page.get_by_role("radio", name="Positief afgerond").check()
