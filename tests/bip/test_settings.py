@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils.csp import CSP
 
 pytestmark = pytest.mark.slow
@@ -216,3 +217,11 @@ def test_csp_scripts_use_a_nonce_and_no_unsafe_inline():
     assert CSP.UNSAFE_INLINE not in script_src
     assert "'unsafe-inline'" not in script_src
     assert "'unsafe-eval'" not in script_src
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit_compilation():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
