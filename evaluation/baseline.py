@@ -17,8 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, ExtractYear, Least
 from django.utils.translation import gettext_lazy as _
@@ -186,6 +197,11 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
     read the same, but PostgreSQL then evaluates the arm's and the earlier referrals'
     subqueries once per count rather than once per case: 63 s instead of about 2 s at
     1,000,000 cases.
+
+    The arm and the categories are grouped as one number (`_group_key`), not as nine columns:
+    PostgreSQL estimates the groups of nine expressions as one per case and sorts every case to
+    group them (0.5 s at 1,000,000 cases, for fewer than a thousand groups); for one
+    expression it hashes.
     """
     earlier = (
         Case.objects.filter(child=OuterRef("child"), date_received__lt=OuterRef("date_received"))
@@ -218,9 +234,10 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
             earlier=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)),
             level=F("child__school__level"),
         )
-        .annotate(**category_of)
-        .values("itt_arm", *category_of)
+        .annotate(group_key=_group_key([*category_of.values()]))
+        .values("group_key")
         .annotate(n=Count("pk"))
+        .values_list("group_key", "n")
     )
     counts: dict[tuple[str, str, str], int] = {
         (variable.key, category.key, arm): 0
@@ -228,12 +245,38 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
         for category in variable.categories
         for arm in ARMS
     }
-    for group in groups:
-        if group["itt_arm"] not in ARMS:
+    for group_key, n in groups:
+        arm_code, indexes = _split_group_key(group_key, len(table))
+        if not 0 <= arm_code - 1 < len(ARMS):
             continue
-        for variable in table:
-            index = group[f"category_{variable.key}"]
+        for variable, index in zip(table, indexes, strict=True):
             if index >= 0:
-                key = (variable.key, variable.categories[index].key, group["itt_arm"])
-                counts[key] += group["n"]
+                counts[(variable.key, variable.categories[index].key, ARMS[arm_code - 1])] += n
     return counts
+
+
+# Each category index takes two decimal digits of the group key (index + 1: -1 is "none").
+KEY_BASE = 100
+
+
+def _group_key(indexes: list[Combinable]) -> ExpressionWrapper:
+    """The arm (1 BIP, 2 control, 0 other) and each variable's category index as one number:
+    digit pairs from the right, the arm leftmost. Read back by `_split_group_key`."""
+    assert all(len(variable.categories) + 1 < KEY_BASE for variable in variables())
+    arm_code = CaseWhen(
+        *(When(itt_arm=arm, then=Value(code)) for code, arm in enumerate(ARMS, start=1)),
+        default=Value(0),
+    )
+    key: Combinable = arm_code * Value(KEY_BASE ** len(indexes))
+    for position, index in enumerate(indexes):
+        key = key + (index + Value(1)) * Value(KEY_BASE**position)
+    return ExpressionWrapper(key, output_field=BigIntegerField())
+
+
+def _split_group_key(key: int, count: int) -> tuple[int, list[int]]:
+    """The arm code and the `count` category indexes of a `_group_key`."""
+    indexes = []
+    for _position in range(count):
+        key, digits = divmod(key, KEY_BASE)
+        indexes.append(digits - 1)
+    return key, indexes
