@@ -212,6 +212,7 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
         .values("n")
     )
     table = variables()
+    assert all(len(variable.categories) + 1 < KEY_BASE for variable in table)
     category_of = {
         f"category_{variable.key}": variable.index
         if variable.index is not None
@@ -234,7 +235,7 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
             earlier=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)),
             level=F("child__school__level"),
         )
-        .annotate(group_key=_group_key([*category_of.values()]))
+        .annotate(group_key=_group_key(list(category_of.values())))
         .values("group_key")
         .annotate(n=Count("pk"))
         .values_list("group_key", "n")
@@ -247,11 +248,12 @@ def baseline_counts(period: DatePeriod) -> dict[tuple[str, str, str], int]:
     }
     for group_key, n in groups:
         arm_code, indexes = _split_group_key(group_key, len(table))
-        if not 0 <= arm_code - 1 < len(ARMS):
+        if arm_code == 0:  # not allocated to a study arm
             continue
+        arm = ARMS[arm_code - 1]
         for variable, index in zip(table, indexes, strict=True):
             if index >= 0:
-                counts[(variable.key, variable.categories[index].key, ARMS[arm_code - 1])] += n
+                counts[(variable.key, variable.categories[index].key, arm)] += n
     return counts
 
 
@@ -262,7 +264,6 @@ KEY_BASE = 100
 def _group_key(indexes: list[Combinable]) -> ExpressionWrapper:
     """The arm (1 BIP, 2 control, 0 other) and each variable's category index as one number:
     digit pairs from the right, the arm leftmost. Read back by `_split_group_key`."""
-    assert all(len(variable.categories) + 1 < KEY_BASE for variable in variables())
     arm_code = CaseWhen(
         *(When(itt_arm=arm, then=Value(code)) for code, arm in enumerate(ARMS, start=1)),
         default=Value(0),
