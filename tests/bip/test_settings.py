@@ -52,6 +52,7 @@ def run(args, *, env_file: str | None = None, **env_vars):
             "RESEARCH_PSEUDONYM_KEY",
             "MFA_REQUIRED",
             "CACHE_URL",
+            "CONN_HEALTH_CHECKS",
             "ENV_FILE",
         }
     }
@@ -194,6 +195,28 @@ def test_the_cache_comes_from_cache_url():
     assert last_line(shared.stdout) == (
         "django.core.cache.backends.db.DatabaseCache ketenkameleon_cache"
     )
+
+
+def test_postgresql_connections_are_persistent_health_checked_and_without_jit():
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS'])"
+    )
+    default = run(["-c", show], **PRODUCTION)
+    assert default.returncode == 0, default.stderr
+    assert last_line(default.stdout) == "60 True {'options': '-c jit=off'}"
+    # Operators may turn the per-request health check off, and give their own options.
+    tuned = run(
+        ["-c", show],
+        **{
+            **PRODUCTION,
+            "CONN_HEALTH_CHECKS": "false",
+            "DATABASE_URL": PRODUCTION["DATABASE_URL"] + "?options=-c%20statement_timeout%3D5000",
+        },
+    )
+    assert tuned.returncode == 0, tuned.stderr
+    assert last_line(tuned.stdout) == "60 False {'options': '-c statement_timeout=5000'}"
 
 
 def test_production_passes_the_deploy_check():
