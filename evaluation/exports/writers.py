@@ -215,12 +215,8 @@ def spss_frame(variables: Sequence[Variable], chunk: Chunk) -> pd.DataFrame:
     for index, variable in enumerate(variables):
         values = [row[index] for row in chunk]
         if variable.kind == TEXT:
-            width = max(variable.width, 1)
-            # Every chunk must declare the same string width for its dictionary to match the
-            # first: pad (SPSS ignores trailing blanks) and never leave a column all empty.
-            # SPSS widths are bytes.
             columns[variable.name] = pd.Series(
-                [_padded(value or "", width) for value in values], dtype=object
+                _text_column([value or "" for value in values], variable.width), dtype=object
             )
             continue
         if variable.kind == CATEGORY:
@@ -271,14 +267,8 @@ def spss_frame_of_copy(variables: Sequence[Variable], block: CopyBlock) -> pd.Da
     for variable in variables:
         values = text[variable.name]
         if variable.kind == TEXT:
-            width = max(variable.width, 1)
-            # An ASCII text (a pseudonym) has a byte per character: ljust pads it.
             columns[variable.name] = pd.Series(
-                [
-                    value.ljust(width) if value.isascii() else _padded(value, width)
-                    for value in values.tolist()
-                ],
-                dtype=object,
+                _text_column(values.tolist(), variable.width), dtype=object
             )
         elif variable.kind == CATEGORY:
             positions = values.cat.codes.to_numpy()
@@ -299,6 +289,18 @@ def _codes_by_text(variable: Variable) -> dict[str, float]:
         raise ValueError(f"{variable.name}: two codes are written alike")
     codes.update((str(code), float(code)) for code in variable.missing)
     return codes
+
+
+def _text_column(values: list[str], width: int) -> list[str]:
+    """A text column of one chunk, its first value padded to the variable's width in bytes.
+
+    Every chunk must declare the same string width for its dictionary to match the first, and
+    pyreadstat declares the longest value's: padding one value fixes it (and a column is never
+    all empty). readstat pads the other values to that width itself, so the file's bytes are
+    those of padding every value (tested), without a Python call per value."""
+    if values:
+        values[0] = _padded(values[0], max(width, 1))
+    return values
 
 
 def _padded(text: str, width: int) -> str:

@@ -296,6 +296,23 @@ def test_sav_written_in_chunks_is_the_file_written_at_once(tmp_path, size):
     assert list(frame["dagen"]) == [40, -3, 0, -1]
 
 
+def test_padding_a_chunks_first_text_writes_the_bytes_of_padding_every_text(tmp_path):
+    """readstat pads each text to its variable's width itself: padding only the first value
+    (which fixes the width pyreadstat declares) writes the data of padding every value."""
+    first = writers.spss_frame(VARIABLES, ROWS)
+    every = first.copy()
+    every["pseudoniem"] = [writers._padded(text, 8) for text in first["pseudoniem"]]
+    assert list(first["pseudoniem"]) == ["a1b2    ", "c3d4", "é€ñ", ""]
+    metadata = writers.spss_metadata(VARIABLES)
+    written = []
+    for name, frame in (("first", first), ("every", every)):
+        pyreadstat.write_sav(frame, str(tmp_path / f"{name}.sav"), **metadata)
+        written.append((tmp_path / f"{name}.sav").read_bytes())
+    start, _count_at = writers._dictionary_end(written[0])
+    assert written[0][176:] == written[1][176:]  # the whole file after the header's date
+    assert b"c3d4    " in written[0][start:]
+
+
 def test_sav_chunk_with_only_empty_pseudonyms_keeps_the_width(tmp_path):
     rows = [("a1b2", "bip", 1, 1, 1, 1), (None, "bip", 1, 1, 1, 1)]
     path = tmp_path / "x.sav"
