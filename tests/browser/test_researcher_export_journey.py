@@ -58,6 +58,8 @@ def test_researcher_requests_follows_and_downloads_an_export(
     page.get_by_role("radio", name="Zaken").check()
     page.get_by_role("radio", name="SPSS (.sav)").check()
     page.get_by_role("button", name="Export aanvragen").click()
+    # The export's own page first: the request has been handled once it shows.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(": Zaken")
     export = ResearchExport.objects.get()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Export {export.pk}: Zaken")
     progress = page.get_by_role("progressbar", name="Voortgang van de export")
@@ -131,6 +133,8 @@ def test_a_one_month_csv_export_ends_with_consistent_details_and_a_dutch_excel_c
     page.get_by_label("Van maand").fill(f"{month:%Y-%m}")
     page.get_by_label("Tot en met maand").fill(f"{month:%Y-%m}")
     page.get_by_role("button", name="Export aanvragen").click()
+    # The export's own page first: the request has been handled once it shows.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(": Zaken")
     export = ResearchExport.objects.get()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Export {export.pk}: Zaken")
     details = page.locator("#export-details")
