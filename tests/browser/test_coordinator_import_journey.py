@@ -158,6 +158,7 @@ def test_coordinator_imports_then_assigns_by_suggestion_and_reassigns_with_a_rea
     # Assign the second, then reassign it: refused without a reason, a handover with one.
     page.goto(f"{live_server.url}/zaken/{second.pk}/toewijzen/")
     page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_text(f"Zaak {second.number} is toegewezen")).to_be_visible()
     second.refresh_from_db()
     page.goto(f"{live_server.url}/zaken/{second.pk}/toewijzen/")
     other = next(p for p in bips + regulars if p.pk != second.professional_id)
