@@ -22,7 +22,7 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 
 # Long work (research exports, imports) runs in `manage.py worker`, not in a request; the
-# slowest page (the evaluation report, cold) takes about 3 s at a million cases.
+# slowest page (the evaluation report, cold) takes 4-8 s at a million cases (README).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
