@@ -73,7 +73,8 @@ def test_same_suppression_as_the_report(logged_in):
         flow.index('id="flow-caption"') : flow.index("</table>", flow.index("flow-caption"))
     ]
     allocated = re.search(r"Toegewezen \(n\)</th>(.*?)</tr>", flow).group(1)
-    assert "&lt;&nbsp;5" in allocated and ">4<" not in allocated and ">7<" not in allocated
+    assert allocated.count('<span class="kk-suppressed">x</span>') == 2
+    assert ">4<" not in allocated and ">7<" not in allocated and "&lt;" not in allocated
 
 
 def test_the_period_is_widened_as_on_the_report(logged_in):

@@ -198,7 +198,12 @@ def test_definitions_are_quoted(logged_in):
 # ------------------------------------------------------------------------- suppression
 
 
-def test_small_cells_show_less_than_five_never_the_number(logged_in):
+# A hidden count or figure: "x" and, for a screen reader, "(niet getoond)". Never "< 5": a
+# cell hidden to protect another may be large.
+HIDDEN = '<span class="kk-suppressed">x</span><span class="kk-visually-hidden"> (niet getoond)'
+
+
+def test_hidden_cells_show_an_x_never_the_number_nor_a_size(logged_in):
     measured(Arm.BIP, 4)
     measured(Arm.CONTROL, 7, suitable=False)
     response = logged_in.get(URL)
@@ -209,8 +214,9 @@ def test_small_cells_show_less_than_five_never_the_number(logged_in):
     allocated = re.search(r"Toegewezen \(n\)</th>(.*?)</tr>", flow).group(1)
     # BIP 4 is hidden; with 0 not allocated the control arm would give it back as
     # referred - 7 - 0, so the control arm (7) is hidden too.
-    assert "&lt;&nbsp;5" in allocated
+    assert allocated.count(HIDDEN) == 2
     assert ">4<" not in allocated and ">7<" not in allocated
+    assert "&lt;" not in allocated  # the hidden 7 is not "fewer than 5"
     # The BIP curve is not drawn; the control curve is.
     assert 'kk-km__line--bip" d=' not in page
     assert 'kk-km__line--controle" d=' in page
@@ -218,13 +224,19 @@ def test_small_cells_show_less_than_five_never_the_number(logged_in):
 
 
 def test_the_legend_says_a_hidden_cell_may_hide_more_than_five(logged_in):
-    """The control arm's 7 shows '< 5' as a secondary partner: the legend must say that a cell
-    from which a small one could be derived is hidden too, not only cells under 5."""
+    """The control arm's 7 is hidden as a secondary partner: the legend must say that a cell
+    from which a small one could be derived is hidden too, and that an x says nothing about
+    the size."""
     measured(Arm.BIP, 4)
     measured(Arm.CONTROL, 7, suitable=False)
-    assert "elke cel waaruit zo’n cel is af te leiden" in text(logged_in.get(URL))
+    page = text(logged_in.get(URL))
+    assert "elke cel waaruit zo’n cel is af te leiden" in page
+    assert "Een ‘x’ zegt dus niets over de grootte" in page
     logged_in.cookies["django_language"] = "en"
-    assert "every cell from which such a cell could be derived" in text(logged_in.get(URL))
+    page = text(logged_in.get(URL))
+    assert "every cell from which such a cell could be derived" in page
+    assert "An ‘x’ therefore says nothing about the size" in page
+    assert " (not shown)" in page
 
 
 # ------------------------------------------------------------------------- queries
@@ -298,12 +310,12 @@ def test_estimates_hide_what_the_disclosure_control_hides(logged_in):
     page = text(response)
     estimates = _between(page, 'id="estimates"')
     risk = re.search(r'id="estimate-risk-difference">(.*?)</tr>', estimates).group(1)
-    assert "n &lt;&nbsp;5" in risk and "procentpunt" not in risk
+    assert HIDDEN in risk and "procentpunt" not in risk
     assert "procentpunt" not in re.search(r'id="estimate-risk-ratio">(.*?)</tr>', estimates).group(
         1
     )
     # Means of the arms are hidden with the measured count: so are their differences.
-    assert "n &lt;&nbsp;5" in re.search(r'id="estimate-contacts">(.*?)</tr>', estimates).group(1)
+    assert HIDDEN in re.search(r'id="estimate-contacts">(.*?)</tr>', estimates).group(1)
     assert "100,0&nbsp;%" not in page
 
 
