@@ -238,9 +238,9 @@ def spss_frame_of_copy(variables: Sequence[Variable], block: CopyBlock) -> pd.Da
     """The frame `spss_frame` makes of the same rows, from the database's CSV text, with no
     Python object per cell: pandas' C parser reads the numbers as float64 (an empty field is
     missing: the database writes no empty string) and each category column as a categorical
-    of the texts its codes are written as, which become their SPSS codes in one step. Only
-    the texts (the pseudonyms) are padded one by one, as in `spss_frame`. An unknown category
-    code raises KeyError, as there."""
+    of the texts its codes are written as, which become their SPSS codes in one step. Each
+    text column gets its first value padded, as in `spss_frame` (`_text_column`). An unknown
+    category code raises KeyError, as there."""
     import numpy as np
     import pandas as pd
 
