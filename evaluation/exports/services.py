@@ -287,7 +287,10 @@ def write_data_files(
         return rows, [excel, plain]
     if file_format == ExportFormat.XLSX:
         workbook = DataFile(f"{dataset.key}.xlsx", "xlsx", Path(f"{stem}.xlsx.tmp"))
-        return writers.write_xlsx(workbook.path, dataset.variables, _rows(chunks)), [workbook]
+        rows = writers.write_xlsx(
+            workbook.path, dataset.variables, _rows(chunks), expected_rows=expected_rows
+        )
+        return rows, [workbook]
     sav = DataFile(f"{dataset.key}.sav", "sav", Path(f"{stem}.sav.tmp"))
     rows = writers.write_sav(
         sav.path,
@@ -649,6 +652,11 @@ def _failure_message(export: ResearchExport, error: Exception) -> str:
     researcher can act on (no pseudonym key, the freeze is gone), otherwise a general one."""
     if isinstance(error, PseudonymKeyMissing | FreezeMissing):
         return str(error)
+    if isinstance(error, writers.DatasetGrew):
+        return _(
+            "Er kwamen zaken bij terwijl de export werd gemaakt, meer dan de Excel-bladen "
+            "konden bevatten. Vraag de export opnieuw aan."
+        )
     return _(
         "De export is mislukt door een fout op de server. Probeer het later opnieuw; "
         "blijft het misgaan, meld dan het exportnummer %(number)s aan de beheerder."

@@ -9,9 +9,10 @@ code (-1 not measured, -2 censored, -3 not applicable, -4 withheld for k-anonymi
   semicolon-delimited, CRLF line ends (Excel's own CSV in a Dutch locale, where the comma is
   the decimal sign). `<dataset>_r.csv` for R and other tools: UTF-8 without a BOM,
   comma-delimited, LF line ends. Both with a header of the variable names.
-- XLSX: xlsxwriter in constant-memory mode: each row is written to a temporary file as soon
-  as the next row starts, strings inline, so memory does not grow with the rows. A sheet
-  holds at most MAX_XLSX_ROWS rows; longer datasets continue on "data_2", "data_3", ...
+- XLSX: rust_xlsxwriter (through rustpy-xlsxwriter) in constant-memory mode: the rows are
+  streamed from the chunks into an unnamed temporary file, strings inline, so memory does not
+  grow with the rows. A sheet holds at most MAX_XLSX_ROWS rows; longer datasets continue on
+  "data_2", "data_3", ..., planned from the row count taken before streaming.
 - SAV: pyreadstat writes one uncompressed file per chunk; the first keeps its dictionary and
   the data of every chunk is appended after it, and the case count in the header is set at the
   end. Uncompressed SAV data is a plain sequence of fixed-width rows, so the result is the
@@ -29,14 +30,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import math
 import os
 import struct
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import xlsxwriter  # type: ignore[import-untyped]
 from django.utils.translation import gettext as _
 
 from .datasets import BOOLEAN, CATEGORY, INTEGER, MISSING_CODES, TEXT, Chunk, Variable
@@ -138,33 +139,54 @@ def write_csv(
     return rows
 
 
-def write_xlsx(path: Path, variables: Sequence[Variable], chunks: Iterable[Chunk]) -> int:
+class DatasetGrew(Exception):
+    """The dataset had more rows than counted before the export started, and the Excel
+    sheets planned from that count cannot hold them."""
+
+
+def write_xlsx(
+    path: Path, variables: Sequence[Variable], chunks: Iterable[Chunk], *, expected_rows: int
+) -> int:
+    """Write the rows to an Excel workbook at `path`, with a bold, frozen header of the
+    variable names on every sheet; returns the rows written.
+
+    The sheets are fixed before the first row is written (rustpy-xlsxwriter takes them as one
+    list), so they are planned from `expected_rows`. If the dataset grew past the last sheet
+    since it was counted, `DatasetGrew` is raised rather than leaving rows out.
+    """
+    import rustpy_xlsxwriter
+
     header = [variable.name for variable in variables]
-    with tempfile.TemporaryDirectory(dir=Path(path).parent) as scratch:
-        workbook = xlsxwriter.Workbook(
-            str(path), {"constant_memory": True, "tmpdir": scratch, "strings_to_numbers": False}
+    stream = _xlsx_records(header, chunks)
+    first = next(stream, None)
+    workbook = rustpy_xlsxwriter.FastExcel(str(path)).format(bold_headers=True).freeze(row=1)
+    if first is None:
+        import pandas as pd
+
+        # Each sheet's header comes from its first row's keys; an empty frame gives it alone.
+        workbook.sheet("data", pd.DataFrame(columns=header)).save()
+        return 0
+    written = itertools.count()
+    records = (record for record, _ in zip(itertools.chain([first], stream), written, strict=False))
+    sheets = max(1, math.ceil(expected_rows / MAX_XLSX_ROWS))
+    for number in range(1, sheets + 1):
+        # Each sheet takes the next MAX_XLSX_ROWS rows as the writer reaches it.
+        workbook.sheet(
+            "data" if number == 1 else f"data_{number}",
+            itertools.islice(records, MAX_XLSX_ROWS),
         )
-        bold = workbook.add_format({"bold": True})
-        sheet, in_sheet, sheets, rows = None, 0, 0, 0
-        for chunk in chunks:
-            for cells in chunk:
-                if sheet is None or in_sheet >= MAX_XLSX_ROWS:
-                    sheets += 1
-                    sheet = workbook.add_worksheet("data" if sheets == 1 else f"data_{sheets}")
-                    sheet.freeze_panes(1, 0)
-                    sheet.write_row(0, 0, header, bold)
-                    in_sheet = 0
-                    write_row = sheet.write_row
-                in_sheet += 1
-                # Typed cells (str, int; None stays blank) and no format: write_row's cheapest
-                # path. Calling xlsxwriter's private typed writers saved only ~12% (measured).
-                write_row(in_sheet, 0, cells)
-            rows += len(chunk)
-        if sheet is None:
-            sheet = workbook.add_worksheet("data")
-            sheet.write_row(0, 0, header, bold)
-        workbook.close()
-    return rows
+    workbook.save()
+    if next(records, None) is not None:
+        raise DatasetGrew(f"more than the {sheets * MAX_XLSX_ROWS} rows planned from the count")
+    return next(written)
+
+
+def _xlsx_records(header: list[str], chunks: Iterable[Chunk]) -> Iterator[dict[str, Any]]:
+    """Each row as {variable name: cell}: what rustpy-xlsxwriter writes. A str is a text cell,
+    an int a number, None a blank cell (as xlsxwriter wrote them)."""
+    for chunk in chunks:
+        for cells in chunk:
+            yield dict(zip(header, cells, strict=True))
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import io
 import zipfile
 
-import xlsxwriter
+import openpyxl
 from PIL import Image
 
 # The smallest file the PDF check accepts: header, cross-reference pointer and end marker.
@@ -39,7 +39,7 @@ def docx_bytes() -> bytes:
 
 def xlsx_bytes() -> bytes:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer)
-    workbook.add_worksheet().write(0, 0, "verzuim")
-    workbook.close()
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "verzuim"
+    workbook.save(buffer)
     return buffer.getvalue()

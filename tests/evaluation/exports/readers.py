@@ -32,6 +32,12 @@ def read_excel_csv(path) -> list[dict]:
     return read_csv(path, delimiter=";", encoding="utf-8-sig")
 
 
+def _number(value):
+    """An Excel number is a double: the writer stores 40 as "40.0". Read a whole one back as
+    an int, as pandas.read_excel does."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def read_xlsx(path) -> list[dict]:
     workbook = load_workbook(path, read_only=True)
     rows = []
@@ -39,7 +45,7 @@ def read_xlsx(path) -> list[dict]:
         values = sheet.iter_rows(values_only=True)
         header = next(values)
         for row in values:
-            padded = list(row) + [None] * (len(header) - len(row))
+            padded = [_number(value) for value in row] + [None] * (len(header) - len(row))
             rows.append(dict(zip(header, padded, strict=True)))
     return rows
 

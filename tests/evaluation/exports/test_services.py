@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import io
 import json
 import time
 import zipfile
@@ -10,6 +11,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
+from openpyxl import load_workbook
 
 from bip.lib import heartbeat
 from cases.exceptions import RuleViolation
@@ -17,6 +19,7 @@ from evaluation import tasks
 from evaluation.constants import Arm, ExportEventKind, ExportStatus
 from evaluation.definitions import DEFINITIONS_VERSION
 from evaluation.exports import services, writers
+from evaluation.exports.datasets import Dataset
 from evaluation.models import ExportEvent, ResearchExport
 from tests.factories import CaseFactory, UserFactory
 
@@ -219,6 +222,36 @@ def test_without_a_pseudonym_key_the_export_fails_with_that_reason(researcher, c
     export = services.export_run(export_id=export.pk)
     assert export.status == ExportStatus.FAILED
     assert "RESEARCH_PSEUDONYM_KEY" in export.error
+
+
+def test_an_excel_export_of_a_dataset_that_outgrew_its_sheets_fails_with_that_reason(
+    researcher, cases, monkeypatch
+):
+    # Two rows per sheet; counted 2 (one sheet) before streaming, but the five cases arrive.
+    monkeypatch.setattr(writers, "MAX_XLSX_ROWS", 2)
+    monkeypatch.setattr(Dataset, "expected_rows", lambda self, period=None: 2)
+    export = services.export_create(user=researcher, dataset="zaken", file_format="xlsx")
+    export = services.export_run(export_id=export.pk)
+    assert export.status == ExportStatus.FAILED
+    assert export.error == (
+        "Er kwamen zaken bij terwijl de export werd gemaakt, meer dan de Excel-bladen "
+        "konden bevatten. Vraag de export opnieuw aan."
+    )
+    assert not services.export_directory(export.pk).exists()
+
+
+def test_an_excel_export_past_the_sheet_limit_continues_on_the_next_sheet(
+    researcher, cases, monkeypatch
+):
+    monkeypatch.setattr(writers, "MAX_XLSX_ROWS", 2)
+    export = services.export_create(user=researcher, dataset="zaken", file_format="xlsx")
+    export = services.export_run(export_id=export.pk)
+    assert export.status == ExportStatus.DONE and export.row_count == 5
+    with zipfile.ZipFile(services.export_directory(export.pk) / export.file_name) as archive:
+        workbook = load_workbook(io.BytesIO(archive.read("zaken.xlsx")), read_only=True)
+    assert workbook.sheetnames == ["data", "data_2", "data_3"]
+    counts = [len(list(workbook[name].iter_rows())) - 1 for name in workbook.sheetnames]
+    assert counts == [2, 2, 1]
 
 
 def finished_export(user, dataset="zaken", file_format="csv"):

@@ -204,7 +204,7 @@ def test_codes_that_would_be_written_alike_are_refused():
 
 def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
     path = tmp_path / "data.xlsx"
-    assert writers.write_xlsx(path, VARIABLES, chunks()) == 4
+    assert writers.write_xlsx(path, VARIABLES, chunks(), expected_rows=4) == 4
     sheet = load_workbook(path)["data"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows == [
@@ -214,24 +214,56 @@ def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
         ("é€ñ", -4, -2, 0, None, 6),
         (None, "bip", -1, -1, 2, 2),
     ]
+    # Text stays text and numbers numbers; None is a blank cell, not an empty text.
+    assert [cell.data_type for cell in sheet[2]] == ["s", "s", "n", "n", "n", "n"]
+    assert sheet["E4"].value is None and sheet["A5"].value is None
+    assert all(cell.font.b for cell in sheet[1]) and not sheet["A2"].font.b
+    assert sheet.freeze_panes == "A2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.xlsx"]  # no temporary files
+
+
+def test_xlsx_writes_a_formula_or_a_number_in_text_as_text(tmp_path):
+    path = tmp_path / "data.xlsx"
+    rows = [("=1+1", "0123", 1, 2, 3, 4), ("@SUM(A1)", "-4", 1, 2, 3, 4)]
+    writers.write_xlsx(path, VARIABLES, [rows], expected_rows=2)
+    sheet = load_workbook(path)["data"]
+    assert [(c.value, c.data_type) for c in sheet["A2":"B3"][0]] == [("=1+1", "s"), ("0123", "s")]
+    assert [(c.value, c.data_type) for c in sheet["A2":"B3"][1]] == [
+        ("@SUM(A1)", "s"),
+        ("-4", "s"),
+    ]
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(writers, "MAX_XLSX_ROWS", 2)
     path = tmp_path / "data.xlsx"
-    writers.write_xlsx(path, VARIABLES, chunks())
+    assert writers.write_xlsx(path, VARIABLES, chunks(size=3), expected_rows=4) == 4
     workbook = load_workbook(path, read_only=True)
     assert workbook.sheetnames == ["data", "data_2"]
+    first = list(workbook["data"].iter_rows(values_only=True))
     second = list(workbook["data_2"].iter_rows(values_only=True))
-    assert second[0][0] == "pseudoniem"
-    assert second[1][0] == "é€ñ"
+    assert [row[0] for row in first] == ["pseudoniem", "a1b2", "c3d4"]
+    assert [row[0] for row in second] == ["pseudoniem", "é€ñ", None]
+
+
+def test_xlsx_refuses_rows_beyond_the_sheets_planned_from_the_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(writers, "MAX_XLSX_ROWS", 2)
+    with pytest.raises(writers.DatasetGrew):
+        # Counted 2 (one sheet), but 4 arrive: two would be left out.
+        writers.write_xlsx(tmp_path / "data.xlsx", VARIABLES, chunks(), expected_rows=2)
+
+
+def test_xlsx_takes_more_rows_than_counted_while_the_sheets_hold_them(tmp_path):
+    path = tmp_path / "data.xlsx"
+    assert writers.write_xlsx(path, VARIABLES, chunks(), expected_rows=1) == 4
+    assert len(list(load_workbook(path, read_only=True)["data"].iter_rows())) == 5
 
 
 def test_empty_dataset_still_has_a_header(tmp_path):
-    assert writers.write_xlsx(tmp_path / "e.xlsx", VARIABLES, []) == 0
-    sheet = load_workbook(tmp_path / "e.xlsx", read_only=True)["data"]
-    assert next(sheet.iter_rows(values_only=True))[0] == "pseudoniem"
+    assert writers.write_xlsx(tmp_path / "e.xlsx", VARIABLES, [], expected_rows=0) == 0
+    sheet = load_workbook(tmp_path / "e.xlsx")["data"]
+    assert list(sheet.iter_rows(values_only=True)) == [tuple(v.name for v in VARIABLES)]
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
     assert writers.write_sav(tmp_path / "e.sav", VARIABLES, [], expected_rows=0) == 0
     frame, meta = pyreadstat.read_sav(tmp_path / "e.sav")
     assert list(frame.columns) == [v.name for v in VARIABLES]
