@@ -277,9 +277,8 @@ def write_data_files(
     chunks: Iterable[Chunk | CopyBlock],
     expected_rows: int,
 ) -> tuple[int, list[DataFile]]:
-    """Write the format's data file(s) next to `stem`; returns the rows and the files. A CSV
-    and a SAV take the database's own CSV text (`CopyBlock`s) among their chunks; Excel does
-    not."""
+    """Write the format's data file(s) next to `stem`; returns the rows and the files. Every
+    format takes the database's own CSV text (`CopyBlock`s) among its chunks."""
     if file_format == ExportFormat.CSV:
         excel = DataFile(f"{dataset.key}.csv", "csv_excel", Path(f"{stem}.csv.tmp"))
         plain = DataFile(f"{dataset.key}_r.csv", "csv_r", Path(f"{stem}_r.csv.tmp"))
@@ -288,7 +287,7 @@ def write_data_files(
     if file_format == ExportFormat.XLSX:
         workbook = DataFile(f"{dataset.key}.xlsx", "xlsx", Path(f"{stem}.xlsx.tmp"))
         rows = writers.write_xlsx(
-            workbook.path, dataset.variables, _rows(chunks), expected_rows=expected_rows
+            workbook.path, dataset.variables, chunks, expected_rows=expected_rows
         )
         return rows, [workbook]
     sav = DataFile(f"{dataset.key}.sav", "sav", Path(f"{stem}.sav.tmp"))
@@ -300,13 +299,6 @@ def write_data_files(
         file_label=_("Ketenkameleon – %(dataset)s") % {"dataset": dataset.label},
     )
     return rows, [sav]
-
-
-def _rows(chunks: Iterable[Chunk | CopyBlock]) -> Iterator[Chunk]:
-    for chunk in chunks:
-        if isinstance(chunk, CopyBlock):
-            raise TypeError("Excel is not written from the database's CSV text")
-        yield chunk
 
 
 @dataclass(frozen=True)
@@ -459,11 +451,11 @@ SAV_COPY_BLOCK_ROWS = 10_000
 
 
 def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
-    """Whether the database writes the rows as CSV itself: the cases CSV and SAV on
+    """Whether the database writes the rows as CSV itself: the cases CSV, SAV and XLSX on
     PostgreSQL, run outside a transaction (the COPY's own connection sees committed rows
-    only). Excel's writer costs far more per cell than building the rows: it keeps them."""
+    only)."""
     return (
-        file_format in (ExportFormat.CSV, ExportFormat.SAV)
+        file_format in (ExportFormat.CSV, ExportFormat.SAV, ExportFormat.XLSX)
         and dataset.key == ExportDataset.CASES
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block

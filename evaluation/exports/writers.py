@@ -34,7 +34,7 @@ import itertools
 import math
 import os
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +145,11 @@ class DatasetGrew(Exception):
 
 
 def write_xlsx(
-    path: Path, variables: Sequence[Variable], chunks: Iterable[Chunk], *, expected_rows: int
+    path: Path,
+    variables: Sequence[Variable],
+    chunks: Iterable[Chunk | CopyBlock],
+    *,
+    expected_rows: int,
 ) -> int:
     """Write the rows to an Excel workbook at `path`, with a bold, frozen header of the
     variable names on every sheet; returns the rows written.
@@ -157,7 +161,7 @@ def write_xlsx(
     import rustpy_xlsxwriter
 
     header = [variable.name for variable in variables]
-    stream = _xlsx_records(header, chunks)
+    stream = _xlsx_records(variables, chunks)
     first = next(stream, None)
     workbook = rustpy_xlsxwriter.FastExcel(str(path)).format(bold_headers=True).freeze(row=1)
     if first is None:
@@ -181,12 +185,51 @@ def write_xlsx(
     return next(written)
 
 
-def _xlsx_records(header: list[str], chunks: Iterable[Chunk]) -> Iterator[dict[str, Any]]:
+def _xlsx_records(
+    variables: Sequence[Variable], chunks: Iterable[Chunk | CopyBlock]
+) -> Iterator[dict[str, Any]]:
     """Each row as {variable name: cell}: what rustpy-xlsxwriter writes. A str is a text cell,
-    an int a number, None a blank cell (as xlsxwriter wrote them)."""
+    an int a number, None a blank cell. The database's CSV text is read back into the cells
+    the Python rows carry (`records_of_copy`)."""
+    header = [variable.name for variable in variables]
     for chunk in chunks:
-        for cells in chunk:
-            yield dict(zip(header, cells, strict=True))
+        if isinstance(chunk, CopyBlock):
+            yield from records_of_copy(variables, chunk)
+        else:
+            for cells in chunk:
+                yield dict(zip(header, cells, strict=True))
+
+
+def records_of_copy(variables: Sequence[Variable], block: CopyBlock) -> Iterator[dict[str, Any]]:
+    """The rows of the database's CSV text as {variable name: cell}, each cell as the Python
+    rows carry it (`datasets`): a number (yes/no, a missing code) as an int, a category as its
+    code (a text, or an int where the codes are numbers), a text as is, an empty field as None
+    (the database writes no empty text). A category code outside the variable's codes raises
+    KeyError."""
+    columns = [(variable.name, _cell_of_text(variable)) for variable in variables]
+    for fields in csv.reader(io.StringIO(block.text), delimiter=";"):
+        yield {name: to_cell(field) for (name, to_cell), field in zip(columns, fields, strict=True)}
+
+
+def _cell_of_text(variable: Variable) -> Callable[[str], Any]:
+    if variable.kind == TEXT:
+        return _text_or_none
+    if variable.kind == CATEGORY:
+        values: dict[str, Any] = {str(code): code for code, _label in variable.choices}
+        if len(values) != len(variable.choices):
+            raise ValueError(f"{variable.name}: two codes are written alike")
+        values.update((str(code), code) for code in variable.missing)
+        values[""] = None
+        return values.__getitem__
+    return _int_or_none
+
+
+def _text_or_none(field: str) -> str | None:
+    return field or None
+
+
+def _int_or_none(field: str) -> int | None:
+    return int(field) if field else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,12 +11,14 @@ generalisation, and with a combination the plan has not seen.
 """
 
 import datetime
+import io
 import random
 import zipfile
 
 import pandas as pd
 import pytest
 from django.db import connection, transaction
+from openpyxl import load_workbook
 from psycopg import ClientCursor
 
 from cases.constants import CaseSource, MeldingType, OutcomeCategory, SchoolLevel, Stage
@@ -253,6 +255,31 @@ def test_the_sav_export_from_the_copy_is_the_sav_export_from_the_python_rows(tmp
     assert files[0][:84] + files[0][101:start] == files[1][:84] + files[1][101:start]
 
 
+def test_the_xlsx_export_from_the_copy_holds_the_cells_of_the_python_rows(tmp_path):
+    """The whole export service, as for the SAV: outside a transaction the workbook is written
+    from the COPY, inside one from the Python rows; every cell has the same value and type."""
+    build_world()
+    dataset = get_dataset(ExportDataset.CASES)
+    pseudonymise = Pseudonymiser(key="een-sleutel-van-de-studie", study_id="bip-pg")
+    arguments = {"dataset": dataset, "file_format": ExportFormat.XLSX, "export_number": 1,
+                 "pseudonymise": pseudonymise, "expected_rows": 0, "chunk_size": 9}  # fmt: skip
+    (tmp_path / "copy").mkdir(), (tmp_path / "python").mkdir()
+    copied = services.write_export_zip(directory=tmp_path / "copy", **arguments)
+    with transaction.atomic():
+        python = services.write_export_zip(directory=tmp_path / "python", **arguments)
+    assert copied.row_count == python.row_count > 10
+    cells = []
+    for written in (copied, python):
+        with zipfile.ZipFile(written.path) as archive:
+            sheet = load_workbook(io.BytesIO(archive.read("zaken.xlsx")))["data"]
+        cells.append([[(cell.value, cell.data_type) for cell in row] for row in sheet.iter_rows()])
+    assert len(cells[0]) == copied.row_count + 1
+    assert cells[0] == cells[1]
+    # Numbers, texts and blanks all occur, so the comparison covers each kind of cell.
+    assert {kind for row in cells[0][1:] for _value, kind in row} == {"n", "s"}
+    assert any(value is None for row in cells[0][1:] for value, _kind in row)
+
+
 def test_a_combination_the_plan_has_not_seen_is_withheld_in_both(tmp_path):
     build_world(cases=20)
     plan = cases_plan(None, k=1)
@@ -315,9 +342,9 @@ def test_inside_a_transaction_the_rows_come_from_python_not_from_a_copy():
             list(postgres_rows.case_copy_blocks(Pseudonymiser(key="k"), plan=plan))
 
 
-def test_the_export_service_takes_the_database_csv_for_the_cases_csv_and_sav_only():
+def test_the_export_service_takes_the_database_csv_for_the_cases_dataset_only():
     dataset = get_dataset(ExportDataset.CASES)
     assert services._copied_by_database(dataset, ExportFormat.CSV)
     assert services._copied_by_database(dataset, ExportFormat.SAV)
-    assert not services._copied_by_database(dataset, ExportFormat.XLSX)
+    assert services._copied_by_database(dataset, ExportFormat.XLSX)
     assert not services._copied_by_database(get_dataset(ExportDataset.CONTACTS), ExportFormat.CSV)

@@ -175,6 +175,40 @@ def test_the_spss_frame_of_the_database_text_is_the_frame_of_its_rows(rows):
     )
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), COPIED_TEXT),
+            st.sampled_from(["bip", "controle", -4]),
+            st.sampled_from([0, 1, -1, -2]),
+            st.integers(-3, 10**6),
+            st.one_of(st.none(), st.integers(1, 3)),
+            st.one_of(st.none(), st.integers(1, 12)),
+        ),
+        max_size=7,
+    )
+)
+def test_the_excel_cells_of_the_database_text_are_its_rows(rows):
+    """What the Excel writer takes from the CSV text is what the Python rows carry, type for
+    type: 1 and "1", -4 and "-4" are different cells in a workbook."""
+    records = list(writers.records_of_copy(VARIABLES, as_copied(rows)))
+    names = [variable.name for variable in VARIABLES]
+    assert records == [dict(zip(names, row, strict=True)) for row in rows]
+    types = [[type(value) for value in record.values()] for record in records]
+    assert types == [[type(value) for value in row] for row in rows]
+
+
+def test_an_xlsx_from_the_database_text_holds_the_cells_of_its_rows(tmp_path):
+    writers.write_xlsx(tmp_path / "rows.xlsx", VARIABLES, chunks(size=3), expected_rows=4)
+    blocks = [as_copied(chunk) for chunk in chunks(size=3)]
+    assert writers.write_xlsx(tmp_path / "copied.xlsx", VARIABLES, blocks, expected_rows=4) == 4
+    sheets = [load_workbook(tmp_path / f"{name}.xlsx")["data"] for name in ("rows", "copied")]
+    made = [[(cell.value, cell.data_type) for cell in row] for row in sheets[1].iter_rows()]
+    assert made == [[(cell.value, cell.data_type) for cell in row] for row in sheets[0].iter_rows()]
+    assert made[3][:2] == [("é€ñ", "s"), (-4, "n")]
+
+
 def test_a_sav_from_the_database_text_is_the_file_from_its_rows(tmp_path):
     rows_file, copied_file = tmp_path / "rows.sav", tmp_path / "copied.sav"
     writers.write_sav(rows_file, VARIABLES, chunks(size=3), file_label="Test")
@@ -194,12 +228,16 @@ def test_an_unknown_category_code_in_the_database_text_fails(tmp_path):
     block = as_copied([("p", "onbekend", None, None, None, 1)])
     with pytest.raises(KeyError):
         writers.write_sav(tmp_path / "x.sav", VARIABLES, [block])
+    with pytest.raises(KeyError):
+        writers.write_xlsx(tmp_path / "x.xlsx", VARIABLES, [block], expected_rows=1)
 
 
 def test_codes_that_would_be_written_alike_are_refused():
     ambiguous = Variable("x", "X", CATEGORY, choices=((1, "Een"), ("1", "Ook een")))
     with pytest.raises(ValueError, match="written alike"):
         writers.spss_frame_of_copy((ambiguous,), CopyBlock("1\n", 1))
+    with pytest.raises(ValueError, match="written alike"):
+        list(writers.records_of_copy((ambiguous,), CopyBlock("1\n", 1)))
 
 
 def test_xlsx_round_trip_in_constant_memory_mode(tmp_path):
