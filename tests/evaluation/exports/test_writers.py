@@ -65,22 +65,29 @@ def test_csv_for_dutch_excel_and_for_r_from_one_pass(tmp_path):
     assert raw.splitlines()[0] == b"\xef\xbb\xbfpseudoniem;arm;passend;dagen;score;maand"
 
 
+def typed_rows(text, month, min_size=0):
+    """Rows of VARIABLES: a text or None, a text or missing category code, yes/no with missing
+    codes, a number, a number category or None, and `month`."""
+    return st.lists(
+        st.tuples(
+            st.one_of(st.none(), text),
+            st.sampled_from(["bip", "controle", -4]),
+            st.sampled_from([0, 1, -1, -2]),
+            st.integers(-3, 10**6),
+            st.one_of(st.none(), st.integers(1, 3)),
+            month,
+        ),
+        min_size=min_size,
+        max_size=7,
+    )
+
+
 AWKWARD_TEXT = st.text(alphabet=st.sampled_from('ab;,"\r\n é'), max_size=6)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.none(), AWKWARD_TEXT),
-            st.sampled_from(["bip", "controle", -4]),
-            st.sampled_from([0, 1, -1, -2]),
-            st.integers(-3, 10**6),
-            st.one_of(st.none(), st.integers(1, 3)),
-            st.one_of(AWKWARD_TEXT, st.integers(1, 12)),
-        ),
-        max_size=7,
-    ),
+    rows=typed_rows(AWKWARD_TEXT, st.one_of(AWKWARD_TEXT, st.integers(1, 12))),
     size=st.integers(1, 3),
 )
 def test_both_csv_files_are_what_their_dialects_write_whatever_the_fields_hold(rows, size):
@@ -151,20 +158,7 @@ def as_copied(rows) -> CopyBlock:
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.none(), COPIED_TEXT),
-            st.sampled_from(["bip", "controle", -4]),
-            st.sampled_from([0, 1, -1, -2]),
-            st.integers(-3, 10**6),
-            st.one_of(st.none(), st.integers(1, 3)),
-            st.integers(1, 12),
-        ),
-        min_size=1,
-        max_size=7,
-    )
-)
+@given(rows=typed_rows(COPIED_TEXT, st.integers(1, 12), min_size=1))
 def test_the_spss_frame_of_the_database_text_is_the_frame_of_its_rows(rows):
     """Texts with `;`, quotes, line breaks and accents (padded by bytes), categories with
     text and number codes and a missing code, numbers and empty fields: the frame read from
@@ -176,19 +170,7 @@ def test_the_spss_frame_of_the_database_text_is_the_frame_of_its_rows(rows):
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.none(), COPIED_TEXT),
-            st.sampled_from(["bip", "controle", -4]),
-            st.sampled_from([0, 1, -1, -2]),
-            st.integers(-3, 10**6),
-            st.one_of(st.none(), st.integers(1, 3)),
-            st.one_of(st.none(), st.integers(1, 12)),
-        ),
-        max_size=7,
-    )
-)
+@given(rows=typed_rows(COPIED_TEXT, st.one_of(st.none(), st.integers(1, 12))))
 def test_the_excel_cells_of_the_database_text_are_its_rows(rows):
     """What the Excel writer takes from the CSV text is what the Python rows carry, type for
     type: 1 and "1", -4 and "-4" are different cells in a workbook."""
