@@ -20,9 +20,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from ..definitions import DEFINITIONS_VERSION
+from . import writers
 from .datasets import (
     BOOLEAN,
     CATEGORY,
@@ -274,12 +276,17 @@ def _file_and_arm_lines(dataset: Dataset) -> list[str]:
         _wrapped(
             _(
                 "Bestanden: %(data)s.csv (puntkomma's, UTF-8 met BOM, voor Excel), "
-                "%(data)s_r.csv (komma's, voor R), %(data)s.R en %(data)s.sps (laden de data in "
-                "R en SPSS met labels en ontbrekende codes), datapackage.json (Frictionless "
-                "Table Schema) en manifest.json (freeze, periode en SHA-256 van elk bestand); "
-                "niet elk formaat heeft elk bestand."
+                "%(data)s_r.csv (komma's, voor R), %(data)s.xlsx (Excel; ten hoogste "
+                "%(rows)s rijen per blad, daarna de bladen data_2, data_3, …), %(data)s.sav "
+                "(SPSS), %(data)s.R en %(data)s.sps (laden de data in R en SPSS met labels en "
+                "ontbrekende codes), datapackage.json (Frictionless Table Schema) en "
+                "manifest.json (freeze, periode en SHA-256 van elk bestand); niet elk formaat "
+                "heeft elk bestand."
             )
-            % {"data": dataset.key}
+            % {
+                "data": dataset.key,
+                "rows": number_format(writers.MAX_XLSX_ROWS, force_grouping=True),
+            }
         ),
         _wrapped(
             _(

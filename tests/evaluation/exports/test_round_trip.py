@@ -221,6 +221,26 @@ def test_codebook_quotes_the_definitions_for_every_measure(researcher, world, tm
     assert "passend – Passende uitkomst binnen drie maanden" in text
 
 
+@pytest.mark.parametrize(
+    ("file_format", "data_file"),
+    [("csv", "zaken.csv"), ("xlsx", "zaken.xlsx"), ("sav", "zaken.sav")],
+)
+def test_the_codebook_describes_the_data_file_in_the_zip(
+    researcher, world, tmp_path, file_format, data_file
+):
+    _export, zip_path, _rows = run_export(researcher, ExportDataset.CASES, file_format, tmp_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        assert data_file in archive.namelist()
+        text = " ".join(archive.read("codebook.txt").decode("utf-8").split())
+    described = {
+        "zaken.csv": "zaken.csv (puntkomma's, UTF-8 met BOM, voor Excel)",
+        "zaken.xlsx": "zaken.xlsx (Excel; ten hoogste 1.000.000 rijen per blad, daarna de "
+        "bladen data_2, data_3, …)",
+        "zaken.sav": "zaken.sav (SPSS)",
+    }
+    assert described[data_file] in text
+
+
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_every_report_figure_per_arm_is_reproduced_from_the_export(
     researcher, world, tmp_path, file_format
