@@ -646,8 +646,8 @@ def _failure_message(export: ResearchExport, error: Exception) -> str:
         return str(error)
     if isinstance(error, writers.DatasetGrew):
         return _(
-            "Er kwamen zaken bij terwijl de export werd gemaakt, meer dan de Excel-bladen "
-            "konden bevatten. Vraag de export opnieuw aan."
+            "De dataset groeide terwijl de export werd gemaakt, tot meer rijen dan de "
+            "Excel-bladen konden bevatten. Vraag de export opnieuw aan."
         )
     return _(
         "De export is mislukt door een fout op de server. Probeer het later opnieuw; "

@@ -156,7 +156,8 @@ def write_xlsx(
 
     The sheets are fixed before the first row is written (rustpy-xlsxwriter takes them as one
     list), so they are planned from `expected_rows`. If the dataset grew past the last sheet
-    since it was counted, `DatasetGrew` is raised rather than leaving rows out.
+    since it was counted, `DatasetGrew` is raised rather than leaving rows out. If it shrank
+    by a sheet's worth, the last sheet stays empty, without a header.
     """
     import rustpy_xlsxwriter
 
@@ -171,7 +172,9 @@ def write_xlsx(
         workbook.sheet("data", pd.DataFrame(columns=header)).save()
         return 0
     written = itertools.count()
-    records = (record for record, _ in zip(itertools.chain([first], stream), written, strict=False))
+    records = (
+        record for record, _number in zip(itertools.chain([first], stream), written, strict=False)
+    )
     sheets = max(1, math.ceil(expected_rows / MAX_XLSX_ROWS))
     for number in range(1, sheets + 1):
         # Each sheet takes the next MAX_XLSX_ROWS rows as the writer reaches it.

@@ -234,8 +234,8 @@ def test_an_excel_export_of_a_dataset_that_outgrew_its_sheets_fails_with_that_re
     export = services.export_run(export_id=export.pk)
     assert export.status == ExportStatus.FAILED
     assert export.error == (
-        "Er kwamen zaken bij terwijl de export werd gemaakt, meer dan de Excel-bladen "
-        "konden bevatten. Vraag de export opnieuw aan."
+        "De dataset groeide terwijl de export werd gemaakt, tot meer rijen dan de "
+        "Excel-bladen konden bevatten. Vraag de export opnieuw aan."
     )
     assert not services.export_directory(export.pk).exists()
 
