@@ -332,6 +332,10 @@ class AllocationFactory(ModelFactory):
     method = AllocationMethod.BLOCK_RANDOM
     actor = factory.SubFactory(UserFactory, coordinator=True)
 
+    class Params:
+        # A correction of an earlier allocation: pass `supersedes` and the corrected `arm`.
+        correction = factory.Trait(method=AllocationMethod.CORRECTION, reason="Verkeerd ingedeeld.")
+
 
 class SurveyInvitationFactory(ModelFactory):
     class Meta:

@@ -18,12 +18,8 @@ def _corrected_case():
     """Drawn into control, corrected to BIP twice afterwards: Case.arm is BIP."""
     case = CaseFactory(arm=Arm.BIP, assigned=True)
     drawn = AllocationFactory(case=case, arm=Arm.CONTROL)
-    first = AllocationFactory(
-        case=case, arm=Arm.BIP, method=AllocationMethod.CORRECTION, supersedes=drawn, reason="x"
-    )
-    AllocationFactory(
-        case=case, arm=Arm.BIP, method=AllocationMethod.CORRECTION, supersedes=first, reason="y"
-    )
+    first = AllocationFactory(case=case, arm=Arm.BIP, supersedes=drawn, correction=True)
+    AllocationFactory(case=case, arm=Arm.BIP, supersedes=first, correction=True)
     return case
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cases.constants import MeldingType, SchoolLevel
 from evaluation.baseline import KEY_BASE, _split_group_key, baseline_counts, variables
-from evaluation.constants import AllocationMethod, Arm
+from evaluation.constants import Arm
 from evaluation.report import ReportPeriod
 from tests.factories import AllocationFactory, CaseFactory, ChildFactory, SchoolFactory
 
@@ -50,13 +50,7 @@ def test_each_referral_counts_once_per_variable_in_its_category_and_itt_arm():
     # Control: drawn into control, corrected to BIP afterwards: counts in control (ITT).
     corrected = _case(Arm.BIP, born=D(2008, 1, 1), level=None, hours_absent=16, times_late=3)
     drawn = AllocationFactory(case=corrected, arm=Arm.CONTROL)
-    AllocationFactory(
-        case=corrected,
-        arm=Arm.BIP,
-        method=AllocationMethod.CORRECTION,
-        supersedes=drawn,
-        reason="verkeerd ingevoerd",
-    )
+    AllocationFactory(case=corrected, arm=Arm.BIP, supersedes=drawn, correction=True)
     # Not allocated, and received after the period: in no count.
     _case("", born=D(2012, 1, 1))
     _case(Arm.CONTROL, born=D(2012, 1, 1), received=D(2026, 4, 1))

@@ -125,13 +125,7 @@ def test_the_allocated_arm_is_exported_not_the_corrected_one():
     # arm only; the arm column stays the first allocation's, as in the report.
     case = CaseFactory(arm=Arm.CONTROL)
     first = AllocationFactory(case=case, arm=Arm.BIP)
-    AllocationFactory(
-        case=case,
-        arm=Arm.CONTROL,
-        method=AllocationMethod.CORRECTION,
-        supersedes=first,
-        reason="Verkeerd ingedeeld.",
-    )
+    AllocationFactory(case=case, arm=Arm.CONTROL, supersedes=first, correction=True)
     measure(case, arm=Arm.BIP)
     (row,) = export_rows(ExportDataset.CASES)
     assert row["arm"] == Arm.BIP

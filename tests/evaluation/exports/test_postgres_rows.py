@@ -112,9 +112,8 @@ def build_world(seed: int = 7, cases: int = 70) -> list:
                 AllocationFactory(
                     case=case,
                     arm=Arm.CONTROL if case.arm == Arm.BIP else Arm.BIP,
-                    method=AllocationMethod.CORRECTION,
                     supersedes=first,
-                    reason="Verkeerd ingedeeld.",
+                    correction=True,
                     after_measurement=rng.random() < 0.5,
                 )
         figures = _measurement(rng)
