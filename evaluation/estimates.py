@@ -42,18 +42,18 @@ import numpy as np
 # scipy and statsmodels are imported inside the functions that use them: together they take
 # about 1.5 s to import, which every process (a web worker, a test worker) paid at start-up
 # through the URL configuration, although only the report's estimates need them.
-from django.db.models import Count, Q, Sum, Value
-from django.db.models.functions import Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
 
+from . import report_inputs
 from .constants import Arm
 from .definitions import MeasurementStatus
-from .models import DataFreeze, FrozenMeasurement, Measurement
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from collections.abc import Iterable
+
     from django_stubs_ext import StrOrPromise
 
+    from .models import DataFreeze
     from .periods import DatePeriod
 
 ARMS = (Arm.BIP, Arm.CONTROL)
@@ -420,21 +420,6 @@ def stratum_label(stratum: str) -> str:
     return f"{melding_label}{STRATUM_LABEL_SEPARATOR}{level_label}"
 
 
-def _measurements(freeze: DataFreeze | None) -> QuerySet[Any]:
-    if freeze is None:
-        return Measurement.objects.all()
-    return FrozenMeasurement.objects.filter(freeze=freeze)
-
-
-def _stratum_expression() -> Concat:
-    """The randomisation stratum (`services.stratum_key`) of the measured case."""
-    return Concat(
-        "case__melding_type",
-        Value("/"),
-        Coalesce("case__child__school__level", Value("geen")),
-    )
-
-
 # The arm as the survival models' binary covariate.
 ARM_CODE = {Arm.BIP: 1, Arm.CONTROL: 0}
 
@@ -554,29 +539,37 @@ def _arm_sums(sums: dict[str, Any], name: str, arm: str) -> Sums:
 
 def effect_estimates(period: DatePeriod, freeze: DataFreeze | None = None) -> EffectEstimates:
     """BIP against control (ITT) for the referrals received in `period`, measured in `freeze`
-    (None: the daily snapshot). Three aggregated queries."""
-    from django.db.models import BigIntegerField
-    from django.db.models.functions import Cast
+    (None: the daily snapshot). Three aggregated queries (`report_inputs`)."""
+    return estimates_from_rows(
+        measurements=report_inputs.measured_rows(period, freeze),
+        contacts=report_inputs.contact_rows(period, freeze),
+        sums=report_inputs.sum_rows(period, freeze),
+    )
 
-    rows = _measurements(freeze).filter(period.q("date_received"))
-    survival_rows = list(
-        rows.order_by()
-        .annotate(stratum=_stratum_expression())
-        .values_list("arm", "stratum", "status", "suitable", "km_days", "km_event")
-        .annotate(n=Count("pk"))
-    )
-    contact_rows = list(
-        rows.order_by()
-        .values_list("arm", "days_to_first_contact", "km_days")
-        .annotate(n=Count("pk"))
-    )
-    aggregates: dict[str, Any] = {}
-    for arm in ARMS:
-        measured = Q(arm=arm, status=MeasurementStatus.MEASURED)
-        aggregates[f"n_{arm}"] = Count("pk", filter=measured)
-        for name in MEANS:
-            as_big = Cast(name, BigIntegerField())
-            aggregates[f"sum_{name}_{arm}"] = Sum(name, filter=measured)
-            aggregates[f"sumsq_{name}_{arm}"] = Sum(as_big * as_big, filter=measured)
-    sums = rows.order_by().aggregate(**aggregates)
-    return compute_estimates(survival_rows=survival_rows, contact_rows=contact_rows, sums=sums)
+
+def estimates_from_rows(
+    *,
+    measurements: Iterable[tuple[Any, ...]],
+    contacts: Iterable[tuple[Any, ...]],
+    sums: Iterable[tuple[Any, ...]],
+) -> EffectEstimates:
+    """The estimates from the report's monthly rows (`report_inputs.ReportInputs`: its
+    measurements, contacts and sums, of any months), added up over the months."""
+    survival_rows = [
+        (*key, n) for key, (n,) in report_inputs.grouped(measurements, slice(1, 7), slice(7, 8))
+    ]
+    contact_rows = [
+        (arm, time if contacted else None, time, n)
+        for (arm, time, contacted), (n,) in report_inputs.grouped(
+            ((row[0], row[1], row[3], row[4], row[5]) for row in contacts),
+            slice(1, 4),
+            slice(4, 5),
+        )
+    ]
+    totals: dict[str, Any] = {}
+    for (arm,), values in report_inputs.grouped(sums, slice(1, 2), slice(2, None)):
+        totals[f"n_{arm}"] = values[0]
+        for index, name in enumerate(report_inputs.MEANS):
+            totals[f"sum_{name}_{arm}"] = values[2 + 2 * index]
+            totals[f"sumsq_{name}_{arm}"] = values[3 + 2 * index]
+    return compute_estimates(survival_rows=survival_rows, contact_rows=contact_rows, sums=totals)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from cases.exceptions import RuleViolation
 
+from .aggregates import report_aggregate_store
 from .constants import Arm
 from .definitions import DEFINITIONS_VERSION, CaseMeasure, measurable, measure_live
 from .models import DataFreeze, FrozenMeasurement
@@ -161,6 +162,9 @@ def freeze_create(
         if DataFreeze.objects.filter(label=label).exists():
             raise RuleViolation(errors={"label": _label_taken(label)}) from None
         raise
+    # The report's rows for this freeze, once it is stored (`aggregates`): its page then adds up
+    # months instead of reading every case.
+    report_aggregate_store(freeze)
     return freeze
 
 

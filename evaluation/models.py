@@ -454,3 +454,38 @@ class FrozenMeasurement(MeasuredFigures):
 
     def __str__(self) -> str:
         return f"{self.freeze} {self.case_id}"
+
+
+class ReportAggregate(models.Model):
+    """The evaluation report's rows per referral month (`evaluation.report_inputs`), computed
+    ahead of time for one source: the daily snapshot (`freeze` empty) or one data freeze.
+
+    Written with the daily snapshot run and with each freeze (`evaluation.aggregates`); a new
+    computation replaces the source's row. The report page adds up the months it shows from it,
+    as of `computed_at`, instead of reading every case."""
+
+    SNAPSHOT = "snapshot"
+
+    source = models.CharField(_("bron"), max_length=30, unique=True)
+    freeze = models.OneToOneField(
+        DataFreeze,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="report_aggregate",
+        verbose_name=_("datafreeze"),
+    )
+    computed_at = models.DateTimeField(_("berekend op"))
+    seconds = models.FloatField(_("rekentijd (seconden)"))
+    rows = models.JSONField(_("rijen per maand"))
+
+    class Meta:
+        verbose_name = _("rapportcijfers per maand")
+        verbose_name_plural = _("rapportcijfers per maand")
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+    @staticmethod
+    def source_of(freeze: DataFreeze | None) -> str:
+        return ReportAggregate.SNAPSHOT if freeze is None else f"freeze:{freeze.pk}"

@@ -56,6 +56,12 @@ class DatePeriod(Protocol):
 
     def q(self, field_name: str) -> Q: ...
 
+    @property
+    def first_day(self) -> datetime.date | None: ...
+
+    @property
+    def last_day(self) -> datetime.date | None: ...
+
 
 @dataclass(frozen=True)
 class MonthPeriod:

@@ -1,9 +1,10 @@
 """The researcher's evaluation report: BIP arm against control arm, read in aggregate.
 
-Every figure is aggregated in the database, with a fixed number of queries whatever the data
-size (9: flow 1, measurements 1, Kaplan-Meier 1, first contact 1, surveyed cases 1, survey
-grades 1, survey statements 1, invitations 1, late entry 1). No query returns a row per case:
-the largest result is the Kaplan-Meier GROUP BY, at most arms x follow-up days (<= 93) x 2 rows.
+Every figure is aggregated in the database, per referral month (`report_inputs`: ten queries
+whatever the data size, no row per case), and added up here over the period's months. The rows
+come from the source's computation stored ahead of time (`aggregates`: with the daily snapshot
+run and with each data freeze; the page says as of when) or, while there is none, from the
+live queries. Both give the same report for the same data (`tests/evaluation/test_aggregates`).
 
 Where each figure comes from (so it can be reproduced from the research export, which writes
 the same `Measurement` rows with the same `definitions`).
@@ -52,47 +53,33 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import (
-    Aggregate,
-    BigIntegerField,
-    Count,
-    DateField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models import Case as Conditional
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Outcome, three_month_deadline
 
+from . import aggregates, statistics
 from . import baseline as baseline_module
 from . import estimates as estimates_module
-from . import statistics
-from .arms import allocated_arm, has_deviation, with_initial_allocation
+from .arms import allocated_arm, with_initial_allocation
 from .constants import CLIENT_ITEMS, STAFF_ITEMS, Arm, RespondentType, SurveyItem
 from .definitions import CENSORED_STATUSES, MeasurementStatus
 from .disclosure import DisclosureTable, PeriodBlocks, period_blocks
-from .models import (
-    DataFreeze,
-    FrozenMeasurement,
-    Measurement,
-    SurveyAnswer,
-    SurveyInvitation,
-    SurveyResponse,
+from .models import DataFreeze, Measurement, ReportAggregate, SurveyInvitation, SurveyResponse
+from .report_inputs import (
+    MEANS,
+    ReportInputs,
+    ReportPeriod,
+    collect_inputs,
+    grouped,
+    month_of,
+    month_text,
 )
 from .selectors import MIN_CELL_SIZE
 from .study import study_period
@@ -100,17 +87,14 @@ from .study import study_period
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from django.db.models.expressions import Combinable, CombinedExpression
     from django_stubs_ext import StrOrPromise
 
-    from .periods import MonthPeriod
 
 ARMS = (Arm.BIP, Arm.CONTROL)
 CLIENT_TYPES = (RespondentType.CHILD, RespondentType.PARENT)
 # Days at which the Kaplan-Meier data table reads the curve: every week of the three months,
 # and day 89, the shortest three months (February), up to which every measured case is followed.
 KM_TABLE_DAYS = (7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 89)
-MEANS = ("distinct_professionals", "handovers", "contacts")
 MEAN_LABELS = {
     "distinct_professionals": _("Gemiddeld aantal professionals dat het kind sprak"),
     "handovers": _("Gemiddeld aantal overdrachten"),
@@ -192,39 +176,6 @@ def median_figure(counts: list[tuple[int, int]]) -> Figure:
 
 
 # ---------------------------------------------------------------------------- period
-
-
-@dataclass(frozen=True, slots=True)
-class ReportPeriod:
-    """Referral dates (date_received), both inclusive; None is an open bound."""
-
-    date_from: datetime.date | None
-    date_to: datetime.date | None
-
-    @classmethod
-    def from_months(cls, months: MonthPeriod) -> ReportPeriod:
-        return cls(date_from=months.first_day, date_to=months.last_day)
-
-    def q(self, field_name: str) -> Q:
-        condition = Q()
-        if self.date_from:
-            condition &= Q(**{f"{field_name}__gte": self.date_from})
-        if self.date_to:
-            condition &= Q(**{f"{field_name}__lte": self.date_to})
-        return condition
-
-    def overlaps(self, start_field: str, end_field: str) -> Q:
-        """Rows whose own period [start, end] overlaps this one (an empty bound overlaps)."""
-        condition = Q()
-        if self.date_from:
-            condition &= Q(**{f"{end_field}__gte": self.date_from}) | Q(
-                **{f"{end_field}__isnull": True}
-            )
-        if self.date_to:
-            condition &= Q(**{f"{start_field}__lte": self.date_to}) | Q(
-                **{f"{start_field}__isnull": True}
-            )
-        return condition
 
 
 # ---------------------------------------------------------------------------- results
@@ -321,6 +272,8 @@ class EvaluationReport:
     min_cell_size: int = MIN_CELL_SIZE
     km_table_days: tuple[int, ...] = field(default=KM_TABLE_DAYS)
     effects: EffectSection | None = None
+    # When the figures were computed, if ahead of time (`aggregates`); None: live, just now.
+    as_of: datetime.datetime | None = None
 
     @property
     def km_rows(self) -> list[dict]:
@@ -338,12 +291,9 @@ class EvaluationReport:
         ]
 
 
-# ---------------------------------------------------------------------------- queries
-
-
-def _squared(field_name: str) -> CombinedExpression:
-    as_big = Cast(field_name, BigIntegerField())
-    return as_big * as_big
+# ---------------------------------------------------------------------------- figures from rows
+# Each adds up the report's monthly rows (`report_inputs.ReportInputs`) of the period into what
+# the page shows.
 
 
 def _int(value: int | Decimal | None) -> int:
@@ -351,46 +301,14 @@ def _int(value: int | Decimal | None) -> int:
     return int(value or 0)
 
 
-# An outcome recorded more than this many days after its date counts as entered late.
-LATE_ENTRY_DAYS = 7
-
-
-def _measurements(freeze: DataFreeze | None) -> QuerySet:
-    """The measurement rows the report reads: the freeze's, or the daily snapshot."""
-    if freeze is None:
-        return Measurement.objects.all()
-    return FrozenMeasurement.objects.filter(freeze=freeze)
-
-
-def _not_measured(freeze: DataFreeze | None) -> Q | Combinable:
-    if freeze is None:
-        return Q(measurement__isnull=True)
-    return ~Exists(FrozenMeasurement.objects.filter(freeze=freeze, case=OuterRef("pk")))
-
-
-def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
+def _case_flow(inputs: ReportInputs) -> dict:
     """Referred, allocated and not yet measured per arm, by the allocated (intention-to-treat)
     arm, as the measurements are; and per arm the cases whose arm was corrected after their
-    measurement date (protocol deviations).
-
-    One GROUP BY over (arm, pending, deviation), added up here: conditional counts over the
-    same annotations made PostgreSQL run the arm's subquery once per count (4.6 s at
-    1,000,000 cases)."""
+    measurement date (protocol deviations)."""
     flow = {"referred": 0, "unallocated": 0}
     for arm in ARMS:
         flow |= {f"allocated_{arm}": 0, f"pending_{arm}": 0, f"deviation_{arm}": 0}
-    groups = (
-        with_initial_allocation(Case.objects.filter(period.q("date_received")))
-        .annotate(
-            itt_arm=allocated_arm(),
-            deviation=has_deviation(),
-            pending=ExpressionWrapper(_not_measured(freeze), output_field=models.BooleanField()),
-        )
-        .order_by()
-        .values_list("itt_arm", "pending", "deviation")
-        .annotate(n=Count("pk"))
-    )
-    for arm, pending, deviation, n in groups:
+    for (arm, pending, deviation), (n,) in grouped(inputs.flow, slice(1, 4), slice(4, 5)):
         flow["referred"] += n
         if arm == "":
             flow["unallocated"] += n
@@ -401,165 +319,88 @@ def _case_flow(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
     return flow
 
 
-def _measurement_totals(period: ReportPeriod, freeze: DataFreeze | None = None) -> dict:
-    aggregates: dict[str, Aggregate] = {}
+def _measurement_totals(inputs: ReportInputs) -> dict:
+    """Per arm: measured, censored, with a suitable outcome, measured without contact, and the
+    sum and sum of squares of each of MEANS over the measured."""
+    totals: dict[str, int] = {}
     for arm in ARMS:
-        measured = Q(arm=arm, status=MeasurementStatus.MEASURED)
-        aggregates[f"measured_{arm}"] = Count("pk", filter=measured)
-        aggregates[f"censored_{arm}"] = Count("pk", filter=Q(arm=arm, status__in=CENSORED_STATUSES))
-        aggregates[f"suitable_{arm}"] = Count("pk", filter=measured & Q(suitable=True))
-        aggregates[f"no_contact_{arm}"] = Count(
-            "pk", filter=measured & Q(days_to_first_contact__isnull=True)
-        )
+        totals |= {f"measured_{arm}": 0, f"censored_{arm}": 0, f"suitable_{arm}": 0}
+        totals[f"no_contact_{arm}"] = 0
         for name in MEANS:
-            aggregates[f"sum_{name}_{arm}"] = Sum(name, filter=measured)
-            aggregates[f"sumsq_{name}_{arm}"] = Sum(_squared(name), filter=measured)
-    rows = _measurements(freeze).filter(period.q("date_received")).order_by()
-    return rows.aggregate(**aggregates)
+            totals |= {f"sum_{name}_{arm}": 0, f"sumsq_{name}_{arm}": 0}
+    rows = grouped(inputs.measurements, slice(1, 5), slice(7, 8))
+    for (arm, _stratum, status, suitable), (n,) in rows:
+        if arm not in ARMS:
+            continue
+        if status == MeasurementStatus.MEASURED:
+            totals[f"measured_{arm}"] += n
+            totals[f"suitable_{arm}"] += n if suitable else 0
+        elif status in CENSORED_STATUSES:
+            totals[f"censored_{arm}"] += n
+    for (arm,), values in grouped(inputs.sums, slice(1, 2), slice(2, None)):
+        if arm not in ARMS:
+            continue
+        totals[f"no_contact_{arm}"] = values[1]
+        for index, name in enumerate(MEANS):
+            totals[f"sum_{name}_{arm}"] = values[2 + 2 * index]
+            totals[f"sumsq_{name}_{arm}"] = values[3 + 2 * index]
+    return totals
 
 
-def _km_groups(
-    period: ReportPeriod, freeze: DataFreeze | None = None
-) -> dict[str, list[tuple[int, bool, int]]]:
+def _km_groups(inputs: ReportInputs) -> dict[str, list[tuple[int, bool, int]]]:
     groups: dict[str, list[tuple[int, bool, int]]] = defaultdict(list)
-    rows = (
-        _measurements(freeze)
-        .filter(period.q("date_received"))
-        .order_by()
-        .values_list("arm", "km_days", "km_event")
-        .annotate(n=Count("pk"))
-    )
-    for arm, days, event, n in rows:
-        groups[arm].append((days, event, n))
+    for (arm, days, event), (n,) in grouped(
+        ((row[0], row[1], row[5], row[6], row[7]) for row in inputs.measurements),
+        slice(1, 4),
+        slice(4, 5),
+    ):
+        groups[arm].append((days, bool(event), n))
     return groups
 
 
-def _first_contact_counts(
-    period: ReportPeriod, freeze: DataFreeze | None = None
-) -> dict[str, list[tuple[int, int]]]:
+def _first_contact_counts(inputs: ReportInputs) -> dict[str, list[tuple[int, int]]]:
+    """Days to first contact of the measured cases with a contact, per arm."""
     counts: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    rows = (
-        _measurements(freeze)
-        .filter(
-            period.q("date_received"),
-            status=MeasurementStatus.MEASURED,
-            days_to_first_contact__isnull=False,
-        )
-        .order_by()
-        .values_list("arm", "days_to_first_contact")
-        .annotate(n=Count("pk"))
-    )
-    for arm, days, n in rows:
+    contacted = (row for row in inputs.contacts if row[2] and row[4])
+    for (arm, days), (n,) in grouped(
+        ((row[0], row[1], row[3], row[5]) for row in contacted), slice(1, 3), slice(3, 4)
+    ):
         counts[arm].append((days, n))
     return counts
 
 
-def _survey_scope(period: ReportPeriod, prefix: str = "") -> Q:
-    """Client surveys of referrals in the period; staff surveys whose period overlaps it."""
-    client = Q(**{f"{prefix}respondent_type__in": CLIENT_TYPES}) & period.q(
-        f"{prefix}case__date_received"
-    )
-    staff = Q(**{f"{prefix}respondent_type": RespondentType.STAFF}) & period.overlaps(
-        f"{prefix}period_start", f"{prefix}period_end"
-    )
-    return client | staff
+def _surveyed_cases(inputs: ReportInputs) -> dict[str, int]:
+    return {arm: n for (arm,), (n,) in grouped(inputs.surveyed, slice(1, 2), slice(2, 3))}
 
 
-def response_arm(prefix: str = "") -> Conditional:
-    """The arm a survey response counts in: for a child or parent the case's allocated
-    (intention-to-treat) arm; for staff the arm stored with the response (BIP professional or
-    not). `prefix` is the path from the queried model to the response, whose queryset needs
-    `with_initial_allocation(..., f"{prefix}invitation__case")`."""
-    return Conditional(
-        When(
-            **{f"{prefix}respondent_type__in": CLIENT_TYPES},
-            then=allocated_arm(f"{prefix}invitation__case"),
-        ),
-        default=F(f"{prefix}arm"),
-    )
+def _grades(inputs: ReportInputs) -> dict[tuple[str, str], Mapping[str, Any]]:
+    return {
+        key: dict(zip(("respondents", "n", "total", "total_sq"), values, strict=True))
+        for key, values in grouped(inputs.grades, slice(3, 5), slice(5, 9))
+    }
 
 
-def _surveyed_cases(period: ReportPeriod) -> dict[str, int]:
-    rows = (
-        with_initial_allocation(
-            SurveyResponse.objects.filter(
-                period.q("invitation__case__date_received"), respondent_type__in=CLIENT_TYPES
-            ),
-            "invitation__case",
-        )
-        .order_by()
-        .annotate(itt_arm=allocated_arm("invitation__case"))
-        .values_list("itt_arm")
-        .annotate(n=Count("invitation__case", distinct=True))
-    )
-    return dict(rows)
+def _scores(inputs: ReportInputs) -> dict[tuple[str, str, str], Mapping[str, Any]]:
+    return {
+        key: dict(zip(("n", "total", "total_sq"), values, strict=True))
+        for key, values in grouped(inputs.scores, slice(3, 6), slice(6, 9))
+    }
 
 
-def _grades(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
-    rows = (
-        with_initial_allocation(
-            SurveyResponse.objects.filter(_survey_scope(period, "invitation__")),
-            "invitation__case",
-        )
-        .order_by()
-        .annotate(study_arm=response_arm())
-        .values("respondent_type", "study_arm")
-        .annotate(
-            respondents=Count("pk"),
-            n=Count("grade"),
-            total=Sum("grade"),
-            total_sq=Sum(_squared("grade")),
-        )
-    )
-    return {(row["respondent_type"], row["study_arm"]): row for row in rows}
-
-
-def _scores(period: ReportPeriod) -> dict[tuple[str, str, str], Mapping[str, Any]]:
-    rows = (
-        with_initial_allocation(
-            SurveyAnswer.objects.filter(_survey_scope(period, "response__invitation__")),
-            "response__invitation__case",
-        )
-        .order_by()
-        .annotate(study_arm=response_arm("response__"))
-        .values("response__respondent_type", "study_arm", "item")
-        .annotate(n=Count("pk"), total=Sum("score"), total_sq=Sum(_squared("score")))
-    )
-    return {(row["response__respondent_type"], row["study_arm"], row["item"]): row for row in rows}
-
-
-def _late_entry(period: ReportPeriod) -> dict[str, Mapping[str, Any]]:
+def _late_entry(inputs: ReportInputs) -> dict[str, Mapping[str, Any]]:
     """Per allocated arm: outcomes of referrals in the period, and how many were recorded
     more than LATE_ENTRY_DAYS days (Dutch calendar days) after their date."""
-    deadline = ExpressionWrapper(
-        F("achieved_on") + datetime.timedelta(days=LATE_ENTRY_DAYS), output_field=DateField()
-    )
-    rows = (
-        with_initial_allocation(
-            Outcome.objects.filter(period.q("case__date_received")).exclude(case__arm=""), "case"
-        )
-        .order_by()
-        .annotate(itt_arm=allocated_arm("case"), recorded_on=TruncDate("recorded_at"))
-        .values("itt_arm")
-        .annotate(outcomes=Count("pk"), late=Count("pk", filter=Q(recorded_on__gt=deadline)))
-    )
-    return {row["itt_arm"]: row for row in rows}
+    return {
+        arm: {"outcomes": outcomes, "late": late}
+        for (arm,), (outcomes, late) in grouped(inputs.late, slice(1, 2), slice(2, 4))
+    }
 
 
-def _invitations(period: ReportPeriod) -> dict[tuple[str, str], Mapping[str, Any]]:
-    arm = Conditional(
-        When(respondent_type=RespondentType.STAFF, professional__is_bip=True, then=Value(Arm.BIP)),
-        When(respondent_type=RespondentType.STAFF, then=Value(Arm.CONTROL)),
-        default=allocated_arm("case"),
-    )
-    rows = (
-        with_initial_allocation(SurveyInvitation.objects.filter(_survey_scope(period)), "case")
-        .order_by()
-        .annotate(study_arm=arm)
-        .values("respondent_type", "study_arm")
-        .annotate(invited=Count("pk"), responded=Count("response"))
-    )
-    return {(row["respondent_type"], row["study_arm"]): row for row in rows}
+def _invitations(inputs: ReportInputs) -> dict[tuple[str, str], Mapping[str, Any]]:
+    return {
+        key: {"invited": invited, "responded": responded}
+        for key, (invited, responded) in grouped(inputs.invitations, slice(3, 5), slice(5, 7))
+    }
 
 
 # ---------------------------------------------------------------------------- the report
@@ -621,16 +462,20 @@ class EffectSection:
     forest: list[ForestRow]
 
 
-def follow_up_closed(period: ReportPeriod, freeze: DataFreeze | None) -> bool:
+def follow_up_closed(
+    period: ReportPeriod, freeze: DataFreeze | None, computed_at: datetime.datetime | None = None
+) -> bool:
     """Whether, by design, no allocated referral of `period` can still be waiting for its
-    measurement at the data's as-of moment (the freeze's, or today for the daily snapshot):
+    measurement at the data's as-of moment (the freeze's, or for the daily snapshot the day the
+    figures were computed, `computed_at`, default today):
     the period's last measurement date has passed, or the study ended (censoring everyone
     still in follow-up) after the period and before the as-of date. "Not yet measured" is then
     a structural zero (see `disclosure`)."""
     if period.date_to is None:
         return False
     if freeze is None:
-        as_of, study_end = timezone.localdate(), study_period().end
+        as_of = timezone.localdate(computed_at) if computed_at else timezone.localdate()
+        study_end = study_period().end
     else:
         as_of, study_end = timezone.localdate(freeze.as_of), freeze.study_end
     if three_month_deadline(period.date_to) < as_of:
@@ -772,22 +617,32 @@ def evaluation_report(
     period: ReportPeriod,
     freeze: DataFreeze | None = None,
     *,
-    with_effects: bool = True,
+    inputs: ReportInputs | None = None,
+    as_of: datetime.datetime | None = None,
 ) -> EvaluationReport:
     """BIP against control for the referrals received in `period`, measured in `freeze` (None:
-    the daily snapshot). Nine queries, and four more for the effect estimates and Table 1
-    (`with_effects`). Every count goes through the page's disclosure control."""
-    flow = _case_flow(period, freeze)
-    totals = _measurement_totals(period, freeze)
-    km = _km_groups(period, freeze)
-    first_contact = _first_contact_counts(period, freeze)
-    late = _late_entry(period)
-    surveyed = _surveyed_cases(period)
-    grades = _grades(period)
-    scores = _scores(period)
-    invitations = _invitations(period)
-    effects = estimates_module.effect_estimates(period, freeze) if with_effects else None
-    baseline = baseline_module.baseline_counts(period) if with_effects else None
+    the daily snapshot), with the effect estimates and Table 1. Every count goes through the
+    page's disclosure control.
+
+    From `inputs` (rows stored ahead of time, `aggregates`: the whole months of `period` are
+    read, no query) as of `as_of`, when the rows were computed; else live: ten queries
+    (`report_inputs.collect_inputs`), as of now."""
+    if inputs is None:
+        inputs = collect_inputs(period, freeze)
+    inputs = inputs.within(period)
+    flow = _case_flow(inputs)
+    totals = _measurement_totals(inputs)
+    km = _km_groups(inputs)
+    first_contact = _first_contact_counts(inputs)
+    late = _late_entry(inputs)
+    surveyed = _surveyed_cases(inputs)
+    grades = _grades(inputs)
+    scores = _scores(inputs)
+    invitations = _invitations(inputs)
+    effects = estimates_module.estimates_from_rows(
+        measurements=inputs.measurements, contacts=inputs.contacts, sums=inputs.sums
+    )
+    baseline = baseline_module.counts_from_rows(inputs.baseline)
     table = _page_table(
         flow,
         totals,
@@ -796,7 +651,7 @@ def evaluation_report(
         late,
         baseline,
         effects,
-        pending_structural=follow_up_closed(period, freeze),
+        pending_structural=follow_up_closed(period, freeze, as_of),
     )
 
     arms = [_arm_report(table, arm, totals, first_contact, km) for arm in ARMS]
@@ -804,9 +659,7 @@ def evaluation_report(
         _survey_table(respondent_type, grades, scores) for respondent_type in RespondentType
     ]
     response_rates = [_response_rate(table, respondent_type) for respondent_type in RespondentType]
-    effect_section = None
-    if effects is not None and baseline is not None:
-        effect_section = _effect_section(table, effects)
+    effect_section = _effect_section(table, effects)
 
     return EvaluationReport(
         period=period,
@@ -819,6 +672,7 @@ def evaluation_report(
         freeze=freeze,
         late_entry=[_late_entry_row(table, arm) for arm in ARMS],
         effects=effect_section,
+        as_of=as_of,
     )
 
 
@@ -1005,19 +859,42 @@ def data_stamp() -> str:
 
 
 def evaluation_report_cached(
-    period: ReportPeriod, freeze: DataFreeze | None = None
+    period: ReportPeriod,
+    freeze: DataFreeze | None = None,
+    aggregate: ReportAggregate | None = None,
 ) -> EvaluationReport:
-    """`evaluation_report` (with the effect estimates and Table 1), reused while the data it
-    was computed from is unchanged."""
+    """The report for `period` on `freeze`, reused from the cache.
+
+    With `aggregate` (the source's rows computed ahead of time, `aggregates.latest_aggregate`):
+    added up from its months, as of its `computed_at`, and cached under that computation.
+    Without: computed live and reused while the data it was computed from is unchanged."""
     from django.core.cache import cache
 
-    source = freeze.pk if freeze else "snapshot"
-    key = f"evaluation-report:v2:{period.date_from}:{period.date_to}:{source}:{data_stamp()}"
+    source = ReportAggregate.source_of(freeze)
+    period_key = f"{period.date_from}:{period.date_to}"
+    if aggregate is not None:
+        key = f"evaluation-report:v3:{period_key}:{source}:{aggregate_key(aggregate)}"
+        report = cache.get(key)
+        if report is None:
+            report = evaluation_report(
+                period,
+                freeze,
+                inputs=aggregates.stored_inputs(aggregate),
+                as_of=aggregate.computed_at,
+            )
+            cache.set(key, report, REPORT_CACHE_SECONDS)
+        return report
+    key = f"evaluation-report:v3:{period_key}:{source}:live:{data_stamp()}"
     report = cache.get(key)
     if report is None:
         report = evaluation_report(period, freeze)
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
+
+
+def aggregate_key(aggregate: ReportAggregate) -> str:
+    """Names one computation of a source's rows (a recomputation gets a new key)."""
+    return f"aggregate:{aggregate.pk}:{aggregate.computed_at.timestamp()}"
 
 
 # ---------------------------------------------------------------------------- period blocks
@@ -1026,39 +903,53 @@ def evaluation_report_cached(
 def monthly_referrals(since: datetime.date | None = None) -> dict[datetime.date, dict[str, int]]:
     """Referrals per month of `date_received` and allocated (ITT) arm ("" = not allocated), from
     the month `since` on (None: all). One GROUP BY query, at most months x 3 rows."""
-    from django.db.models.functions import TruncMonth
-
     cases = Case.objects.all()
     if since is not None:
         cases = cases.filter(date_received__gte=since)
     rows = (
         with_initial_allocation(cases.order_by())
-        .annotate(
-            month=TruncMonth("date_received", output_field=DateField()), itt_arm=allocated_arm()
-        )
+        .annotate(month=month_of("date_received"), itt_arm=allocated_arm())
         .values_list("month", "itt_arm")
         .annotate(n=Count("pk"))
     )
+    return _monthly(((month_text(month), arm, n) for month, arm, n in rows), since)
+
+
+def _monthly(
+    rows: Iterable[tuple[str, str, int]], since: datetime.date | None
+) -> dict[datetime.date, dict[str, int]]:
+    """(month, arm, n) rows as {month: {arm or "": n}} from the month `since` on."""
+    low = since.isoformat() if since else ""
     monthly: dict[datetime.date, dict[str, int]] = defaultdict(dict)
     for month, arm, n in rows:
-        if isinstance(month, datetime.datetime):  # some backends hand back a datetime
-            month = month.date()
+        if month < low:
+            continue
+        day = datetime.date.fromisoformat(month)
         group = arm if arm in ARMS else ""
-        monthly[month][group] = monthly[month].get(group, 0) + n
+        monthly[day][group] = monthly[day].get(group, 0) + n
     return dict(monthly)
 
 
-def referral_blocks() -> PeriodBlocks:
+def referral_blocks(aggregate: ReportAggregate | None = None) -> PeriodBlocks:
     """The disclosure blocks of months (`disclosure.period_blocks`) over the referrals since the
-    study start's month, reused while the data is unchanged (the report's `data_stamp`)."""
+    study start's month: from `aggregate`'s rows when the report reads them (so the blocks fit
+    the figures), else live; reused while the data is unchanged."""
     from django.core.cache import cache
 
     from .periods import earliest_month
 
     since = earliest_month()
-    key = f"evaluation-blocks:v1:{since}:{data_stamp()}"
+    if aggregate is not None:
+        key = f"evaluation-blocks:v2:{since}:{aggregate_key(aggregate)}"
+    else:
+        key = f"evaluation-blocks:v2:{since}:live:{data_stamp()}"
     blocks = cache.get(key)
     if blocks is None:
-        blocks = period_blocks(monthly_referrals(since), MIN_CELL_SIZE)
+        if aggregate is not None:
+            flow = aggregates.stored_inputs(aggregate).flow
+            monthly = _monthly(((row[0], row[1], row[4]) for row in flow), since)
+        else:
+            monthly = monthly_referrals(since)
+        blocks = period_blocks(monthly, MIN_CELL_SIZE)
         cache.set(key, blocks, REPORT_CACHE_SECONDS)
     return blocks

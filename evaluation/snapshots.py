@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from cases.exceptions import RuleViolation
 
+from .aggregates import snapshot_aggregate_discard
 from .definitions import (
     DEFINITIONS_VERSION,
     CaseMeasure,
@@ -176,6 +177,7 @@ def measurements_restate(*, reason: str, study_end: datetime.date | None) -> Mea
         )
         previous_label = ", ".join(day.isoformat() if day else "-" for day in previous[:10])
         deleted, _by_model = Measurement.objects.all().delete()
+        snapshot_aggregate_discard()
         return MeasurementRestatement.objects.create(
             reason=reason,
             previous_study_ends=previous_label[:200],

@@ -44,7 +44,7 @@ Staff invitations
 A response's ``arm`` is the arm at submission: the case's arm for clients (as treated, after
 any correction), BIP or control by the professional's ``is_bip`` for staff. The report and the
 survey export do not count clients in it: they use the case's allocated (intention-to-treat)
-arm (`evaluation.report.response_arm`), so a response always counts in the same arm as its
+arm (`evaluation.report_inputs.response_arm`), so a response always counts in the same arm as its
 case in the cases dataset.
 """
 

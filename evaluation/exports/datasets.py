@@ -71,7 +71,7 @@ from ..constants import (
 from ..constants import Arm as ArmChoice
 from ..definitions import CENSORED_STATUSES, DEFINITIONS, MeasurementStatus
 from ..models import SurveyAnswer, SurveyResponse
-from ..report import response_arm
+from ..report_inputs import response_arm
 from . import kanonymity, pseudonyms
 from .kanonymity import AGE_BANDS, GeneralisationPlan, Identifiers, age_band
 from .pseudonyms import Pseudonymiser

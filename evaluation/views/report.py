@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET
 from bip.lib.http import AuthenticatedHttpRequest
 
 from .. import access
+from ..aggregates import latest_aggregate
 from ..charts import forest_chart, km_chart
 from ..definitions import DEFINITIONS
 from ..forms import DAILY_SNAPSHOT, FreezeChoiceForm, ReportPeriodForm
 from ..freezes import freezes_newest_first
 from ..models import DataFreeze
-from ..report import LATE_ENTRY_DAYS, ReportPeriod, evaluation_report_cached, referral_blocks
+from ..report import ReportPeriod, evaluation_report_cached, referral_blocks
+from ..report_inputs import LATE_ENTRY_DAYS
 from ..selectors import MIN_CELL_SIZE
 from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_period
@@ -60,8 +62,9 @@ def _report_context(request: AuthenticatedHttpRequest) -> tuple[dict[str, Any], 
             context["study_end_changed"] = str(error)
             return context, 409
     requested = form.month_period()
-    months = referral_blocks().widen(requested)
-    report = evaluation_report_cached(ReportPeriod.from_months(months), freeze)
+    aggregate = latest_aggregate(freeze)
+    months = referral_blocks(aggregate).widen(requested)
+    report = evaluation_report_cached(ReportPeriod.from_months(months), freeze, aggregate)
     effects = report.effects
     risk_shown = bool(effects and effects.risk_shown)
     query = {
@@ -99,8 +102,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     Researchers only. The measurements come from the chosen data freeze (default: the latest),
     or from the daily snapshot when there is none or it is chosen; the page names its source.
-    The period is widened to whole disclosure blocks and the page says so. A fixed number of
-    queries (see `evaluation.report`)."""
+    The period is widened to whole disclosure blocks and the page says so. The figures are added
+    up from the source's rows computed ahead of time (`evaluation.aggregates`; the page says as
+    of when), or computed live while there are none. A fixed number of queries."""
     context, status = _report_context(request)
     return render(request, "evaluation/home.html", context, status=status)
 

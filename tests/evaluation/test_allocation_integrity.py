@@ -19,6 +19,7 @@ from evaluation.exports import services as export_services
 from evaluation.models import Allocation, AllocationDraw, Measurement
 from evaluation.predictability import predictability, stratum_predictability
 from evaluation.report import ReportPeriod, _case_flow, _measurement_totals, evaluation_report
+from evaluation.report_inputs import collect_inputs
 from evaluation.services import allocate_block_random, allocate_manual, draw_positions
 from evaluation.snapshots import measurements_snapshot
 from tests.factories import CaseFactory, ContactFactory, UserFactory
@@ -243,7 +244,7 @@ def test_a_correction_after_the_measurement_date_is_a_deviation_in_the_flow(coor
         )
 
     assert late.after_measurement is True
-    flow = _case_flow(ReportPeriod(None, None))
+    flow = _case_flow(collect_inputs(ReportPeriod(None, None)))
     assert flow[f"deviation_{drawn.arm}"] == 1
     assert flow[f"deviation_{other(drawn.arm)}"] == 0
     assert flow[f"allocated_{drawn.arm}"] + flow[f"allocated_{other(drawn.arm)}"] == 2
@@ -261,8 +262,8 @@ def test_flow_and_measurements_count_the_same_arm_after_a_late_correction(coordi
         )
 
     assert Measurement.objects.get(case=corrected).arm == drawn.arm
-    flow = _case_flow(ReportPeriod(None, None))
-    totals = _measurement_totals(ReportPeriod(None, None))
+    flow = _case_flow(collect_inputs(ReportPeriod(None, None)))
+    totals = _measurement_totals(collect_inputs(ReportPeriod(None, None)))
     for arm in (Arm.BIP, Arm.CONTROL):
         assert flow[f"allocated_{arm}"] == totals[f"measured_{arm}"]
         assert flow[f"pending_{arm}"] == 0

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from demo import checks, reference, scaled
 from demo.rows import SeedError
+from evaluation.aggregates import report_aggregate_store
 from evaluation.snapshots import StudyEndChanged, measurements_snapshot
 from evaluation.study import study_end
 
@@ -163,3 +164,4 @@ class Command(BaseCommand):
             # The demo world was seeded under another STUDY_END: say what to do, no traceback.
             raise CommandError(str(error)) from error
         self.stdout.write(f"{scaled.thousands(counts.created)} driemaandsmetingen vastgelegd.")
+        report_aggregate_store()

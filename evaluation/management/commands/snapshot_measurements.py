@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cases.exceptions import RuleViolation
+from evaluation.aggregates import report_aggregate_store
 from evaluation.snapshots import StudyEndChanged, measurements_restate, measurements_snapshot
 from evaluation.study import study_end
 
@@ -93,4 +94,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Peildatum {as_of.isoformat()}: {counts.created} metingen vastgelegd "
             f"(waarvan {counts.censored} gecensureerd), {counts.already_present} waren er al."
+        )
+        aggregate = report_aggregate_store()
+        self.stdout.write(
+            f"Rapportcijfers per maand berekend in {aggregate.seconds:.1f} s "
+            f"(stand {timezone.localtime(aggregate.computed_at):%Y-%m-%d %H:%M})."
         )

@@ -23,6 +23,7 @@ from evaluation.models import (
     SurveyResponse,
 )
 from evaluation.report import ReportPeriod, _grades, _scores, _surveyed_cases, evaluation_report
+from evaluation.report_inputs import collect_inputs
 from evaluation.services import allocate_manual
 from tests.evaluation.exports.conftest import export_settings  # noqa: F401 - autouse fixture
 from tests.factories import (
@@ -308,9 +309,9 @@ def test_a_corrected_case_survey_counts_in_its_allocated_arm(researcher, world):
     )
 
     everything = ReportPeriod(None, None)
-    assert _surveyed_cases(everything) == {Arm.CONTROL: 1}
-    assert set(_grades(everything)) == {(RespondentType.PARENT, Arm.CONTROL)}
-    assert {key[1] for key in _scores(everything)} <= {Arm.CONTROL}
+    assert _surveyed_cases(collect_inputs(everything)) == {Arm.CONTROL: 1}
+    assert set(_grades(collect_inputs(everything))) == {(RespondentType.PARENT, Arm.CONTROL)}
+    assert {key[1] for key in _scores(collect_inputs(everything))} <= {Arm.CONTROL}
     evaluation_report(everything)  # the whole report runs with the ITT arm
     (chunk,) = list(survey_chunks(Pseudonymiser(), 100))
     assert chunk[0][3] == Arm.CONTROL
