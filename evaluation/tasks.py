@@ -3,9 +3,11 @@
 from functools import partial
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
 
+from . import aggregates
 from .exports import services
 from .models import DataFreeze, ResearchExport
 from .periods import MonthPeriod
@@ -42,3 +44,26 @@ def export_request(
         )
         transaction.on_commit(partial(run_export.enqueue, export.pk))
     return export
+
+
+# A researcher's request to compute the report's rows again is queued at most once per this many
+# seconds (in the shared cache, `CACHE_URL`): a second click, or a second researcher, within it
+# is told that a computation is already on its way.
+REFRESH_GUARD_SECONDS = 120
+REFRESH_GUARD_KEY = "evaluation-report-refresh"
+
+
+@task
+def refresh_report() -> float:
+    """Compute and store the daily snapshot's report rows again (`aggregates`); returns the
+    seconds the computation took."""
+    return aggregates.report_aggregate_store().seconds
+
+
+def report_refresh_request() -> bool:
+    """Queue `refresh_report` once the transaction commits; False (nothing queued) when one
+    was queued less than REFRESH_GUARD_SECONDS ago."""
+    if not cache.add(REFRESH_GUARD_KEY, True, REFRESH_GUARD_SECONDS):
+        return False
+    transaction.on_commit(refresh_report.enqueue)
+    return True

@@ -7,6 +7,7 @@ app_name = "evaluation"
 urlpatterns = [
     path("", report.home, name="home"),
     path("advies/", report.recommendation, name="recommendation"),
+    path("cijfers-bijwerken/", report.refresh, name="refresh"),
     path("exports/", exports.export_list, name="export_list"),
     path("exports/<int:pk>/", exports.export_detail, name="export_detail"),
     path("exports/<int:pk>/download/", exports.export_download, name="export_download"),

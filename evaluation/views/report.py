@@ -3,11 +3,13 @@
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from bip.lib.http import AuthenticatedHttpRequest
 
@@ -23,6 +25,7 @@ from ..report_inputs import LATE_ENTRY_DAYS
 from ..selectors import MIN_CELL_SIZE
 from ..snapshots import StudyEndChanged, check_study_end
 from ..study import study_period
+from ..tasks import report_refresh_request
 
 
 def source_form_default(source_form: FreezeChoiceForm) -> DataFreeze | None:
@@ -116,3 +119,32 @@ def recommendation(request: AuthenticatedHttpRequest) -> HttpResponse:
     same period and freeze as the report page, with the same disclosure control and access."""
     context, status = _report_context(request)
     return render(request, "evaluation/recommendation.html", context, status=status)
+
+
+@require_POST
+def refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Queue a new computation of the daily snapshot's report rows (`aggregates`), and go back
+    to the report for the same months. Researchers only. A freeze's rows are not computed again:
+    they stay as of the freeze."""
+    access.require_researcher(request.user)
+    if report_refresh_request():
+        messages.success(
+            request,
+            gettext(
+                "De cijfers worden opnieuw berekend. Bij een miljoen zaken duurt dat ongeveer "
+                "een halve minuut; vernieuw daarna deze pagina."
+            ),
+        )
+    else:
+        messages.info(
+            request,
+            gettext(
+                "De cijfers worden al opnieuw berekend. Vernieuw deze pagina over een halve minuut."
+            ),
+        )
+    form = ReportPeriodForm(request.POST)
+    query = {"freeze": DAILY_SNAPSHOT}
+    if form.is_valid():
+        months = form.month_period()
+        query |= {"van": _month_value(months.first_month), "tot": _month_value(months.last_month)}
+    return redirect(reverse("evaluation:home") + "?" + urlencode(query))

@@ -5,6 +5,7 @@ printable recommendation report."""
 import datetime
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from evaluation.constants import Arm
@@ -33,7 +34,7 @@ def test_researcher_compares_the_arms(
     for index in range(5):  # May: censored in freeze T1 (its study ended before August)
         for arm in (Arm.BIP, Arm.CONTROL):
             CaseFactory(arm=arm, date_received=datetime.date(2024, 5, 10 + index))
-    measurements_snapshot(datetime.date(2024, 8, 1), None)
+    measurements_snapshot(datetime.date(2024, 8, 1), datetime.date(2024, 12, 31))
     freeze_create(label="T1", actor=researcher, study_end=datetime.date(2024, 7, 31))
 
     login("researcher")
@@ -65,6 +66,9 @@ def test_researcher_compares_the_arms(
         "Alle strata samen"
     )
     expect(page.get_by_role("img", name="Kaplan-Meiercurve")).to_be_visible()
+    # A freeze's figures were computed with it, and are not computed again.
+    expect(page.locator("#report-as-of")).to_contain_text("toen de datafreeze werd vastgelegd")
+    expect(page.get_by_role("button", name="Cijfers nu opnieuw berekenen")).to_have_count(0)
     assert_accessible(page)
 
     # The printable recommendation report for the same months and freeze.
@@ -94,5 +98,20 @@ def test_researcher_compares_the_arms(
     page.get_by_role("link", name="Hele studieperiode").click()
     page.get_by_role("link", name="Naar de definities").click()
     expect(page.locator("#definitie-km_event")).to_be_visible()
+    # The daily snapshot has no stored figures yet: computed live. The researcher asks for a
+    # computation; the worker makes it, and the page then says as of when.
+    page.get_by_label("Metingen uit").select_option(
+        label="Dagelijkse driemaandsmeting (geen freeze)"
+    )
+    page.get_by_role("button", name="Rapport tonen").click()
+    expect(page.locator("#report-as-of")).to_contain_text("zojuist berekend uit de actuele")
+    page.get_by_role("button", name="Cijfers nu opnieuw berekenen").click()
+    expect(page.get_by_text("De cijfers worden opnieuw berekend.")).to_be_visible()
+    expect(page.get_by_label("Van maand")).to_have_value("2024-01")
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    page.reload()
+    expect(page.locator("#report-as-of")).to_contain_text("na de volgende berekening")
+    assert_accessible(page)
+
     # The reversed period is answered with 400 on purpose; nothing else may go wrong.
     page_problems.assert_clean(allow=("status of 400",))

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from evaluation import tasks
+from evaluation.aggregates import latest_aggregate, stored_inputs
 from evaluation.constants import Arm, ExportStatus
 from evaluation.exports import services
 from evaluation.models import ResearchExport
@@ -61,3 +62,13 @@ def test_the_task_first_marks_failed_the_exports_whose_worker_died(researcher):
     orphan.refresh_from_db()
     assert orphan.status == ExportStatus.FAILED
     assert "Vraag een nieuwe export aan." in orphan.error
+
+
+def test_the_refresh_task_stores_the_daily_snapshot_rows(db):
+    CaseFactory.create_batch(2, arm=Arm.BIP, date_received=datetime.date(2024, 3, 4))
+    seconds = tasks.refresh_report.enqueue().return_value
+    aggregate = latest_aggregate()
+    assert aggregate is not None and aggregate.seconds == seconds
+    assert [(row[0], row[1], row[-1]) for row in stored_inputs(aggregate).flow] == [
+        ("2024-03-01", Arm.BIP, 2)
+    ]

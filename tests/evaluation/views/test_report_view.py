@@ -8,9 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from evaluation.aggregates import latest_aggregate
 from evaluation.constants import Arm
 from evaluation.definitions import DEFINITIONS, MeasurementStatus
+from evaluation.freezes import freeze_create
 from evaluation.models import Measurement
+from tests.evaluation.exports.conftest import IMMEDIATE_TASKS
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +342,56 @@ def test_the_report_names_the_freeze(logged_in, researcher):
     assert link == (
         f"{reverse('evaluation:recommendation')}?van=2024-01&amp;tot=2024-12&amp;freeze={freeze.pk}"
     )
+
+
+# ---------------------------------------------------------------------------- computing again
+
+REFRESH = reverse("evaluation:refresh")
+
+
+def test_a_researcher_has_the_figures_computed_again(
+    logged_in, django_capture_on_commit_callbacks, settings
+):
+    settings.TASKS = IMMEDIATE_TASKS  # the worker's part, in the request
+    measured(Arm.BIP, 6)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = logged_in.post(REFRESH, {"van": "2024-02", "tot": "2024-05"})
+    assert len(queued) == 1  # the task, queued once the request's transaction committed
+    assert response["Location"] == f"{URL}?freeze=dagelijks&van=2024-02&tot=2024-05"
+    aggregate = latest_aggregate()
+    assert aggregate is not None  # the immediate backend ran the task
+    response = logged_in.get(response["Location"])
+    html = response.content.decode()
+    assert "De cijfers worden opnieuw berekend." in html
+    assert response.context["report"].as_of == aggregate.computed_at
+    assert "Stand van de cijfers:" in html and "of nu met de knop hieronder" in html
+
+    # A second request within the guard queues nothing and says a computation is on its way.
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        response = logged_in.post(REFRESH, {"van": "2024-02", "tot": "2024-05"}, follow=True)
+    assert again == []
+    assert "De cijfers worden al opnieuw berekend." in response.content.decode()
+
+
+def test_a_bad_month_in_the_refresh_goes_back_to_the_default_period(
+    logged_in, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(REFRESH, {"van": "maart", "tot": "<script>"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?freeze=dagelijks"
+
+
+def test_only_a_researcher_computes_the_figures_again(client_for, coordinator, logged_in):
+    assert client_for(coordinator).post(REFRESH).status_code == 403
+    assert logged_in.get(REFRESH).status_code == 405
+    assert latest_aggregate() is None
+
+
+def test_the_button_is_offered_for_the_daily_snapshot_not_for_a_freeze(logged_in, researcher):
+    measured(Arm.BIP, 6)
+    assert REFRESH in logged_in.get(URL + "?freeze=dagelijks").content.decode()
+    freeze = freeze_create(label="T1", actor=researcher, study_end=None)
+    html = logged_in.get(URL + f"?freeze={freeze.pk}").content.decode()
+    assert REFRESH not in html
+    assert "toen de datafreeze werd vastgelegd" in html
