@@ -330,6 +330,9 @@ URL_POLICY: dict[str, Rule] = {
     # evaluation
     "evaluation:home": not_audited("Alleen geaggregeerde, gepseudonimiseerde cijfers."),
     "evaluation:recommendation": not_audited("Alleen geaggregeerde, gepseudonimiseerde cijfers."),
+    "evaluation:refresh": not_audited(
+        "Zet een herberekening van de geaggregeerde rapportcijfers in de wachtrij; toont niets."
+    ),
     "health": not_audited("Gezondheidscontrole voor de load balancer: geen gegevens."),
     # The machine API writes its own entries, with the client as the actor (api/urls.py).
     "api-v1:meldingen": not_audited("API: eigen toegangslog per aanroep (api/urls.py)."),

@@ -351,6 +351,8 @@ RULES: dict[str, Rule] = {
     "evaluation:home": Rule(get=only("researcher"), post=None),
     # The printable recommendation report: the same access as the report page.
     "evaluation:recommendation": Rule(get=only("researcher"), post=None),
+    # Queues a new computation of the report's figures and goes back to the report.
+    "evaluation:refresh": Rule(get=not_allowed(), post=only("researcher", 302)),
     # Research exports: researchers only, each their own. An empty request form is refused
     # with its errors (422); the export's page and its download take GET only.
     "evaluation:export_list": Rule(get=only("researcher"), post=only("researcher", 422)),
