@@ -13,10 +13,11 @@ code (-1 not measured, -2 censored, -3 not applicable, -4 withheld for k-anonymi
   streamed from the chunks into an unnamed temporary file, strings inline, so memory does not
   grow with the rows. A sheet holds at most MAX_XLSX_ROWS rows; longer datasets continue on
   "data_2", "data_3", ..., planned from the row count taken before streaming.
-- SAV: pyreadstat writes one uncompressed file per chunk; the first keeps its dictionary and
-  the data of every chunk is appended after it, and the case count in the header is set at the
-  end. Uncompressed SAV data is a plain sequence of fixed-width rows, so the result is the
-  file pyreadstat would write for all rows at once, while memory holds one chunk. Categories
+- SAV: pyreadstat writes the header and the dictionary of an uncompressed file; the data of
+  every chunk follows it, written by numpy as the fixed-width rows pyreadstat would write
+  (`sav_data`), and the case count in the header is set at the end. The result is the file
+  pyreadstat would write for all rows at once (tested byte for byte), while memory holds one
+  chunk. Categories
   are numeric codes with value labels; the missing codes are user-missing (a range -4 to -1)
   with their labels; every variable has its label and measurement level.
 
@@ -34,6 +35,7 @@ import itertools
 import math
 import os
 import struct
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,14 +377,6 @@ def _padded(text: str, width: int) -> str:
     return text + " " * (width - len(text.encode()))
 
 
-def _dictionary(content: bytes, data_start: int, case_count_at: int | None) -> bytes:
-    """The dictionary of a SAV file without its case counts, to compare chunks."""
-    dictionary = bytearray(content[176:data_start])
-    if case_count_at is not None:
-        dictionary[case_count_at - 176 : case_count_at - 176 + 8] = bytes(8)
-    return bytes(dictionary)
-
-
 def _dictionary_end(header: bytes) -> tuple[int, int | None]:
     """Where the data starts in a SAV file, and where the 64-bit case count of the
     extension record 7.16 is (None without one)."""
@@ -422,6 +416,64 @@ def _dictionary_end(header: bytes) -> tuple[int, int | None]:
             raise ValueError(f"unknown SAV record type {record}")
 
 
+# SPSS's system-missing value (-DBL_MAX), which readstat writes for NaN.
+SYSTEM_MISSING = -sys.float_info.max
+# The longest text one SAV segment holds; longer ones would need "very long string" segments.
+MAX_SAV_TEXT_BYTES = 255
+
+
+def sav_data(variables: Sequence[Variable], frame: pd.DataFrame) -> bytes:
+    """The data of uncompressed SAV for `frame` (a chunk's `spss_frame`), the bytes pyreadstat
+    writes after the dictionary (tested byte for byte): per row, each number as a little-endian
+    double (NaN as SYSTEM_MISSING) and each text as its UTF-8 bytes padded with spaces to its
+    width rounded up to 8 bytes. Made by numpy as one array, where pyreadstat spends a Python
+    call per row (0.83 s against 0.04 s for 100,000 rows of 26 variables).
+
+    A text longer than its variable's width raises ValueError: it would shift the columns."""
+    import numpy as np
+
+    layout: list[tuple[str, str]] = []
+    for variable in variables:
+        if variable.kind == TEXT:
+            layout.append((variable.name, f"S{_text_storage(variable)}"))
+        else:
+            layout.append((variable.name, "<f8"))
+    data = np.empty(len(frame), dtype=layout)
+    for variable in variables:
+        column = frame[variable.name]
+        if variable.kind == TEXT:
+            data[variable.name] = _text_bytes(variable, column.tolist())
+        else:
+            values = column.to_numpy(dtype="float64")
+            data[variable.name] = np.where(np.isnan(values), SYSTEM_MISSING, values)
+    return data.tobytes()
+
+
+def _text_storage(variable: Variable) -> int:
+    """The bytes a text variable takes in a SAV row: its width rounded up to 8."""
+    width = max(variable.width, 1)
+    if width > MAX_SAV_TEXT_BYTES:
+        raise ValueError(f"{variable.name}: texts over {MAX_SAV_TEXT_BYTES} bytes")
+    return (width + 7) // 8 * 8
+
+
+def _text_bytes(variable: Variable, values: list[str]) -> Any:
+    """The texts as space-padded UTF-8 bytes of the variable's storage width."""
+    import numpy as np
+
+    try:
+        encoded = np.array(values, dtype="S")  # ASCII, as the pseudonyms are
+    except UnicodeEncodeError:
+        encoded = np.array([value.encode() for value in values], dtype="S")
+    width = max(variable.width, 1)
+    if encoded.dtype.itemsize > width:  # the longest text's bytes
+        raise ValueError(
+            f"{variable.name}: a text of {encoded.dtype.itemsize} bytes, longer than its width "
+            f"{width}, would shift the columns"
+        )
+    return np.char.ljust(encoded, _text_storage(variable), b" ")
+
+
 def write_sav(
     path: Path,
     variables: Sequence[Variable],
@@ -436,7 +488,6 @@ def write_sav(
     rows = 0
     part = Path(f"{path}.chunk")
     case_count_at: int | None = None
-    first = b""
     try:
         with open(path, "wb") as target:
             for chunk in chunks:
@@ -447,19 +498,16 @@ def write_sav(
                     if isinstance(chunk, CopyBlock)
                     else spss_frame(variables, chunk)
                 )
-                pyreadstat.write_sav(frame, str(part), file_label=file_label[:64], **metadata)
-                with open(part, "rb") as written:
-                    content = written.read()
-                data_start, count_at = _dictionary_end(content)
                 if rows == 0:
-                    target.write(content)
-                    case_count_at = count_at
-                    first = _dictionary(content, data_start, count_at)
-                elif _dictionary(content, data_start, count_at) != first:
-                    # A text longer than its declared width would shift the columns.
-                    raise ValueError("SAV chunk dictionary differs from the first chunk")
-                else:
-                    target.write(memoryview(content)[data_start:])
+                    # pyreadstat writes the header and the dictionary (of the first row, whose
+                    # padded texts declare the widths); numpy the data of every row.
+                    pyreadstat.write_sav(
+                        frame.iloc[:1], str(part), file_label=file_label[:64], **metadata
+                    )
+                    content = part.read_bytes()
+                    data_start, case_count_at = _dictionary_end(content)
+                    target.write(memoryview(content)[:data_start])
+                target.write(sav_data(variables, frame))
                 rows += len(chunk)
             if rows == 0:
                 pyreadstat.write_sav(

@@ -380,5 +380,34 @@ def test_unknown_category_code_fails_rather_than_writing_a_wrong_value(tmp_path)
 
 def test_a_text_longer_than_its_width_fails_rather_than_shifting_columns(tmp_path):
     rows = [("a1b2", "bip", 1, 1, 1, 1)]
-    with pytest.raises(ValueError, match="dictionary differs"):
+    with pytest.raises(ValueError, match="longer than its width 8, would shift the columns"):
         writers.write_sav(tmp_path / "x.sav", VARIABLES, [rows, [("x" * 12, *rows[0][1:])]])
+
+
+SAV_TEXT = st.text(alphabet=st.sampled_from("ab9 é€"), max_size=8).filter(
+    lambda text: len(text.encode()) <= 8
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(rows=typed_rows(SAV_TEXT, st.integers(1, 12), min_size=1), size=st.integers(1, 3))
+def test_the_sav_in_chunks_is_the_file_pyreadstat_writes_for_all_rows_at_once(rows, size):
+    """numpy writes the data (`sav_data`), pyreadstat only the dictionary: the file must be
+    pyreadstat's own for all rows, byte for byte after the header's creation date, whatever
+    the texts (ASCII, multi-byte, empty), missing codes and chunk sizes."""
+    with tempfile.TemporaryDirectory() as directory:
+        ours, theirs = Path(directory, "ours.sav"), Path(directory, "theirs.sav")
+        assert writers.write_sav(ours, VARIABLES, chunks(rows, size)) == len(rows)
+        frame = writers.spss_frame(VARIABLES, rows)
+        pyreadstat.write_sav(frame, str(theirs), **writers.spss_metadata(VARIABLES))
+        a, b = ours.read_bytes(), theirs.read_bytes()
+        assert a[176:] == b[176:]
+        assert a[80:84] == b[80:84]  # the case count
+
+
+def test_sav_data_writes_a_missing_number_as_system_missing_and_pads_texts_with_spaces():
+    frame = writers.spss_frame(VARIABLES, [(None, "bip", 1, 40, None, 3)])
+    data = writers.sav_data(VARIABLES, frame)
+    assert len(data) == 6 * 8
+    assert data[:8] == b" " * 8  # no pseudonym: an empty text
+    assert struct.unpack("<5d", data[8:]) == (1.0, 1.0, 40.0, writers.SYSTEM_MISSING, 3.0)
