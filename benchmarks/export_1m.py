@@ -23,7 +23,7 @@ The export files are written to a temporary directory and deleted afterwards.
 The floor for each export is COPY of the export's own SQL: the script records the statements
 the export runs (an execute wrapper), and times `COPY (<each statement>) TO STDOUT` over the
 same rows, read and discarded by psycopg. The ratio export seconds / COPY seconds is the goal
-of issue 15 (CSV and SAV at most 3x). The cases CSV and SAV read a COPY of their own SQL on a
+of issue 15 (CSV and SAV at most 3x). The cases and contacts read a COPY of their own SQL on a
 connection of their own (`postgres_rows`), which the execute wrapper does not see: their
 floor is the logged statements (the k-anonymity plan's) plus a COPY of that SQL. For every
 format the line also gives the CPU time of the whole machine during the export (from
@@ -170,13 +170,17 @@ def copy_seconds(statements: list[tuple[str, tuple]]) -> float:
     return seconds
 
 
-def case_rows_copy_seconds() -> float:
-    """Seconds to COPY the rows of the cases' own SQL (`postgres_rows.case_rows_sql`, as the
-    CSV and SAV exports of the cases run it on a connection of their own) to the client."""
+def own_rows_copy_seconds(dataset: str) -> float:
+    """Seconds to COPY the rows of the dataset's own SQL (`postgres_rows.case_rows_sql` or
+    `contact_rows_sql`, as the exports of the cases and contacts run it on a connection of
+    their own) to the client."""
     from evaluation.exports.datasets import cases_plan
-    from evaluation.exports.postgres_rows import case_rows_sql
+    from evaluation.exports.postgres_rows import case_rows_sql, contact_rows_sql
 
-    text, params = case_rows_sql(plan=cases_plan(None), freeze=None, period=None)
+    if dataset == ExportDataset.CASES:
+        text, params = case_rows_sql(plan=cases_plan(None), freeze=None, period=None)
+    else:
+        text, params = contact_rows_sql(None)
     return copy_seconds([(text, tuple(params))])
 
 
@@ -197,11 +201,11 @@ def run_one(dataset: str, file_format: str, chunk_size: int) -> dict:
             export = services.export_run(export_id=export.pk, chunk_size=chunk_size)
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         machine_cpu = machine_cpu_seconds() - machine_started
-        # The cases CSV and SAV read a COPY on a connection of their own, which the statement
+        # The cases and contacts read a COPY on a connection of their own, which the statement
         # log does not see: their floor adds the COPY of that SQL to the logged statements'
         # (the k-anonymity plan's).
-        copied = dataset == ExportDataset.CASES and file_format != ExportFormat.XLSX
-        copy = copy_seconds(log.statements) + (case_rows_copy_seconds() if copied else 0.0)
+        copied = dataset in (ExportDataset.CASES, ExportDataset.CONTACTS)
+        copy = copy_seconds(log.statements) + (own_rows_copy_seconds(dataset) if copied else 0.0)
         if export.status != "klaar":
             sys.exit(f"Export failed: {export.error}")
         size = services.export_path(export).stat().st_size

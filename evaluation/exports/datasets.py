@@ -1047,30 +1047,39 @@ def contacts_queryset(period: MonthPeriod | None = None) -> QuerySet:
     return _in_period(Contact.objects.exclude(case__arm=""), "case__date_received", period)
 
 
-def _contact_rows(period: MonthPeriod | None, chunk_size: int) -> Iterator[Row]:
-    """The contacts about cases referred in `period` as they come from the database, in id
-    order, with the case's allocated arm. Read `chunk_size` rows at a time."""
+# The columns of a contact as the export reads them (after its id), in `contact_chunks`' order.
+CONTACT_SOURCE_COLUMNS = (
+    "case_id",
+    "professional_id",
+    "itt_arm",
+    "case__arm",
+    "professional__organisation__kind",
+    "role",
+    "kind",
+    "with_whom",
+    "channel",
+    "duration_minutes",
+    "occurred_at",
+    "case__date_received",
+    "caution_given",
+)
+
+
+def contact_source_rows(period: MonthPeriod | None) -> QuerySet:
+    """The contacts about cases referred in `period` in id order, with the case's allocated
+    arm: the id, then CONTACT_SOURCE_COLUMNS. The COPY of the contacts on PostgreSQL
+    (`postgres_rows.contact_rows_sql`) selects from it too."""
     return (
         with_initial_allocation(contacts_queryset(period), "case")
         .annotate(itt_arm=allocated_arm("case"))
         .order_by("pk")
-        .values_list(
-            "case_id",
-            "professional_id",
-            "itt_arm",
-            "case__arm",
-            "professional__organisation__kind",
-            "role",
-            "kind",
-            "with_whom",
-            "channel",
-            "duration_minutes",
-            "occurred_at",
-            "case__date_received",
-            "caution_given",
-        )
-        .iterator(chunk_size=chunk_size)
+        .values_list("pk", *CONTACT_SOURCE_COLUMNS)
     )
+
+
+def _contact_rows(period: MonthPeriod | None, chunk_size: int) -> Iterator[Row]:
+    """The rows of `contact_source_rows` without their id. Read `chunk_size` at a time."""
+    return (row[1:] for row in contact_source_rows(period).iterator(chunk_size=chunk_size))
 
 
 def contact_chunks(

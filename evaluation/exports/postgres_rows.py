@@ -1,15 +1,17 @@
-"""The cases dataset's CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
+"""The cases' and contacts' CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
 
-On PostgreSQL the CSV export of the cases does not bring a million rows into Python as tuples
-to turn them into text again: one SELECT computes the exported columns (the released
+On PostgreSQL the export of the cases does not bring a million rows into Python as tuples to
+turn them into text again: one SELECT computes the exported columns (the released
 quasi-identifiers, the bands, weeks and missing codes) and COPY writes them as CSV. Python
 replaces the five ids at the start of each line by their pseudonyms and passes the text on to
 the files (`writers.write_csv`); the SPSS export reads the same text back into its frame
-(`writers.spss_frame_of_copy`). Excel and SQLite use the rows of `datasets.case_chunks`,
-which stays the definition: the SQL here follows it column for column,
-and the tests compare the files of both, byte for byte, on worlds that reach every branch
-(freeze or daily snapshot, every measurement status, every k-anonymity level, no school, no
-professional, leap-day birthdays).
+(`writers.spss_frame_of_copy`), the Excel export into its cells (`writers.records_of_copy`).
+The contacts go the same way (`contact_rows_sql`: two ids, and the weeks from the referral).
+SQLite, and an export inside a transaction, use the rows of `datasets.case_chunks` and
+`datasets.contact_chunks`, which stay the definition: the SQL here follows them column for
+column, and the tests compare the files of both, byte for byte, on worlds that reach every
+branch (freeze or daily snapshot, every measurement status, every k-anonymity level, no school,
+no professional, leap-day birthdays, contacts around midnight in Dutch time).
 
 The pseudonyms stay in Python (`Pseudonymiser.of_kind`, as for every other export): their key,
 or anything that stands for it, is never sent to the database, where a statement log or
@@ -34,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import connection
 
 from ..definitions import CENSORED_STATUSES, MeasurementStatus
@@ -41,6 +44,7 @@ from .datasets import (
     CASE_PSEUDONYM_KINDS,
     CASE_SOURCE_COLUMNS,
     CENSORED_CODE,
+    CONTACT_SOURCE_COLUMNS,
     HOURS_ABSENT_BANDS,
     KM_FULL_WEEKS,
     MEASURE_FIELDS,
@@ -50,9 +54,11 @@ from .datasets import (
     TIMES_LATE_BANDS,
     WITHHELD_CODE,
     case_source_rows,
+    contact_source_rows,
     release,
 )
 from .kanonymity import GeneralisationPlan, Identifiers
+from .pseudonyms import CASE, PROFESSIONAL
 
 if TYPE_CHECKING:
     from ..models import DataFreeze
@@ -247,11 +253,65 @@ def case_copy_blocks(
     statement). That connection sees only committed rows: call this outside a transaction
     (`datasets.case_chunks` reads uncommitted rows too).
     """
+    text, params = case_rows_sql(plan=plan, freeze=freeze, period=period)
+    return _copy_blocks(text, params, _pseudonymised_line(pseudonymise), block_rows)
+
+
+def contact_rows_sql(period: MonthPeriod | None) -> tuple[str, list]:
+    """The SELECT of the exported contact rows (`datasets.contact_chunks`), in id order, and
+    its parameters. The first two columns are the case and professional ids that
+    `contact_copy_blocks` replaces by their pseudonyms."""
+    source_sql, source_params = contact_source_rows(period).query.sql_with_params()
+    names = ["id", *(column.replace("__", "_") for column in CONTACT_SOURCE_COLUMNS)]
+    texts = ("itt_arm", "case_arm", "professional_organisation_kind", "role", "kind")
+    select = [
+        "s.case_id",
+        "s.professional_id",
+        *(f"NULLIF(s.{name}, '')" for name in (*texts, "with_whom", "channel")),
+        "s.duration_minutes",
+        # Whole weeks from the referral to the contact's day in Dutch time (`_local_date`).
+        _weeks("(s.occurred_at AT TIME ZONE %s)::date - s.case_date_received"),
+        "s.caution_given::int",
+    ]
+    # Built from our own column names; values are parameters.
+    text = (
+        f"SELECT {', '.join(select)} FROM ({source_sql}) AS s({', '.join(names)})"  # noqa: S608
+        " ORDER BY s.id"
+    )
+    return text, [settings.TIME_ZONE, *source_params]
+
+
+def contact_copy_blocks(
+    pseudonymise: Pseudonymiser,
+    *,
+    period: MonthPeriod | None = None,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Iterator[CopyBlock]:
+    """The exported contact rows as CSV text, as `case_copy_blocks` gives the cases'."""
+    text, params = contact_rows_sql(period)
+    case, professional = (pseudonymise.of_kind(kind) for kind in (CASE, PROFESSIONAL))
+
+    def pseudonymised(line: str) -> str:
+        case_id, professional_id, rest = line.split(";", 2)
+        return f"{case(case_id)};{professional(professional_id)};{rest}"
+
+    return _copy_blocks(text, params, pseudonymised, block_rows)
+
+
+def _copy_blocks(
+    text: str, params: list, pseudonymised: Callable[[str], str], block_rows: int
+) -> Iterator[CopyBlock]:
+    """COPY of `text` as CSV on a connection of its own, each line through `pseudonymised`,
+    `block_rows` lines a block."""
     if connection.in_atomic_block:
         raise RuntimeError("a COPY on its own connection cannot see this transaction's rows")
-    text, params = case_rows_sql(plan=plan, freeze=freeze, period=period)
     statement = f"COPY ({text}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
-    pseudonymised = _pseudonymised_line(pseudonymise)
+    return _copied(statement, params, pseudonymised, block_rows)
+
+
+def _copied(
+    statement: str, params: list, pseudonymised: Callable[[str], str], block_rows: int
+) -> Iterator[CopyBlock]:
     own = connection.get_new_connection(connection.get_connection_params())
     try:
         with own.cursor() as cursor, cursor.copy(statement, params) as copy:

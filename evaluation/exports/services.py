@@ -451,12 +451,12 @@ SAV_COPY_BLOCK_ROWS = 10_000
 
 
 def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
-    """Whether the database writes the rows as CSV itself: the cases CSV, SAV and XLSX on
-    PostgreSQL, run outside a transaction (the COPY's own connection sees committed rows
-    only)."""
+    """Whether the database writes the rows as CSV itself: the cases and the contacts as CSV,
+    SAV and XLSX on PostgreSQL, run outside a transaction (the COPY's own connection sees
+    committed rows only)."""
     return (
         file_format in (ExportFormat.CSV, ExportFormat.SAV, ExportFormat.XLSX)
-        and dataset.key == ExportDataset.CASES
+        and dataset.key in (ExportDataset.CASES, ExportDataset.CONTACTS)
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
     )
@@ -487,15 +487,16 @@ def write_export_zip(
     zip_path = Path(f"{stem}.zip")
     plan: GeneralisationPlan | None = dataset.plan(period) if dataset.plan else None
     chunks: Iterator[Chunk | CopyBlock]
+    block_rows = (
+        chunk_size if file_format == ExportFormat.CSV else max(chunk_size, SAV_COPY_BLOCK_ROWS)
+    )
     if plan is not None and _copied_by_database(dataset, file_format):
         chunks = postgres_rows.case_copy_blocks(
-            pseudonymise,
-            plan=plan,
-            freeze=freeze,
-            period=period,
-            block_rows=chunk_size
-            if file_format == ExportFormat.CSV
-            else max(chunk_size, SAV_COPY_BLOCK_ROWS),
+            pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
+        )
+    elif dataset.key == ExportDataset.CONTACTS and _copied_by_database(dataset, file_format):
+        chunks = postgres_rows.contact_copy_blocks(
+            pseudonymise, period=period, block_rows=block_rows
         )
     else:
         chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)
