@@ -23,9 +23,9 @@ The export files are written to a temporary directory and deleted afterwards.
 The floor for each export is COPY of the export's own SQL: the script records the statements
 the export runs (an execute wrapper), and times `COPY (<each statement>) TO STDOUT` over the
 same rows, read and discarded by psycopg. The ratio export seconds / COPY seconds is the goal
-of issue 15 (CSV and SAV at most 3x). The cases and contacts read a COPY of their own SQL on a
-connection of their own (`postgres_rows`), which the execute wrapper does not see: their
-floor is the logged statements (the k-anonymity plan's) plus a COPY of that SQL. For every
+of issue 15 (CSV and SAV at most 3x). Every dataset reads a COPY of its own SQL on a
+connection of its own (`postgres_rows`), which the execute wrapper does not see: the floor is
+the logged statements (the k-anonymity plan's) plus a COPY of that SQL. For every
 format the line also gives the CPU time of the whole machine during the export (from
 /proc/stat: the export process, PostgreSQL and anything else running), because on 2 cores
 the export and the database compete for the same CPUs.
@@ -171,16 +171,18 @@ def copy_seconds(statements: list[tuple[str, tuple]]) -> float:
 
 
 def own_rows_copy_seconds(dataset: str) -> float:
-    """Seconds to COPY the rows of the dataset's own SQL (`postgres_rows.case_rows_sql` or
-    `contact_rows_sql`, as the exports of the cases and contacts run it on a connection of
-    their own) to the client."""
+    """Seconds to COPY the rows of the dataset's own SQL (`postgres_rows.case_rows_sql`,
+    `contact_rows_sql` or `survey_rows_sql`, as the exports run it on a connection of their
+    own) to the client."""
     from evaluation.exports.datasets import cases_plan
-    from evaluation.exports.postgres_rows import case_rows_sql, contact_rows_sql
+    from evaluation.exports.postgres_rows import case_rows_sql, contact_rows_sql, survey_rows_sql
 
     if dataset == ExportDataset.CASES:
         text, params = case_rows_sql(plan=cases_plan(None), freeze=None, period=None)
-    else:
+    elif dataset == ExportDataset.CONTACTS:
         text, params = contact_rows_sql(None)
+    else:
+        text, params = survey_rows_sql(None)
     return copy_seconds([(text, tuple(params))])
 
 
@@ -201,11 +203,10 @@ def run_one(dataset: str, file_format: str, chunk_size: int) -> dict:
             export = services.export_run(export_id=export.pk, chunk_size=chunk_size)
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         machine_cpu = machine_cpu_seconds() - machine_started
-        # The cases and contacts read a COPY on a connection of their own, which the statement
-        # log does not see: their floor adds the COPY of that SQL to the logged statements'
-        # (the k-anonymity plan's).
-        copied = dataset in (ExportDataset.CASES, ExportDataset.CONTACTS)
-        copy = copy_seconds(log.statements) + (own_rows_copy_seconds(dataset) if copied else 0.0)
+        # Every dataset reads a COPY on a connection of its own, which the statement log does
+        # not see: the floor adds the COPY of that SQL to the logged statements' (the
+        # k-anonymity plan's).
+        copy = copy_seconds(log.statements) + own_rows_copy_seconds(dataset)
         if export.status != "klaar":
             sys.exit(f"Export failed: {export.error}")
         size = services.export_path(export).stat().st_size

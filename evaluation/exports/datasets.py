@@ -1215,6 +1215,30 @@ def survey_queryset(period: MonthPeriod | None = None) -> QuerySet:
     )
 
 
+# The columns of a response as the export reads them, in `survey_chunks`' order.
+SURVEY_SOURCE_COLUMNS = (
+    "pk",
+    "respondent_type",
+    "study_arm",
+    "grade",
+    "submitted_at",
+    "invitation__case_id",
+    "invitation__case__date_received",
+)
+
+
+def survey_source_rows(period: MonthPeriod | None) -> QuerySet:
+    """The responses of `survey_queryset` in id order with the arm they count in:
+    SURVEY_SOURCE_COLUMNS. The COPY of the responses on PostgreSQL
+    (`postgres_rows.survey_rows_sql`) selects from it too."""
+    return (
+        with_initial_allocation(survey_queryset(period), "invitation__case")
+        .annotate(study_arm=response_arm())
+        .order_by("pk")
+        .values_list(*SURVEY_SOURCE_COLUMNS)
+    )
+
+
 def survey_chunks(
     pseudonymise: Pseudonymiser,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -1225,21 +1249,7 @@ def survey_chunks(
 ) -> Iterator[Chunk]:
     """Survey responses; a child's or parent's response counts in the case's allocated
     (intention-to-treat) arm, as in the report, not in the arm at submission."""
-    rows = (
-        with_initial_allocation(survey_queryset(period), "invitation__case")
-        .annotate(study_arm=response_arm())
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "respondent_type",
-            "study_arm",
-            "grade",
-            "submitted_at",
-            "invitation__case_id",
-            "invitation__case__date_received",
-        )
-        .iterator(chunk_size=chunk_size)
-    )
+    rows = survey_source_rows(period).iterator(chunk_size=chunk_size)
     for batch in _batched(rows, chunk_size):
         scores: dict[int, dict[str, int]] = defaultdict(dict)
         for response_id, item, score in SurveyAnswer.objects.filter(

@@ -1,4 +1,4 @@
-"""The cases' and contacts' CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
+"""Every dataset's CSV rows made by PostgreSQL itself (COPY ... TO STDOUT, CSV).
 
 On PostgreSQL the export of the cases does not bring a million rows into Python as tuples to
 turn them into text again: one SELECT computes the exported columns (the released
@@ -6,12 +6,14 @@ quasi-identifiers, the bands, weeks and missing codes) and COPY writes them as C
 replaces the five ids at the start of each line by their pseudonyms and passes the text on to
 the files (`writers.write_csv`); the SPSS export reads the same text back into its frame
 (`writers.spss_frame_of_copy`), the Excel export into its cells (`writers.records_of_copy`).
-The contacts go the same way (`contact_rows_sql`: two ids, and the weeks from the referral).
-SQLite, and an export inside a transaction, use the rows of `datasets.case_chunks` and
-`datasets.contact_chunks`, which stay the definition: the SQL here follows them column for
-column, and the tests compare the files of both, byte for byte, on worlds that reach every
-branch (freeze or daily snapshot, every measurement status, every k-anonymity level, no school,
-no professional, leap-day birthdays, contacts around midnight in Dutch time).
+The contacts (`contact_rows_sql`: two ids, the weeks from the referral) and the survey
+responses (`survey_rows_sql`: each response with its answers as one column per statement) go
+the same way. SQLite, and an export inside a transaction, use the rows of `datasets`
+(`case_chunks`, `contact_chunks`, `survey_chunks`), which stay the definition: the SQL here
+follows them column for column, and the tests compare the files of both, byte for byte, on
+worlds that reach every branch (freeze or daily snapshot, every measurement status, every
+k-anonymity level, no school, no professional, leap-day birthdays, contacts and responses around
+midnight in Dutch time, staff responses without a case, unanswered statements).
 
 The pseudonyms stay in Python (`Pseudonymiser.of_kind`, as for every other export): their key,
 or anything that stands for it, is never sent to the database, where a statement log or
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import connection
 
+from ..constants import CLIENT_RESPONDENTS
 from ..definitions import CENSORED_STATUSES, MeasurementStatus
 from .datasets import (
     CASE_PSEUDONYM_KINDS,
@@ -51,14 +54,17 @@ from .datasets import (
     NOT_APPLICABLE_CODE,
     NOT_MEASURED,
     NOT_MEASURED_CODE,
+    SURVEY_ITEMS,
+    SURVEY_SOURCE_COLUMNS,
     TIMES_LATE_BANDS,
     WITHHELD_CODE,
     case_source_rows,
     contact_source_rows,
     release,
+    survey_source_rows,
 )
 from .kanonymity import GeneralisationPlan, Identifiers
-from .pseudonyms import CASE, PROFESSIONAL
+from .pseudonyms import CASE, PROFESSIONAL, RESPONSE
 
 if TYPE_CHECKING:
     from ..models import DataFreeze
@@ -294,6 +300,62 @@ def contact_copy_blocks(
     def pseudonymised(line: str) -> str:
         case_id, professional_id, rest = line.split(";", 2)
         return f"{case(case_id)};{professional(professional_id)};{rest}"
+
+    return _copy_blocks(text, params, pseudonymised, block_rows)
+
+
+def survey_rows_sql(period: MonthPeriod | None) -> tuple[str, list]:
+    """The SELECT of the exported survey responses (`datasets.survey_chunks`), in id order,
+    and its parameters: each response with its answers as one column per statement. The first
+    two columns are the response id and, for a child or parent, the case id, which
+    `survey_copy_blocks` replaces by their pseudonyms."""
+    source_sql, source_params = survey_source_rows(period).query.sql_with_params()
+    names = [column.replace("__", "_") for column in SURVEY_SOURCE_COLUMNS]
+    client = (
+        f"s.respondent_type IN ({', '.join(_code(str(t)) for t in sorted(CLIENT_RESPONDENTS))})"
+    )
+    local = "(s.submitted_at AT TIME ZONE %s)"
+    answers = ", ".join(
+        f"max(a.score) FILTER (WHERE a.item = {_code(item.value)})" for item in SURVEY_ITEMS
+    )
+    select = [
+        "s.pk",
+        f"CASE WHEN {client} THEN s.invitation_case_id END",
+        "NULLIF(s.respondent_type, '')",
+        "NULLIF(s.study_arm, '')",
+        "s.grade",
+        *(f"a.scores[{index}]" for index in range(1, len(SURVEY_ITEMS) + 1)),
+        f"CASE WHEN {client} AND s.invitation_case_date_received IS NOT NULL THEN "
+        f"{_weeks(f'{local}::date - s.invitation_case_date_received')} "
+        f"ELSE {NOT_APPLICABLE_CODE} END",
+        f"date_part('year', {local})::int",
+        f"date_part('month', {local})::int",
+    ]
+    # Built from our own column names and codes (see _code); values are parameters. The
+    # answers of each response are read through the index on (response, item).
+    text = (
+        f"SELECT {', '.join(select)} FROM ({source_sql}) AS s({', '.join(names)})"  # noqa: S608
+        f" LEFT JOIN LATERAL (SELECT ARRAY[{answers}] AS scores"
+        " FROM evaluation_surveyanswer a WHERE a.response_id = s.pk) a ON true"
+        " ORDER BY s.pk"
+    )
+    # The time zone's three placeholders (weeks, year, month) come before the source's.
+    return text, [settings.TIME_ZONE] * 3 + list(source_params)
+
+
+def survey_copy_blocks(
+    pseudonymise: Pseudonymiser,
+    *,
+    period: MonthPeriod | None = None,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Iterator[CopyBlock]:
+    """The exported survey responses as CSV text, as `case_copy_blocks` gives the cases'."""
+    text, params = survey_rows_sql(period)
+    response, case = (pseudonymise.of_kind(kind) for kind in (RESPONSE, CASE))
+
+    def pseudonymised(line: str) -> str:
+        response_id, case_id, rest = line.split(";", 2)
+        return f"{response(response_id)};{case(case_id) if case_id else ''};{rest}"
 
     return _copy_blocks(text, params, pseudonymised, block_rows)
 

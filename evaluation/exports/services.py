@@ -451,15 +451,35 @@ SAV_COPY_BLOCK_ROWS = 10_000
 
 
 def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
-    """Whether the database writes the rows as CSV itself: the cases and the contacts as CSV,
-    SAV and XLSX on PostgreSQL, run outside a transaction (the COPY's own connection sees
-    committed rows only)."""
+    """Whether the database writes the rows as CSV itself: every dataset as CSV, SAV and XLSX
+    on PostgreSQL, run outside a transaction (the COPY's own connection sees committed rows
+    only)."""
     return (
         file_format in (ExportFormat.CSV, ExportFormat.SAV, ExportFormat.XLSX)
-        and dataset.key in (ExportDataset.CASES, ExportDataset.CONTACTS)
+        and dataset.key in (ExportDataset.CASES, ExportDataset.CONTACTS, ExportDataset.SURVEYS)
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
     )
+
+
+def _database_blocks(
+    dataset: Dataset,
+    pseudonymise: Pseudonymiser,
+    *,
+    plan: GeneralisationPlan | None,
+    freeze: DataFreeze | None,
+    period: MonthPeriod | None,
+    block_rows: int,
+) -> Iterator[CopyBlock]:
+    """The dataset's rows from a COPY of its own SQL (`postgres_rows`)."""
+    if dataset.key == ExportDataset.CASES:
+        assert plan is not None  # the cases always have a k-anonymity plan
+        return postgres_rows.case_copy_blocks(
+            pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
+        )
+    if dataset.key == ExportDataset.CONTACTS:
+        return postgres_rows.contact_copy_blocks(pseudonymise, period=period, block_rows=block_rows)
+    return postgres_rows.survey_copy_blocks(pseudonymise, period=period, block_rows=block_rows)
 
 
 def write_export_zip(
@@ -490,13 +510,9 @@ def write_export_zip(
     block_rows = (
         chunk_size if file_format == ExportFormat.CSV else max(chunk_size, SAV_COPY_BLOCK_ROWS)
     )
-    if plan is not None and _copied_by_database(dataset, file_format):
-        chunks = postgres_rows.case_copy_blocks(
-            pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
-        )
-    elif dataset.key == ExportDataset.CONTACTS and _copied_by_database(dataset, file_format):
-        chunks = postgres_rows.contact_copy_blocks(
-            pseudonymise, period=period, block_rows=block_rows
+    if _copied_by_database(dataset, file_format):
+        chunks = _database_blocks(
+            dataset, pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
         )
     else:
         chunks = dataset.chunks(pseudonymise, chunk_size, freeze=freeze, period=period, plan=plan)
