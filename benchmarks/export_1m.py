@@ -232,6 +232,9 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,xlsx,sav")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one format here
+    parser.add_argument(
+        "--json", action="store_true", help="end with one line: the figures as a JSON list"
+    )
     args = parser.parse_args()
 
     if args.one:
@@ -241,6 +244,7 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database (see the docstring).")
     prepare()
     connection.close()
+    measured = []
     for file_format in args.formats.split(","):
         if file_format not in ExportFormat.values:
             sys.exit(f"Unknown format {file_format!r}")
@@ -250,6 +254,7 @@ def main() -> None:
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         figures = json.loads(child.stdout.strip().splitlines()[-1])
+        measured.append(figures)
         print(
             f"{figures['dataset']} {figures['format']:>4}: {figures['rows']:,} rows in "
             f"{figures['seconds']} s = {figures['rows_per_second']:,} rows/s "
@@ -265,6 +270,8 @@ def main() -> None:
             ),
             flush=True,
         )
+    if args.json:
+        print(json.dumps(measured))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@
 5. Mixed load: BENCH_USERS professionals (each their own login and TOTP device, and an open
    Leerplicht case) for BENCH_MIXED_SECONDS (default 20) without think time: GET the case
    file, POST a contact (302 expected), GET Mijn zaken.
-6. Writes benchmarks/results/bench-<N>.md and .json: the table, load average, ratios and the
+6. With the server stopped, the evaluation report cold and the research exports
+   (`benchmarks/bench/offline.py`; BENCH_OFFLINE=0 skips them).
+7. Writes benchmarks/results/bench-<N>.md and .json: the table, load average, ratios and the
    goals of issue 15 met or missed.
 
 Other knobs: GUNICORN_WORKERS, GUNICORN_WORKER_CLASS, GUNICORN_THREADS (gunicorn.conf.py).
@@ -282,6 +284,10 @@ def markdown(report: dict) -> str:
     ]
     for name in report["paths"]:
         lines.append(f"| {name} | {split(report['single'][name])} |")
+    if report.get("exports"):
+        from benchmarks.bench import offline
+
+        lines += offline.markdown(report["exports"])
     lines += ["", "| goal | met | measured | evidence (same run) |", "|---|---|---|---|"]
     for goal in report["goals"].values():
         lines.append(
@@ -440,6 +446,12 @@ def main() -> None:
         "mixed": mixed_summary,
     }
     report["goals"] = evaluate(single_summary, loaded_summary, mixed_summary)
+    if os.environ.get("BENCH_OFFLINE", "1") != "0":
+        from benchmarks.bench import offline
+
+        report["exports"] = offline.export_figures(dict(os.environ))
+        report["report"] = offline.report_figures()
+        report["goals"] |= offline.evaluate(report["report"], report["exports"])
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / os.environ.get("BENCH_NAME", f"bench-{cases}")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
