@@ -295,12 +295,7 @@ def contact_copy_blocks(
 ) -> Iterator[CopyBlock]:
     """The exported contact rows as CSV text, as `case_copy_blocks` gives the cases'."""
     text, params = contact_rows_sql(period)
-    case, professional = (pseudonymise.of_kind(kind) for kind in (CASE, PROFESSIONAL))
-
-    def pseudonymised(line: str) -> str:
-        case_id, professional_id, rest = line.split(";", 2)
-        return f"{case(case_id)};{professional(professional_id)};{rest}"
-
+    pseudonymised = _leading_ids_pseudonymised(pseudonymise, (CASE, PROFESSIONAL))
     return _copy_blocks(text, params, pseudonymised, block_rows)
 
 
@@ -351,13 +346,24 @@ def survey_copy_blocks(
 ) -> Iterator[CopyBlock]:
     """The exported survey responses as CSV text, as `case_copy_blocks` gives the cases'."""
     text, params = survey_rows_sql(period)
-    response, case = (pseudonymise.of_kind(kind) for kind in (RESPONSE, CASE))
-
-    def pseudonymised(line: str) -> str:
-        response_id, case_id, rest = line.split(";", 2)
-        return f"{response(response_id)};{case(case_id) if case_id else ''};{rest}"
-
+    pseudonymised = _leading_ids_pseudonymised(pseudonymise, (RESPONSE, CASE))
     return _copy_blocks(text, params, pseudonymised, block_rows)
+
+
+def _leading_ids_pseudonymised(
+    pseudonymise: Pseudonymiser, kinds: tuple[str, str]
+) -> Callable[[str], str]:
+    """A function that replaces the two ids a line starts with (never quoted: numbers, or
+    empty for none) by their pseudonyms of `kinds` (empty for none)."""
+    first, second = (pseudonymise.of_kind(kind) for kind in kinds)
+
+    def replace(line: str) -> str:
+        first_id, second_id, rest = line.split(";", 2)
+        return (
+            f"{first(first_id) if first_id else ''};{second(second_id) if second_id else ''};{rest}"
+        )
+
+    return replace
 
 
 def _copy_blocks(

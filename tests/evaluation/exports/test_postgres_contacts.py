@@ -3,21 +3,21 @@
 for byte, the same SPSS data and the same Excel cells."""
 
 import datetime
-import io
 import random
-import zipfile
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from evaluation.constants import Arm, ExportDataset, ExportFormat
-from evaluation.exports import postgres_rows, services, writers
+from evaluation.exports import postgres_rows, writers
 from evaluation.exports.datasets import contact_chunks, get_dataset
-from evaluation.exports.pseudonyms import Pseudonymiser
 from evaluation.periods import MonthPeriod
 from roles.constants import ChainRole, Channel, ContactKind, ContactWith
+from tests.evaluation.exports.copy_checks import (
+    PSEUDONYMISE,
+    assert_the_copy_writes_the_python_rows_file,
+)
 from tests.factories import (
     AllocationFactory,
     CaseFactory,
@@ -90,9 +90,6 @@ def build_contacts(seed: int = 11, cases: int = 24) -> int:
     return exported
 
 
-PSEUDONYMISE = Pseudonymiser(key="een-sleutel-van-de-studie", study_id="bip-pg")
-
-
 @pytest.mark.parametrize(
     "period", [None, MonthPeriod(first_month=D(2024, 3, 1), last_month=D(2024, 8, 1))]
 )
@@ -128,37 +125,9 @@ def test_the_weeks_count_the_dutch_day_of_the_contact():
 
 @pytest.mark.parametrize("file_format", [ExportFormat.SAV, ExportFormat.XLSX])
 def test_the_contact_export_from_the_copy_is_the_export_from_the_python_rows(tmp_path, file_format):
-    """The whole export service: outside a transaction the file is written from the COPY,
-    inside one from the Python rows; the SPSS data is the same byte for byte, the workbook's
-    cells the same value for value and type for type."""
+    """The whole export service: the SPSS data byte for byte, the Excel cells value for value."""
     build_contacts()
-    dataset = get_dataset(ExportDataset.CONTACTS)
-    arguments = {"dataset": dataset, "file_format": file_format, "export_number": 1,
-                 "pseudonymise": PSEUDONYMISE, "expected_rows": 0, "chunk_size": 9}  # fmt: skip
-    assert services._copied_by_database(dataset, file_format)
-    (tmp_path / "copy").mkdir(), (tmp_path / "python").mkdir()
-    copied = services.write_export_zip(directory=tmp_path / "copy", **arguments)
-    with transaction.atomic():
-        assert not services._copied_by_database(dataset, file_format)
-        python = services.write_export_zip(directory=tmp_path / "python", **arguments)
-    assert copied.row_count == python.row_count > 10
-    contents = []
-    for written in (copied, python):
-        with zipfile.ZipFile(written.path) as archive:
-            contents.append(archive.read(f"contacten.{file_format}"))
-    if file_format == ExportFormat.SAV:
-        start, _count_at = writers._dictionary_end(contents[0])
-        assert contents[0][start:] == contents[1][start:]
-        assert (
-            contents[0][:92] + contents[0][109:start] == contents[1][:92] + contents[1][109:start]
-        )
-        return
-    cells = [
-        [
-            [(cell.value, cell.data_type) for cell in row]
-            for row in load_workbook(io.BytesIO(content))["data"].iter_rows()
-        ]
-        for content in contents
-    ]
-    assert len(cells[0]) == copied.row_count + 1
-    assert cells[0] == cells[1]
+    rows = assert_the_copy_writes_the_python_rows_file(
+        tmp_path, ExportDataset.CONTACTS, file_format
+    )
+    assert rows > 10

@@ -3,13 +3,10 @@
 for byte, the same SPSS data and the same Excel cells."""
 
 import datetime
-import io
 import random
-import zipfile
 
 import pytest
-from django.db import connection, transaction
-from openpyxl import load_workbook
+from django.db import connection
 
 from evaluation.constants import (
     CLIENT_ITEMS,
@@ -19,11 +16,14 @@ from evaluation.constants import (
     ExportFormat,
     RespondentType,
 )
-from evaluation.exports import postgres_rows, services, writers
+from evaluation.exports import postgres_rows, writers
 from evaluation.exports.datasets import NOT_APPLICABLE_CODE, get_dataset, survey_chunks
-from evaluation.exports.pseudonyms import Pseudonymiser
 from evaluation.models import SurveyAnswer, SurveyResponse
 from evaluation.periods import MonthPeriod
+from tests.evaluation.exports.copy_checks import (
+    PSEUDONYMISE,
+    assert_the_copy_writes_the_python_rows_file,
+)
 from tests.factories import (
     AllocationFactory,
     CaseFactory,
@@ -40,7 +40,6 @@ pytestmark = [
 D = datetime.date
 # UTC times on either side of midnight in Dutch time, in winter and in summer.
 TIMES = (datetime.time(22, 59), datetime.time(23, 0), datetime.time(21, 59), datetime.time(9, 0))
-PSEUDONYMISE = Pseudonymiser(key="een-sleutel-van-de-studie", study_id="bip-pg")
 
 
 def _respond(invitation, respondent_type, arm, submitted_at, grade, items, rng) -> None:
@@ -127,35 +126,7 @@ def test_postgres_writes_the_survey_csv_files_the_python_rows_give(tmp_path, per
 
 @pytest.mark.parametrize("file_format", [ExportFormat.SAV, ExportFormat.XLSX])
 def test_the_survey_export_from_the_copy_is_the_export_from_the_python_rows(tmp_path, file_format):
-    """The whole export service, as for the cases and contacts."""
+    """The whole export service: the SPSS data byte for byte, the Excel cells value for value."""
     build_responses()
-    dataset = get_dataset(ExportDataset.SURVEYS)
-    arguments = {"dataset": dataset, "file_format": file_format, "export_number": 1,
-                 "pseudonymise": PSEUDONYMISE, "expected_rows": 0, "chunk_size": 9}  # fmt: skip
-    assert services._copied_by_database(dataset, file_format)
-    (tmp_path / "copy").mkdir(), (tmp_path / "python").mkdir()
-    copied = services.write_export_zip(directory=tmp_path / "copy", **arguments)
-    with transaction.atomic():
-        assert not services._copied_by_database(dataset, file_format)
-        python = services.write_export_zip(directory=tmp_path / "python", **arguments)
-    assert copied.row_count == python.row_count > 10
-    contents = []
-    for written in (copied, python):
-        with zipfile.ZipFile(written.path) as archive:
-            contents.append(archive.read(f"enquetes.{file_format}"))
-    if file_format == ExportFormat.SAV:
-        start, _count_at = writers._dictionary_end(contents[0])
-        assert contents[0][start:] == contents[1][start:]
-        assert (
-            contents[0][:92] + contents[0][109:start] == contents[1][:92] + contents[1][109:start]
-        )
-        return
-    cells = [
-        [
-            [(cell.value, cell.data_type) for cell in row]
-            for row in load_workbook(io.BytesIO(content))["data"].iter_rows()
-        ]
-        for content in contents
-    ]
-    assert len(cells[0]) == copied.row_count + 1
-    assert cells[0] == cells[1]
+    rows = assert_the_copy_writes_the_python_rows_file(tmp_path, ExportDataset.SURVEYS, file_format)
+    assert rows > 10
