@@ -89,6 +89,8 @@ if TYPE_CHECKING:
 
     from django_stubs_ext import StrOrPromise
 
+    from .periods import MonthPeriod
+
 
 ARMS = (Arm.BIP, Arm.CONTROL)
 CLIENT_TYPES = (RespondentType.CHILD, RespondentType.PARENT)
@@ -890,6 +892,17 @@ def evaluation_report_cached(
         report = evaluation_report(period, freeze)
         cache.set(key, report, REPORT_CACHE_SECONDS)
     return report
+
+
+def report_for_months(
+    requested: MonthPeriod, freeze: DataFreeze | None = None
+) -> tuple[MonthPeriod, EvaluationReport]:
+    """What the report page shows for the `requested` months on `freeze` (None: the daily
+    snapshot): the months widened to whole disclosure blocks, and the report for them, both
+    from the source's stored rows when it has them (`aggregates`), else live."""
+    aggregate = aggregates.latest_aggregate(freeze)
+    months = referral_blocks(aggregate).widen(requested)
+    return months, evaluation_report_cached(ReportPeriod.from_months(months), freeze, aggregate)
 
 
 def aggregate_key(aggregate: ReportAggregate) -> str:

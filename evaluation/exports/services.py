@@ -450,13 +450,22 @@ def _remove_temporary_files(
 SAV_COPY_BLOCK_ROWS = 10_000
 
 
+# The datasets whose rows a COPY of their own SQL gives (the cases take their plan and freeze
+# too, in `_database_blocks`).
+_COPY_BLOCKS: dict[str, Callable[..., Iterator[CopyBlock]]] = {
+    ExportDataset.CASES: postgres_rows.case_copy_blocks,
+    ExportDataset.CONTACTS: postgres_rows.contact_copy_blocks,
+    ExportDataset.SURVEYS: postgres_rows.survey_copy_blocks,
+}
+
+
 def _copied_by_database(dataset: Dataset, file_format: str) -> bool:
     """Whether the database writes the rows as CSV itself: every dataset as CSV, SAV and XLSX
     on PostgreSQL, run outside a transaction (the COPY's own connection sees committed rows
     only)."""
     return (
         file_format in (ExportFormat.CSV, ExportFormat.SAV, ExportFormat.XLSX)
-        and dataset.key in (ExportDataset.CASES, ExportDataset.CONTACTS, ExportDataset.SURVEYS)
+        and dataset.key in _COPY_BLOCKS
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
     )
@@ -477,9 +486,7 @@ def _database_blocks(
         return postgres_rows.case_copy_blocks(
             pseudonymise, plan=plan, freeze=freeze, period=period, block_rows=block_rows
         )
-    if dataset.key == ExportDataset.CONTACTS:
-        return postgres_rows.contact_copy_blocks(pseudonymise, period=period, block_rows=block_rows)
-    return postgres_rows.survey_copy_blocks(pseudonymise, period=period, block_rows=block_rows)
+    return _COPY_BLOCKS[dataset.key](pseudonymise, period=period, block_rows=block_rows)
 
 
 def write_export_zip(

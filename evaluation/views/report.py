@@ -14,13 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 from bip.lib.http import AuthenticatedHttpRequest
 
 from .. import access
-from ..aggregates import latest_aggregate
 from ..charts import forest_chart, km_chart
 from ..definitions import DEFINITIONS
 from ..forms import DAILY_SNAPSHOT, FreezeChoiceForm, ReportPeriodForm
 from ..freezes import freezes_newest_first
 from ..models import DataFreeze
-from ..report import ReportPeriod, evaluation_report_cached, referral_blocks
+from ..report import report_for_months
 from ..report_inputs import LATE_ENTRY_DAYS
 from ..selectors import MIN_CELL_SIZE
 from ..snapshots import StudyEndChanged, check_study_end
@@ -65,9 +64,7 @@ def _report_context(request: AuthenticatedHttpRequest) -> tuple[dict[str, Any], 
             context["study_end_changed"] = str(error)
             return context, 409
     requested = form.month_period()
-    aggregate = latest_aggregate(freeze)
-    months = referral_blocks(aggregate).widen(requested)
-    report = evaluation_report_cached(ReportPeriod.from_months(months), freeze, aggregate)
+    months, report = report_for_months(requested, freeze)
     effects = report.effects
     risk_shown = bool(effects and effects.risk_shown)
     query = {
