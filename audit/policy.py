@@ -38,6 +38,7 @@ SMALL_NUMBER = re.compile(r"\d{1,7}")
 BRIN = re.compile(r"\d{2}[A-Za-z]{2}(\d{2})?")
 CASE_NUMBER = re.compile(r"\d{4}-\d{6}")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TIMELINE_CURSOR = re.compile(r"\d{1,20}-[a-z]{1,12}-\d{1,18}")  # cases.timeline.Cursor
 USERNAME = re.compile(r"[\w.@+-]{1,150}")  # a staff account, not a child
 ON = frozenset({"on", "1", "true"})
 
@@ -211,6 +212,14 @@ URL_POLICY: dict[str, Rule] = {
     # cases: one case
     "cases:case_detail": Rule(
         ObjectType.CASE, get=Action.READ, id_kwarg="pk", subject=Subject.CASE
+    ),
+    # Older events of the case's timeline; the cursor is a moment, a kind and a record id.
+    "cases:case_timeline": Rule(
+        ObjectType.CASE,
+        get=Action.READ,
+        id_kwarg="pk",
+        subject=Subject.CASE,
+        safe_params={"voor": TIMELINE_CURSOR},
     ),
     "cases:contact_create": CASE_READ_WRITE,
     "cases:refer_to_halt": CASE_READ_WRITE,

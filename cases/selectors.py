@@ -2,7 +2,7 @@
 
 import datetime
 import json
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 from django.db import connections
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -11,20 +11,15 @@ from professionals.models import Professional
 
 from .constants import DEADLINE_WARNING_DAYS, CaseOrdering, CaseStatus, DeadlineWindow
 from .models import (
-    Assignment,
     Case,
     CaseQuerySet,
     Child,
     Contact,
-    Document,
     Guardian,
     Household,
     HouseholdPlan,
     ImportBatch,
-    Melding,
-    PlanChange,
     School,
-    StageChange,
 )
 from .names import search_words, word_patterns
 from .validators import normalise_bsn
@@ -224,63 +219,6 @@ def follow_ups_due(professional: Professional, today: datetime.date) -> QuerySet
         .select_related("child")
         .order_by("next_follow_up", "id")
     )
-
-
-TIMELINE_LIMIT = 100
-
-
-class TimelineEntry(TypedDict):
-    """One line of the case timeline: what kind of event, when, and the record itself."""
-
-    kind: Literal["contact", "stage", "assignment", "plan", "melding", "document"]
-    at: datetime.datetime
-    item: Contact | StageChange | Assignment | PlanChange | Melding | Document
-
-
-def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """Contacts, stage changes, assignments, household-plan changes, the meldingen added
-    to the case and its documents (uploads and letters sent), newest first.
-
-    Six queries, each capped at `limit` rows.
-    """
-    contacts = list(
-        case.contacts.select_related("professional__user").order_by("-occurred_at", "-id")[:limit]
-    )
-    changes = list(
-        StageChange.objects.filter(case=case)
-        .select_related("actor")
-        .order_by("-changed_at")[:limit]
-    )
-    assignments = list(
-        case.assignments.select_related("professional__user", "assigned_by").order_by(
-            "-started_at"
-        )[:limit]
-    )
-    plan_changes = list(
-        PlanChange.objects.filter(plan__household_id=case.child.household_id)
-        .select_related("actor")
-        .order_by("-changed_at")[:limit]
-    )
-    meldingen = list(
-        Melding.objects.filter(case=case)
-        .select_related("created_by")
-        .order_by("-created_at", "-id")[:limit]
-    )
-    documents = list(
-        Document.objects.filter(case=case)
-        .select_related("uploaded_by")
-        .order_by("-uploaded_at", "-id")[:limit]
-    )
-    entries = (
-        [TimelineEntry(kind="document", at=d.uploaded_at, item=d) for d in documents]
-        + [TimelineEntry(kind="melding", at=m.created_at, item=m) for m in meldingen]
-        + [TimelineEntry(kind="contact", at=c.occurred_at, item=c) for c in contacts]
-        + [TimelineEntry(kind="stage", at=s.changed_at, item=s) for s in changes]
-        + [TimelineEntry(kind="assignment", at=a.started_at, item=a) for a in assignments]
-        + [TimelineEntry(kind="plan", at=p.changed_at, item=p) for p in plan_changes]
-    )
-    entries.sort(key=lambda e: e["at"], reverse=True)
-    return entries[:limit]
 
 
 def household_panel(case: Case) -> dict:

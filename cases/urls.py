@@ -21,6 +21,7 @@ urlpatterns = [
     path("import/<int:batch_pk>/bevestigen/", views.import_confirm, name="import_confirm"),
     path("import/<int:batch_pk>/annuleren/", views.import_cancel, name="import_cancel"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/tijdlijn/", views.case_timeline, name="case_timeline"),
     path("<int:pk>/contact/", views.contact_create, name="contact_create"),
     path("<int:pk>/melding/", views.melding_create, name="melding_create"),
     path(

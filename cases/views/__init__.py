@@ -3,7 +3,7 @@ from .contacts import contact_create
 from .coordination import assign, intake, queue
 from .corrections import contact_correction, contact_withdrawal
 from .dashboard import dashboard
-from .detail import case_detail
+from .detail import case_detail, case_timeline
 from .guardians import guardian_edit, guardians
 from .imports import (
     import_cancel,
@@ -35,6 +35,7 @@ __all__ = [
     "queue",
     "case_close",
     "case_detail",
+    "case_timeline",
     "case_halt_result",
     "case_list",
     "professional_lookup",

@@ -11,7 +11,7 @@ from bip.lib.http import AuthenticatedHttpRequest
 from professionals.access import get_own_professional
 from professionals.models import Professional
 
-from .. import access, selectors, services
+from .. import access, services, timeline
 from ..exceptions import CaseError
 from ..forms import ContactForm, apply_service_errors
 from ..models import Case, Contact
@@ -57,8 +57,7 @@ def _saved_partial(request: AuthenticatedHttpRequest, case: Case, message: str) 
         "case": case,
         "contact_form": contact_form_for(case),
         "saved_message": message,
-        "timeline": selectors.case_timeline(case),
-        "timeline_limit": selectors.TIMELINE_LIMIT,
+        "timeline": timeline.case_timeline(case),
         "oob_timeline": True,
     }
     return render(request, "cases/_contact_form.html", context)

@@ -1,4 +1,5 @@
-"""The case file: one page with header, chain track, timeline, household and plan."""
+"""The case file: one page with header, chain track, timeline, household and plan; and the
+timeline's older pages."""
 
 from typing import Any
 
@@ -6,13 +7,14 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from bip.lib.http import AuthenticatedHttpRequest
 
-from .. import access, selectors
+from .. import access, selectors, timeline
 from ..forms import ContactForm
-from ..models import Case, StageChange
+from ..models import Case
 
 
 def contact_form_for(
@@ -51,23 +53,14 @@ def case_file_context(
 ) -> dict[str, Any]:
     """Everything the case page shows. A fixed number of queries, whatever the data size."""
     today = timezone.localdate()
-    timeline = selectors.case_timeline(case)
-    visited_stages = {
-        stage
-        for entry in timeline
-        if isinstance(entry["item"], StageChange)
-        for stage in (entry["item"].from_stage, entry["item"].to_stage)
-        if stage
-    }
     can_log = access.can_log_contact(request.user, case)
     can_change = access.can_change_case(request.user, case)
     context = {
         "case": case,
         "today": today,
         "child_age": case.child.age_on(today),
-        "timeline": timeline,
-        "timeline_limit": selectors.TIMELINE_LIMIT,
-        "visited_stages": visited_stages,
+        "timeline": timeline.case_timeline(case),
+        "visited_stages": timeline.visited_stages(case),
         "can_change": can_change,
         "next_steps": access.case_actions(request.user, case),
         # Why the case's own professional has no chain step now (not their stage's role).
@@ -95,3 +88,25 @@ def case_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             raise
         return render(request, "cases/handed_over.html", {"notice": notice})
     return render(request, "cases/case_detail.html", case_file_context(request, case))
+
+
+@require_GET
+def case_timeline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The case's timeline from `?voor=` (a cursor: the last event already shown) on.
+
+    htmx ("Oudere gebeurtenissen tonen" on the case page) gets the next events with the link
+    to the page after them; without JavaScript the link opens this as a page of its own.
+    """
+    case = access.get_case_for_user(request.user, pk)
+    try:
+        before = timeline.Cursor.parse(cursor) if (cursor := request.GET.get("voor")) else None
+    except ValueError:
+        reason = _(
+            "Deze link naar oudere gebeurtenissen in de tijdlijn klopt niet. Open de zaak en "
+            "kies daar opnieuw Oudere gebeurtenissen tonen."
+        )
+        return render(request, "400.html", {"reason": reason}, status=400)
+    context = {"case": case, "timeline": timeline.case_timeline(case, before=before)}
+    if request.htmx:
+        return render(request, "cases/case_timeline.html#older", context)
+    return render(request, "cases/case_timeline.html", context)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bip.lib.http import AuthenticatedHttpRequest
 
-from .. import access, selectors, services
+from .. import access, selectors, services, timeline
 from ..exceptions import CaseError, ConcurrentEdit
 from ..forms import (
     PlanActionDoneForm,
@@ -204,8 +204,7 @@ def _household_plan_swap(
         "plan_conflict": conflict,
         "plan_confirmation": confirmation,
         "oob_timeline": not conflict,
-        "timeline": selectors.case_timeline(case),
-        "timeline_limit": selectors.TIMELINE_LIMIT,
+        "timeline": timeline.case_timeline(case),
     }
     return render(request, "cases/_household_plan.html", context, status=409 if conflict else 200)
 

@@ -11,6 +11,9 @@
  * 3. A table wrapper (.kk-table-wrapper) that scrolls sideways must be reachable by keyboard:
  *    one without its own tabindex gets tabindex="0", role="region" and its table's caption as
  *    name. Templates should say so themselves; this catches the ones that do not.
+ * 4. Content that htmx loads on request ("Oudere gebeurtenissen tonen" on the case timeline)
+ *    takes the focus when its top element says data-kk-focus-on-load (with tabindex="-1"):
+ *    the link that was followed is gone, and keyboard users go on reading where it was.
  */
 (function () {
   "use strict";
@@ -73,6 +76,9 @@
   // htmx:load fires for the page once htmx is ready and for every piece of swapped-in content.
   document.addEventListener("htmx:load", function (event) {
     labelScrollingTables(event.target.parentElement || document);
+    if (event.target.matches && event.target.matches("[data-kk-focus-on-load]")) {
+      event.target.focus();
+    }
   });
 
   if (document.readyState === "loading") {

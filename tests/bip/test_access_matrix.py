@@ -226,6 +226,7 @@ RULES: dict[str, Rule] = {
     "cases:professional_lookup": Rule(get=only("coordinator"), post=None),
     "cases:my_cases": Rule(get=only("professional"), post=None),
     "cases:case_detail": Rule(get=case_rule(), post=None, args=case_a),
+    "cases:case_timeline": Rule(get=case_rule(), post=None, args=case_a),
     "cases:queue": Rule(get=only("coordinator"), post=None),
     "cases:dashboard": Rule(get=only("coordinator"), post=None),
     # With no child chosen the intake form has nothing to save: it shows the search again.
@@ -666,6 +667,7 @@ def test_former_owner_writes_nothing(client, world, name):
 # answers, and 403 (they may see the case, not change it) on every other URL and method on it.
 CLOSED_CASE_READS = {
     ("cases:case_detail", "get"): 200,
+    ("cases:case_timeline", "get"): 200,
     ("cases:guardians", "get"): 200,  # the list, without the form
     ("cases:documents", "get"): 200,
     ("cases:document_download", "get"): 200,

@@ -10,8 +10,8 @@ from auditlog.models import LogEntry
 from cases.constants import CaseSource, MeldingType
 from cases.exceptions import ConcurrentEdit, RuleViolation
 from cases.models import Melding
-from cases.selectors import case_timeline
 from cases.services.meldingen import melding_add
+from cases.timeline import case_timeline
 from tests.factories import CaseFactory, UserFactory
 
 NOW = datetime.datetime(2026, 3, 16, 12, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -54,7 +54,7 @@ def test_adds_the_melding_bumps_the_version_and_writes_history():
     entry = LogEntry.objects.get_for_object(added).get()
     assert entry.action == LogEntry.Action.CREATE
     # It shows in the case's timeline, as a melding.
-    assert [e["item"] for e in case_timeline(case) if e["kind"] == "melding"] == [added]
+    assert [e["item"] for e in case_timeline(case).entries if e["kind"] == "melding"] == [added]
 
 
 def test_a_closed_case_takes_no_melding():

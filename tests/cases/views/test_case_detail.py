@@ -1,5 +1,7 @@
 import datetime
+import re
 import uuid
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -110,11 +112,12 @@ def build_case_file(professional, *, size: int):
 
 # The requests of the case page (the professional's, with the contact form), by what they read:
 # session, user with groups; the case (with child, school, household, professional); the timeline
-# (contacts, stage changes, assignments, plan changes, meldingen, documents: six); the
-# professional's roles today (chain steps and contact form, once); guardians; siblings and
-# their cases (two); plan, goals, actions (three); the menu's follow-up count; the access-log
-# row. Nothing per contact, melding, document, guardian, sibling or action.
-CASE_PAGE_QUERIES = 18
+# (contacts, stage changes, assignments, plan changes, meldingen, documents: six); the stages
+# the case has visited (the chain track); the professional's roles today (chain steps and
+# contact form, once); guardians; siblings and their cases (two); plan, goals, actions
+# (three); the menu's follow-up count; the access-log row. Nothing per contact, melding,
+# document, guardian, sibling or action.
+CASE_PAGE_QUERIES = 19
 
 
 def test_query_count_is_fixed(client, professional, django_assert_num_queries):
@@ -130,11 +133,103 @@ def test_query_count_is_fixed(client, professional, django_assert_num_queries):
         response = client.get(reverse("cases:case_detail", args=[large.pk]))
     assert response.status_code == 200
     html = response.text
-    # The larger file's lists are all on the page (the timeline capped at 100 entries).
-    assert html.count('class="kk-timeline__item ') == 100
-    assert "Alleen de nieuwste 100 gebeurtenissen" in html
+    # The larger file's lists are all on the page, the timeline's newest page of 25 events
+    # with the link to the older ones.
+    assert html.count('class="kk-timeline__item ') == 25
+    assert "Oudere gebeurtenissen tonen" in html
     guardians = GuardianFactory._meta.model.objects.filter(household=large.child.household)
     assert guardians.count() == 10
     for guardian in guardians:  # as the template escapes it ("van 't Erve" has a quote)
         assert escape(guardian.name) in html
     assert html.count("Actie ") >= 40
+
+
+# The timeline's older pages (detail.case_timeline): `?voor=` is the last event shown.
+def older_link(html: str) -> str:
+    match = re.search(r'id="timeline-older"><a [^>]*href="([^"]+)"', html)
+    assert match, "no link to older events"
+    return unescape(match.group(1))
+
+
+def test_the_case_page_links_to_the_older_events_and_each_page_to_the_next(
+    client, professional, django_assert_num_queries
+):
+    case = CaseFactory(professional=professional)  # its assignment (now) is the newest event
+    contacts = [
+        ContactFactory(
+            case=case,
+            summary=f"Gesprek {number:02d}",
+            occurred_at=timezone.now() - datetime.timedelta(hours=number),
+        )
+        for number in range(1, 31)
+    ]
+    client.force_login(professional.user)
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).text
+    assert page.count('class="kk-timeline__item ') == 25
+    assert "Gesprek 24" in page and "Gesprek 25" not in page
+
+    url = older_link(page)
+    assert url.startswith(reverse("cases:case_timeline", args=[case.pk]) + "?voor=")
+    # Only the moment, the kind and the record's id in the URL, nothing of the case.
+    assert url.endswith(f"-contact-{contacts[23].pk}")
+    client.get(url)  # warm the session
+    with django_assert_num_queries(TIMELINE_PAGE_QUERIES):
+        older = client.get(url)
+    assert older.status_code == 200
+    html = older.text
+    assert f'<h1 class="utrecht-heading-1">Tijdlijn van zaak {case.number}</h1>' in html
+    assert "Terug naar zaak" in html
+    assert [f"Gesprek {n}" in html for n in (24, 25, 30)] == [False, True, True]
+    assert html.count('class="kk-timeline__item ') == 6
+    assert 'id="timeline-older"><a' not in html  # the last page
+
+
+# Session, user with groups; the case; the six kinds of events; the menu's follow-up count;
+# the access-log row.
+TIMELINE_PAGE_QUERIES = 11
+
+
+def test_htmx_gets_the_next_events_in_place_of_the_link(client, professional):
+    case = CaseFactory(professional=professional)
+    for number in range(60):
+        ContactFactory(case=case, occurred_at=timezone.now() - datetime.timedelta(hours=number))
+    client.force_login(professional.user)
+    url = older_link(client.get(reverse("cases:case_detail", args=[case.pk])).text)
+
+    response = client.get(url, headers={"HX-Request": "true"})
+
+    html = response.text
+    assert response.status_code == 200
+    assert "<html" not in html and "<h1" not in html
+    assert html.count('class="kk-timeline__item ') == 25
+    # The new events take the focus (static/js/kk.js) and say what they are.
+    assert 'tabindex="-1" data-kk-focus-on-load aria-label="Oudere gebeurtenissen"' in html
+    assert older_link(html) != url  # and the link to the page after them
+
+
+@pytest.mark.parametrize("voor", ["gisteren", "1-bericht-2", "9" * 20 + "-contact-1", "1-contact"])
+def test_a_broken_cursor_is_a_400_with_the_way_back(client, professional, case, voor):
+    client.force_login(professional.user)
+    response = client.get(reverse("cases:case_timeline", args=[case.pk]), {"voor": voor})
+    assert response.status_code == 400
+    assert "Deze link naar oudere gebeurtenissen in de tijdlijn klopt niet" in response.text
+
+
+def test_without_a_cursor_the_page_starts_at_the_newest_and_an_empty_one_says_so(
+    client, professional
+):
+    client.force_login(professional.user)
+    mine = CaseFactory(professional=professional)
+    html = client.get(reverse("cases:case_timeline", args=[mine.pk])).text
+    assert html.count('class="kk-timeline__item ') == 1  # the assignment
+    far_past = f"1-contact-{mine.pk}"
+    html = client.get(reverse("cases:case_timeline", args=[mine.pk]), {"voor": far_past}).text
+    assert "Er zijn geen oudere gebeurtenissen." in html
+
+
+def test_the_timeline_page_is_in_english_too(client, professional, case):
+    client.force_login(professional.user)
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("cases:case_timeline", args=[case.pk]), {"voor": "x"})
+    assert response.status_code == 400
+    assert "This link to older events in the timeline is not valid" in response.text
