@@ -228,10 +228,14 @@ def case_rows_sql(
     # Built from our own column expressions and codes (see _code); values are parameters.
     # Each row looks its combination up in the plan (a JSON object) in place of a join, so the
     # rows stay in id order, unsorted. OFFSET 0 keeps the lookup in its subquery: once per row,
-    # not once per column that reads it.
+    # not once per column that reads it. The subquery's own ORDER BY tells the planner that its
+    # rows come in id order already (they do: the source is merge-joined on the case id), so
+    # the outer ORDER BY takes no sort: without it, PostgreSQL sorted all rows (1M rows: 190 MB
+    # on disk) before the first one came out, and the export waited for them.
     text = (
         f"SELECT {', '.join(select)} FROM (SELECT s.*, %s::jsonb -> {_PLAN_KEY} AS released"  # noqa: S608
-        f" FROM ({source_sql}) AS s({', '.join(source_columns)}) OFFSET 0) AS s"
+        f" FROM ({source_sql}) AS s({', '.join(source_columns)}) ORDER BY s.case_id OFFSET 0)"
+        " AS s"
     )
     params = [_released_object(plan), *source_params]
     if freeze is not None:
