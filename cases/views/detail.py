@@ -105,7 +105,9 @@ def case_timeline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "Deze link naar oudere gebeurtenissen in de tijdlijn klopt niet. Open de zaak en "
             "kies daar opnieuw Oudere gebeurtenissen tonen."
         )
-        return render(request, "400.html", {"reason": reason}, status=400)
+        back = _("Terug naar zaak %(number)s") % {"number": case.number}
+        refused = {"reason": reason, "back_url": case.get_absolute_url(), "back_label": back}
+        return render(request, "400.html", refused, status=400)
     context = {"case": case, "timeline": timeline.case_timeline(case, before=before)}
     if request.htmx:
         return render(request, "cases/case_timeline.html#older", context)

@@ -213,6 +213,7 @@ def test_a_broken_cursor_is_a_400_with_the_way_back(client, professional, case, 
     response = client.get(reverse("cases:case_timeline", args=[case.pk]), {"voor": voor})
     assert response.status_code == 400
     assert "Deze link naar oudere gebeurtenissen in de tijdlijn klopt niet" in response.text
+    assert f'href="/zaken/{case.pk}/">Terug naar zaak {case.number}</a>' in response.text
 
 
 def test_without_a_cursor_the_page_starts_at_the_newest_and_an_empty_one_says_so(
@@ -233,3 +234,4 @@ def test_the_timeline_page_is_in_english_too(client, professional, case):
     response = client.get(reverse("cases:case_timeline", args=[case.pk]), {"voor": "x"})
     assert response.status_code == 400
     assert "This link to older events in the timeline is not valid" in response.text
+    assert f"Back to case {case.number}</a>" in response.text
