@@ -140,7 +140,7 @@ def test_the_household_plan_changes_show_on_each_case_of_the_household(professio
     assert case_timeline(CaseFactory()).entries == []
 
 
-def test_an_empty_timeline_is_falsy_and_has_no_older_page(professional):
+def test_an_empty_timeline_is_falsy_and_has_no_older_page():
     page = case_timeline(CaseFactory())
     assert not page and page.older is None
 
